@@ -1,0 +1,38 @@
+# mod_lenz - the two commands are `make run` and `make test` (see README).
+# This file only drives scripts/; the build rules live in apxs.mk.
+
+CONFIGURE_FLAGS ?=
+export CONFIGURE_FLAGS
+
+.PHONY: all build deps run stop test unit install clean distclean
+
+all build:
+	@scripts/build.sh
+
+deps:
+	@scripts/deps.sh
+
+# Bring the whole platform up on loopback (PostgreSQL, Ceph RGW, SMTP sink,
+# httpd on http://127.0.0.1:8080).  Safe to run again.
+run:
+	@scripts/run.sh
+
+# Stop exactly what `make run` started, by PID.
+stop:
+	@scripts/stack.sh stop var/dev
+
+# Everything: unit tests and the Apache::Test suite against real servers.
+test:
+	@scripts/test.sh
+
+unit:
+	@scripts/build.sh && scripts/unit.sh
+
+install:
+	@scripts/build.sh && scripts/install.sh
+
+clean:
+	rm -rf build t/logs t/conf/httpd.conf t/conf/apache_test_config.pm t/conf/extra.conf t/TEST
+
+distclean: clean
+	rm -rf config.mk config.status config.log configure autom4te.cache aclocal.m4
