@@ -1,0 +1,979 @@
+/* mustache.c - Mustache templates rendered over lenz_json values.
+ *
+ * Compilation turns the source into a tree of nodes in one pass with an
+ * explicit stack (no recursion, so a hostile template cannot exhaust the C
+ * stack while compiling).  All the whitespace rules of the spec are settled
+ * at compile time:
+ *
+ *   - a "standalone" tag (alone on its line) takes its line with it;
+ *   - text is split into one node per line, and every node that starts a
+ *     line of the template is flagged `bol`, so that a partial rendered with
+ *     an indentation gets it before each of its own lines (and not inside
+ *     interpolated values, as the spec requires);
+ *   - a block whose content starts on the line after its opening tag has an
+ *     "intrinsic" indentation (that of its first line), removed from every
+ *     line of the content here and added back where the block is expanded.
+ *
+ * Rendering walks the tree with a context stack and an indentation list
+ * living on the C stack; output goes through a small buffer to the writer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <apr_strings.h>
+
+#include "err.h"
+#include "mustache.h"
+
+#define MST_MAX_NEST   64          /* open sections/blocks/parents at compile */
+#define MST_MAX_DEPTH  64          /* sections + expansions while rendering */
+#define MST_MAX_EXPAND (1UL << 20) /* partial/parent/block expansions a render */
+#define MST_MAX_DELIM  16          /* bytes in a custom delimiter */
+#define MST_BUFSZ      4096        /* output buffer in front of the writer */
+
+typedef enum {
+    N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL, N_BLOCK, N_PARENT
+} node_kind;
+
+typedef struct node node;
+struct node {
+    node_kind kind;
+    unsigned bol : 1;        /* starts a template line: indentation goes first */
+    unsigned raw : 1;        /* VAR: {{{x}}} or {{&x}}, no escaping */
+    unsigned site : 1;       /* PARTIAL/BLOCK/PARENT: standalone, expansion is
+                              * indented with the current indentation + ind;
+                              * otherwise it is inline and not indented */
+    unsigned skip_first : 1; /* BLOCK: its first line follows literal text */
+    const char *s;           /* TEXT: the bytes; other kinds: the name */
+    apr_size_t n;
+    const char *ind;         /* indentation added at a site */
+    apr_size_t indn;
+    const char **path;       /* VAR/SECTION: dotted name; npath 0 is "." */
+    int npath;
+    node *kids, *next;
+};
+
+struct lenz_mst {
+    const char *name;
+    node *root;
+};
+
+/* ------------------------------------------------------------------ */
+/* Compilation                                                          */
+
+typedef struct {
+    node *owner;             /* NULL for the template itself */
+    node **tail;             /* where the next child goes */
+    apr_size_t open_pos;     /* of the opening tag, for messages */
+    const char *strip;       /* prefix removed from each line (block outdent) */
+    apr_size_t nstrip;
+    int clear_left;          /* opening tag had only blanks before it */
+    int standalone;          /* opening tag was standalone */
+    const char *ws;          /* blanks before the opening tag (after strip) */
+    apr_size_t nws;
+    const char *intr;        /* BLOCK: intrinsic indentation of the content */
+    apr_size_t nintr;
+    node *lead;              /* PARENT: text node holding the blanks before it */
+} frame;
+
+typedef struct {
+    apr_pool_t *p;
+    const char *name, *src;
+    apr_size_t len, pos;
+    const char *otag, *ctag;
+    apr_size_t nop, ncl;
+    int at_bol;              /* nothing emitted yet on the current line */
+    int depth;
+    const char *why;
+    frame fr[MST_MAX_NEST + 1];
+} parser;
+
+typedef struct {
+    char sig;                /* 0 for a variable, else one of {&#^/!><$= */
+    const char *name;        /* trimmed content after the sigil */
+    apr_size_t nlen;
+    apr_size_t end;          /* offset just past the closing delimiter */
+} tag;
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+static int is_space(char c)
+{
+    return is_blank(c) || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/* memmem() is a GNU extension; this is all we need of it. */
+static const char *find(const char *h, apr_size_t hn, const char *nd, apr_size_t nn)
+{
+    while (hn >= nn) {
+        const char *c = memchr(h, nd[0], hn - nn + 1);
+        if (!c)
+            return NULL;
+        if (memcmp(c, nd, nn) == 0)
+            return c;
+        hn -= (apr_size_t)(c + 1 - h);
+        h = c + 1;
+    }
+    return NULL;
+}
+
+static int line_of(const parser *ps, apr_size_t at)
+{
+    const char *s = ps->src, *end = ps->src + (at < ps->len ? at : ps->len);
+    int line = 1;
+    while ((s = memchr(s, '\n', (apr_size_t)(end - s))) != NULL) {
+        line++;
+        s++;
+    }
+    return line;
+}
+
+/* Records "name:line: message" and returns 0 so callers can `return fail()`. */
+static int fail(parser *ps, apr_size_t at, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(ps->p, fmt, ap);
+    va_end(ap);
+    ps->why = apr_psprintf(ps->p, "%s:%d: %s", ps->name, line_of(ps, at), msg);
+    return 0;
+}
+
+static frame *top(parser *ps)
+{
+    return &ps->fr[ps->depth];
+}
+
+static node *add_node(parser *ps, node_kind kind, int bol)
+{
+    frame *f = top(ps);
+    node *n = apr_pcalloc(ps->p, sizeof(*n));
+    n->kind = kind;
+    n->bol = bol ? 1 : 0;
+    *f->tail = n;
+    f->tail = &n->next;
+    return n;
+}
+
+/* How much of s[0..n) is the current block outdent prefix. */
+static apr_size_t strip_len(const frame *f, const char *s, apr_size_t n)
+{
+    apr_size_t k = 0;
+    while (k < f->nstrip && k < n && s[k] == f->strip[k])
+        k++;
+    return k;
+}
+
+/* Adds src[from..to) as text nodes, one per line, removing the outdent
+ * prefix at line starts.  Text directly inside a parent tag is ignored by
+ * the spec, so none is kept there.  Returns the last node made. */
+static node *emit_text(parser *ps, apr_size_t from, apr_size_t to)
+{
+    frame *f = top(ps);
+    node *last = NULL;
+
+    if (f->owner && f->owner->kind == N_PARENT)
+        return NULL;
+    while (from < to) {
+        const char *nl;
+        apr_size_t end;
+        if (from == 0 || ps->src[from - 1] == '\n') {
+            from += strip_len(f, ps->src + from, to - from);
+            if (from >= to)
+                break;
+        }
+        nl = memchr(ps->src + from, '\n', to - from);
+        end = nl ? (apr_size_t)(nl - ps->src) + 1 : to;
+        last = add_node(ps, N_TEXT, ps->at_bol);
+        last->s = ps->src + from;
+        last->n = end - from;
+        ps->at_bol = ps->src[end - 1] == '\n';
+        from = end;
+    }
+    return last;
+}
+
+/* An empty line-start node: a closing tag that begins a line without being
+ * standalone still owes the line its indentation, inside the section. */
+static void mark_bol(parser *ps)
+{
+    if (ps->at_bol)
+        add_node(ps, N_TEXT, 1)->s = "";
+}
+
+static const char *dup_name(parser *ps, const tag *tg)
+{
+    return apr_pstrmemdup(ps->p, tg->name, tg->nlen);
+}
+
+/* "a.b.c" -> {"a","b","c"}; "." -> no parts (the current context). */
+static void set_path(parser *ps, node *n, const tag *tg)
+{
+    const char *s = tg->name, *end = tg->name + tg->nlen;
+    int i = 0;
+
+    n->s = dup_name(ps, tg);
+    n->n = tg->nlen;
+    if (tg->nlen == 1 && s[0] == '.')
+        return;
+    n->npath = 1;
+    for (; s < end; s++)
+        n->npath += *s == '.';
+    n->path = apr_palloc(ps->p, sizeof(*n->path) * (apr_size_t)n->npath);
+    for (s = tg->name; i < n->npath; i++) {
+        const char *dot = memchr(s, '.', (apr_size_t)(end - s));
+        if (!dot)
+            dot = end;
+        n->path[i] = apr_pstrmemdup(ps->p, s, (apr_size_t)(dot - s));
+        s = dot + 1;
+    }
+}
+
+/* Finds the end of the tag starting at t (the opening delimiter) and splits
+ * its content into sigil and name. */
+static int read_tag(parser *ps, apr_size_t t, tag *tg)
+{
+    const char *s = ps->src + t + ps->nop, *end = ps->src + ps->len;
+    const char *c, *from, *e;
+    char want = 0;              /* a char that must precede the close */
+
+    memset(tg, 0, sizeof(*tg));
+    if (s < end && *s == '{') { /* {{{name}}}: only right after the opener */
+        tg->sig = '{';
+        want = '}';
+    }
+    else {
+        while (s < end && is_space(*s))
+            s++;
+        if (s < end && *s && strchr("&#^/!><$=", *s))
+            tg->sig = *s;
+        if (tg->sig == '=')
+            want = '=';
+    }
+    from = tg->sig ? s + 1 : s;
+    for (c = from; ; c++) {
+        c = find(c, (apr_size_t)(end - c), ps->ctag, ps->ncl);
+        if (!c)
+            return fail(ps, t, "unclosed tag");
+        if (!want || (c > from && c[-1] == want))
+            break;
+    }
+    tg->end = (apr_size_t)(c - ps->src) + ps->ncl;
+    e = want ? c - 1 : c;
+    while (from < e && is_space(*from))
+        from++;
+    while (e > from && is_space(e[-1]))
+        e--;
+    tg->name = from;
+    tg->nlen = (apr_size_t)(e - from);
+    if (tg->sig == '!' || tg->sig == '=')
+        return 1;
+    if (tg->nlen == 0)
+        return fail(ps, t, "empty tag name");
+    for (s = from; s < e; s++)
+        if (is_space(*s))
+            return fail(ps, t, "blank inside tag name '%.*s'", (int)tg->nlen, tg->name);
+    return 1;
+}
+
+/* {{=<% %>=}}: two delimiters without blanks or '=', separated by blanks. */
+static int set_delims(parser *ps, apr_size_t t, const tag *tg)
+{
+    const char *s = tg->name, *end = tg->name + tg->nlen, *a = s, *b;
+    apr_size_t na, nb;
+
+    while (s < end && !is_space(*s))
+        s++;
+    na = (apr_size_t)(s - a);
+    while (s < end && is_space(*s))
+        s++;
+    b = s;
+    nb = (apr_size_t)(end - b);
+    if (na == 0 || nb == 0 || na > MST_MAX_DELIM || nb > MST_MAX_DELIM
+        || memchr(a, '=', na) || memchr(b, '=', nb))
+        return fail(ps, t, "bad set-delimiter tag");
+    for (s = b; s < end; s++)
+        if (is_space(*s))
+            return fail(ps, t, "bad set-delimiter tag");
+    ps->otag = a;
+    ps->nop = na;
+    ps->ctag = b;
+    ps->ncl = nb;
+    return 1;
+}
+
+static int push(parser *ps, node *owner, apr_size_t t)
+{
+    frame *up = top(ps), *f;
+    if (ps->depth >= MST_MAX_NEST)
+        return fail(ps, t, "sections nested deeper than %d", MST_MAX_NEST);
+    f = &ps->fr[++ps->depth];
+    memset(f, 0, sizeof(*f));
+    f->owner = owner;
+    f->tail = &owner->kids;
+    f->open_pos = t;
+    f->strip = up->strip;
+    f->nstrip = up->nstrip;
+    return 1;
+}
+
+/* A block opening tag followed by a line end: the content's first
+ * non-blank line sets its intrinsic indentation, taken off every line. */
+static void intrinsic(parser *ps, frame *f, apr_size_t at)
+{
+    const char *s = ps->src;
+    apr_size_t ls, i = at;
+
+    for (;;) {
+        ls = i;
+        while (i < ps->len && is_blank(s[i]))
+            i++;
+        if (i < ps->len && s[i] == '\r' && i + 1 < ps->len && s[i + 1] == '\n')
+            i++;
+        if (i >= ps->len)
+            return;
+        if (s[i] != '\n')
+            break;
+        i++;
+    }
+    if (i - ls > f->nstrip && memcmp(s + ls, f->strip, f->nstrip) == 0) {
+        f->intr = s + ls + f->nstrip;
+        f->nintr = i - ls - f->nstrip;
+        f->strip = s + ls;
+        f->nstrip = i - ls;
+    }
+}
+
+/* Where a tag sits on its line, as the standalone rules need it. */
+typedef struct {
+    apr_size_t t;     /* tag start */
+    apr_size_t ws;    /* start of the blanks before it */
+    apr_size_t eol;   /* past the line end after it (or len) */
+    int cl, cr;       /* only blanks before / after it on its line */
+} place;
+
+static void locate(const parser *ps, const tag *tg, apr_size_t t, place *pl)
+{
+    const char *s = ps->src;
+    apr_size_t a = tg->end;
+
+    pl->t = t;
+    pl->ws = t;
+    while (pl->ws > ps->pos && is_blank(s[pl->ws - 1]))
+        pl->ws--;
+    pl->cl = pl->ws == 0 || s[pl->ws - 1] == '\n';
+    while (a < ps->len && is_blank(s[a]))
+        a++;
+    if (a < ps->len && s[a] == '\r' && a + 1 < ps->len && s[a + 1] == '\n')
+        a++;
+    pl->cr = a >= ps->len || s[a] == '\n';
+    pl->eol = a < ps->len ? a + 1 : ps->len;
+}
+
+/* The indentation of a tag that clears on the left, minus the outdent. */
+static void indentation(parser *ps, const place *pl, const char **ind, apr_size_t *n)
+{
+    apr_size_t k = strip_len(top(ps), ps->src + pl->ws, pl->t - pl->ws);
+    *ind = ps->src + pl->ws + k;
+    *n = pl->t - pl->ws - k;
+}
+
+/* Moves past a tag: a standalone one takes its line end along. */
+static void advance(parser *ps, const tag *tg, const place *pl, int eat)
+{
+    ps->pos = eat ? pl->eol : tg->end;
+    ps->at_bol = eat;
+}
+
+static int open_tag(parser *ps, const tag *tg, const place *pl)
+{
+    int in_parent = top(ps)->owner && top(ps)->owner->kind == N_PARENT;
+    int sa = pl->cl && pl->cr;
+    node_kind kind = tg->sig == '#' ? N_SECTION : tg->sig == '^' ? N_INVERTED
+                   : tg->sig == '$' ? N_BLOCK : N_PARENT;
+    frame *f;
+    node *n, *lead = NULL;
+
+    if (kind == N_BLOCK && in_parent)
+        sa = pl->cr;            /* an argument block: left side is ignored text */
+    if (kind == N_PARENT) {     /* standalone-ness is decided at its close */
+        emit_text(ps, ps->pos, pl->cl ? pl->ws : pl->t);
+        lead = pl->cl ? emit_text(ps, pl->ws, pl->t) : NULL;
+        sa = 0;
+    }
+    else
+        emit_text(ps, ps->pos, sa ? pl->ws : pl->t);
+    n = add_node(ps, kind, sa ? 0 : ps->at_bol);
+    if (kind == N_SECTION || kind == N_INVERTED)
+        set_path(ps, n, tg);
+    else {
+        n->s = dup_name(ps, tg);
+        n->n = tg->nlen;
+    }
+    if (!push(ps, n, pl->t))
+        return 0;
+    f = top(ps);
+    f->clear_left = pl->cl;
+    f->standalone = sa;
+    f->lead = lead;
+    if (pl->cl)
+        indentation(ps, pl, &f->ws, &f->nws);
+    if (kind == N_BLOCK && sa)
+        intrinsic(ps, f, pl->eol);
+    advance(ps, tg, pl, sa);
+    if (kind == N_BLOCK || kind == N_PARENT)
+        ps->at_bol = 1;         /* a block's content is a template of its own */
+    return 1;
+}
+
+/* Settles how a block is expanded where it stands (see the header of
+ * ~inheritance in the spec): intrinsic indentation first, else the
+ * indentation of a standalone pair, else inline. */
+static void close_block(node *n, const frame *f, int pair)
+{
+    if (f->nintr) {
+        n->site = 1;
+        n->ind = f->intr;
+        n->indn = f->nintr;
+    }
+    else if (pair || f->standalone) {
+        n->site = 1;
+        n->ind = pair ? f->ws : "";
+        n->indn = pair ? f->nws : 0;
+        n->skip_first = !f->standalone;
+    }
+}
+
+static int close_tag(parser *ps, const tag *tg, const place *pl)
+{
+    frame *f = top(ps);
+    node *n = f->owner;
+    int trim, eat;
+
+    if (!n)
+        return fail(ps, pl->t, "closing tag '%.*s' without an opening tag",
+                    (int)tg->nlen, tg->name);
+    if (n->n != tg->nlen ? 1 : memcmp(n->s, tg->name, tg->nlen) != 0)
+        return fail(ps, pl->t, "closing tag '%.*s' does not match '%s' opened on line %d",
+                    (int)tg->nlen, tg->name, n->s, line_of(ps, f->open_pos));
+    if (n->kind == N_PARENT) {
+        eat = f->clear_left && pl->cr;     /* a standalone pair */
+        if (eat) {
+            n->site = 1;
+            n->bol = 0;
+            n->ind = f->lead ? f->lead->s : "";
+            n->indn = f->lead ? f->lead->n : 0;
+            if (f->lead) {                 /* its blanks become indentation */
+                f->lead->n = 0;
+                f->lead->bol = 0;
+            }
+        }
+        ps->depth--;
+        advance(ps, tg, pl, eat);
+        return 1;
+    }
+    trim = eat = pl->cl && pl->cr;
+    if (n->kind == N_BLOCK && ps->fr[ps->depth - 1].owner
+        && ps->fr[ps->depth - 1].owner->kind == N_PARENT) {
+        trim = pl->cl;                     /* an argument ends where it is */
+        eat = 0;
+    }
+    emit_text(ps, ps->pos, trim ? pl->ws : pl->t);
+    if (!trim)
+        mark_bol(ps);
+    if (n->kind == N_BLOCK)
+        close_block(n, f, f->clear_left && pl->cr);
+    ps->depth--;
+    advance(ps, tg, pl, eat);
+    return 1;
+}
+
+static int other_tag(parser *ps, const tag *tg, const place *pl)
+{
+    int sa = tg->sig && tg->sig != '{' && tg->sig != '&' && pl->cl && pl->cr;
+    node *n;
+
+    emit_text(ps, ps->pos, sa ? pl->ws : pl->t);
+    switch (tg->sig) {
+    case '!':
+        break;
+    case '=':
+        if (!set_delims(ps, pl->t, tg))
+            return 0;
+        break;
+    case '>':
+        n = add_node(ps, N_PARTIAL, sa ? 0 : ps->at_bol);
+        n->s = dup_name(ps, tg);
+        n->site = sa;
+        if (sa)
+            indentation(ps, pl, &n->ind, &n->indn);
+        break;
+    default:
+        n = add_node(ps, N_VAR, ps->at_bol);
+        n->raw = tg->sig == '{' || tg->sig == '&';
+        set_path(ps, n, tg);
+        break;
+    }
+    if (sa || (tg->sig != '!' && tg->sig != '='))
+        advance(ps, tg, pl, sa);
+    else
+        ps->pos = tg->end;      /* an inline comment leaves the line as it is */
+    return 1;
+}
+
+static int parse(parser *ps)
+{
+    while (ps->pos < ps->len) {
+        const char *o = find(ps->src + ps->pos, ps->len - ps->pos, ps->otag, ps->nop);
+        tag tg;
+        place pl;
+        int ok;
+
+        if (!o) {
+            emit_text(ps, ps->pos, ps->len);
+            break;
+        }
+        if (!read_tag(ps, (apr_size_t)(o - ps->src), &tg))
+            return 0;
+        locate(ps, &tg, (apr_size_t)(o - ps->src), &pl);
+        switch (tg.sig) {
+        case '#': case '^': case '$': case '<':
+            ok = open_tag(ps, &tg, &pl);
+            break;
+        case '/':
+            ok = close_tag(ps, &tg, &pl);
+            break;
+        default:
+            ok = other_tag(ps, &tg, &pl);
+        }
+        if (!ok)
+            return 0;
+    }
+    if (ps->depth > 0)
+        return fail(ps, top(ps)->open_pos, "section '%s' is never closed",
+                    top(ps)->owner->s);
+    return 1;
+}
+
+lenz_mst *lenz_mst_compile(apr_pool_t *p, const char *name, const char *src,
+                           apr_size_t len, const char **why)
+{
+    parser *ps = apr_pcalloc(p, sizeof(*ps));
+    lenz_mst *t = apr_pcalloc(p, sizeof(*t));
+
+    t->name = apr_pstrdup(p, name ? name : "(template)");
+    ps->p = p;
+    ps->name = t->name;
+    ps->src = apr_pstrmemdup(p, src ? src : "", src ? len : 0);
+    ps->len = src ? len : 0;
+    ps->otag = "{{";
+    ps->ctag = "}}";
+    ps->nop = ps->ncl = 2;
+    ps->at_bol = 1;
+    ps->fr[0].tail = &t->root;
+    ps->fr[0].strip = "";
+    if (!parse(ps)) {
+        if (why)
+            *why = ps->why;
+        return NULL;
+    }
+    return t;
+}
+
+const char *lenz_mst_name(const lenz_mst *t)
+{
+    return t->name;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rendering                                                            */
+
+/* The indentation in force: segments added by enclosing standalone sites,
+ * innermost first; NULL when none. */
+typedef struct seg {
+    const char *s;
+    apr_size_t n;
+    const struct seg *up;
+} seg;
+
+/* Parent tags whose argument blocks are in force, innermost first. */
+typedef struct ovr {
+    const node *parent;
+    const struct ovr *up;
+} ovr;
+
+typedef struct {
+    lenz_mst_write_fn *write;
+    void *wbaton;
+    lenz_mst_partial_fn *partial;
+    void *pbaton;
+    char *buf;
+    apr_size_t used;
+    const lenz_json *stack[MST_MAX_DEPTH + 1];
+    int sp;
+    int depth;
+    unsigned long expansions;
+    const ovr *ovr;
+} rstate;
+
+static apr_status_t flush(rstate *st)
+{
+    apr_size_t n = st->used;
+    st->used = 0;
+    return n ? st->write(st->wbaton, st->buf, n) : APR_SUCCESS;
+}
+
+static apr_status_t out(rstate *st, const char *s, apr_size_t n)
+{
+    apr_status_t rv;
+    if (st->used + n > MST_BUFSZ && (rv = flush(st)) != APR_SUCCESS)
+        return rv;
+    if (n >= MST_BUFSZ)
+        return st->write(st->wbaton, s, n);
+    memcpy(st->buf + st->used, s, n);
+    st->used += n;
+    return APR_SUCCESS;
+}
+
+static apr_status_t out_escaped(rstate *st, const char *s, apr_size_t n)
+{
+    apr_size_t i, run = 0;
+    apr_status_t rv;
+
+    for (i = 0; i < n; i++) {
+        const char *ent;
+        switch (s[i]) {
+        case '&':  ent = "&amp;";  break;
+        case '<':  ent = "&lt;";   break;
+        case '>':  ent = "&gt;";   break;
+        case '"':  ent = "&quot;"; break;
+        case '\'': ent = "&#39;";  break;
+        default:   continue;
+        }
+        if ((rv = out(st, s + run, i - run)) != APR_SUCCESS
+            || (rv = out(st, ent, strlen(ent))) != APR_SUCCESS)
+            return rv;
+        run = i + 1;
+    }
+    return out(st, s + run, n - run);
+}
+
+static apr_status_t out_indent(rstate *st, const seg *ind)
+{
+    apr_status_t rv;
+    if (!ind)
+        return APR_SUCCESS;
+    if ((rv = out_indent(st, ind->up)) != APR_SUCCESS)
+        return rv;
+    return out(st, ind->s, ind->n);
+}
+
+/* A double as JavaScript would print it (which the spec's data assumes):
+ * the fewest significant digits that read back as the same number
+ * (1.210 -> "1.21"), in plain notation from 1e-7 up to 1e21.  json-c
+ * would print a parsed number as written in the source instead. */
+static apr_size_t fmt_double(char *buf, apr_size_t size, double d)
+{
+    char e[40], digits[24];
+    int prec, exp10, nd = 0, i;
+    char *s = e, *out = buf;
+
+    if (d == 0 || d != d || d - d != 0)     /* zero, NaN, infinities */
+        return (apr_size_t)snprintf(buf, size, "%s", d == 0 ? "0" : d != d ? "NaN"
+                                    : d > 0 ? "Infinity" : "-Infinity");
+    for (prec = 1; prec < 17; prec++) {
+        snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+        if (strtod(e, NULL) == d)
+            break;
+    }
+    snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+    if (*s == '-')
+        *out++ = *s++;
+    for (; *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9')
+            digits[nd++] = *s;
+    exp10 = atoi(s + 1);
+    if (exp10 < -7 || exp10 >= 21) {        /* 1.5e+25 */
+        snprintf(out, size - (apr_size_t)(out - buf), "%c%s%.*se%c%d", digits[0],
+                 nd > 1 ? "." : "", nd - 1, digits + 1, exp10 < 0 ? '-' : '+',
+                 exp10 < 0 ? -exp10 : exp10);
+        return strlen(buf);
+    }
+    if (exp10 < 0) {                        /* 0.000015 */
+        *out++ = '0';
+        *out++ = '.';
+        for (i = -1; i > exp10; i--)
+            *out++ = '0';
+        memcpy(out, digits, (apr_size_t)nd);
+        out += nd;
+    }
+    else {                                  /* 1000, 12.5 */
+        for (i = 0; i <= exp10 || i < nd; i++) {
+            if (i == exp10 + 1)
+                *out++ = '.';
+            *out++ = i < nd ? digits[i] : '0';
+        }
+    }
+    *out = '\0';
+    return (apr_size_t)(out - buf);
+}
+
+static apr_status_t out_value(rstate *st, const lenz_json *v, int raw)
+{
+    char num[64];
+    const char *s;
+    apr_size_t n;
+
+    switch (lenz_json_typeof(v)) {
+    case LENZ_JSON_STRING:
+        s = lenz_json_string(v);
+        n = lenz_json_string_len(v);
+        break;
+    case LENZ_JSON_INT:
+        n = (apr_size_t)apr_snprintf(num, sizeof(num), "%" APR_INT64_T_FMT, lenz_json_int(v));
+        s = num;
+        break;
+    case LENZ_JSON_DOUBLE:
+        n = fmt_double(num, sizeof(num), lenz_json_double(v));
+        s = num;
+        break;
+    case LENZ_JSON_BOOL:
+        s = lenz_json_bool(v) ? "true" : "false";
+        n = strlen(s);
+        break;
+    default:
+        return APR_SUCCESS;     /* null, arrays and objects print nothing */
+    }
+    return raw ? out(st, s, n) : out_escaped(st, s, n);
+}
+
+/* Spec name resolution: the first part is looked up down the context
+ * stack, the rest only inside what it found (no falling back). */
+static const lenz_json *lookup(const rstate *st, const node *n)
+{
+    const lenz_json *v = NULL;
+    int i;
+
+    if (n->npath == 0)
+        return st->stack[st->sp - 1];
+    for (i = st->sp - 1; i >= 0; i--) {
+        if (lenz_json_has(st->stack[i], n->path[0])) {
+            v = lenz_json_get(st->stack[i], n->path[0]);
+            break;
+        }
+    }
+    for (i = 1; v && i < n->npath; i++)
+        v = lenz_json_get(v, n->path[i]);
+    return v;
+}
+
+static apr_status_t render_nodes(rstate *st, const node *n, const seg *ind, int skip);
+
+static apr_status_t with_context(rstate *st, const lenz_json *v, const node *kids,
+                                 const seg *ind)
+{
+    apr_status_t rv;
+    if (st->depth >= MST_MAX_DEPTH)
+        return LENZ_ETOOBIG;
+    st->depth++;
+    st->stack[st->sp++] = v;
+    rv = render_nodes(st, kids, ind, 0);
+    st->sp--;
+    st->depth--;
+    return rv;
+}
+
+static apr_status_t render_section(rstate *st, const node *n, const seg *ind)
+{
+    const lenz_json *v = lookup(st, n);
+    apr_status_t rv = APR_SUCCESS;
+    apr_size_t i, len;
+
+    if (n->kind == N_INVERTED)
+        return lenz_json_bool(v) ? APR_SUCCESS : render_nodes(st, n->kids, ind, 0);
+    if (!lenz_json_bool(v))
+        return APR_SUCCESS;
+    if (lenz_json_typeof(v) != LENZ_JSON_ARRAY)
+        return with_context(st, v, n->kids, ind);
+    len = lenz_json_array_len(v);
+    for (i = 0; i < len && rv == APR_SUCCESS; i++)
+        rv = with_context(st, lenz_json_array_get(v, i), n->kids, ind);
+    return rv;
+}
+
+/* Renders another template or a block's content in place, bounded. */
+static apr_status_t expand(rstate *st, const node *kids, const seg *ind, int skip)
+{
+    apr_status_t rv;
+    if (st->depth >= MST_MAX_DEPTH || ++st->expansions > MST_MAX_EXPAND)
+        return LENZ_ETOOBIG;
+    st->depth++;
+    rv = render_nodes(st, kids, ind, skip);
+    st->depth--;
+    return rv;
+}
+
+/* The indentation for what a site expands: none when inline, else the
+ * current one plus the site's own (tmp provides the storage). */
+static const seg *site_ind(const node *n, const seg *ind, seg *tmp)
+{
+    if (!n->site)
+        return NULL;
+    if (!n->indn)
+        return ind;
+    tmp->s = n->ind;
+    tmp->n = n->indn;
+    tmp->up = ind;
+    return tmp;
+}
+
+static const lenz_mst *load(rstate *st, const node *n)
+{
+    return st->partial ? st->partial(st->pbaton, n->s) : NULL;
+}
+
+/* The argument for a block: the outermost parent tag passing one wins
+ * (spec: top-level substitutions take precedence); else its default. */
+static const node *block_content(const rstate *st, const node *n)
+{
+    const node *found = n, *k;
+    const ovr *o;
+
+    for (o = st->ovr; o; o = o->up) {
+        for (k = o->parent->kids; k; k = k->next) {
+            if (k->kind == N_BLOCK && strcmp(k->s, n->s) == 0) {
+                found = k;
+                break;
+            }
+        }
+    }
+    return found;
+}
+
+static apr_status_t render_node(rstate *st, const node *n, const seg *ind)
+{
+    const lenz_mst *t;
+    apr_status_t rv;
+    seg tmp;
+    ovr o;
+
+    switch (n->kind) {
+    case N_TEXT:
+        return out(st, n->s, n->n);
+    case N_VAR:
+        return out_value(st, lookup(st, n), n->raw);
+    case N_SECTION:
+    case N_INVERTED:
+        return render_section(st, n, ind);
+    case N_PARTIAL:
+        t = load(st, n);
+        return t ? expand(st, t->root, site_ind(n, ind, &tmp), 0) : APR_SUCCESS;
+    case N_BLOCK:
+        return expand(st, block_content(st, n)->kids, site_ind(n, ind, &tmp), n->skip_first);
+    case N_PARENT:
+        if (!(t = load(st, n)))
+            return APR_SUCCESS;
+        o.parent = n;
+        o.up = st->ovr;
+        st->ovr = &o;
+        rv = expand(st, t->root, site_ind(n, ind, &tmp), 0);
+        st->ovr = o.up;
+        return rv;
+    }
+    return APR_SUCCESS;
+}
+
+/* skip: the first line is already positioned by literal text at the site. */
+static apr_status_t render_nodes(rstate *st, const node *n, const seg *ind, int skip)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    for (; n && rv == APR_SUCCESS; n = n->next) {
+        if (n->bol) {
+            /* Empty lines get no indentation (no trailing blanks). */
+            int empty = n->kind == N_TEXT && n->n
+                && (n->s[0] == '\n' || (n->s[0] == '\r' && n->n > 1 && n->s[1] == '\n'));
+            if (skip)
+                skip = 0;
+            else if (ind && !empty && (rv = out_indent(st, ind)) != APR_SUCCESS)
+                break;
+        }
+        if (n->kind != N_TEXT || n->n)
+            rv = render_node(st, n, ind);
+    }
+    return rv;
+}
+
+apr_status_t lenz_mst_render(const lenz_mst *t, const lenz_json *ctx,
+                             lenz_mst_partial_fn *partial, void *pbaton,
+                             lenz_mst_write_fn *write, void *wbaton,
+                             apr_pool_t *scratch)
+{
+    rstate st;
+    apr_status_t rv;
+
+    if (!t || !write)
+        return APR_EINVAL;
+    memset(&st, 0, sizeof(st));
+    st.write = write;
+    st.wbaton = wbaton;
+    st.partial = partial;
+    st.pbaton = pbaton;
+    st.buf = apr_palloc(scratch, MST_BUFSZ);
+    st.stack[0] = ctx;
+    st.sp = 1;
+    rv = render_nodes(&st, t->root, NULL, 0);
+    if (rv == APR_SUCCESS)
+        rv = flush(&st);
+    return rv;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    char *b;
+    apr_size_t n, cap;
+} sbuf;
+
+static apr_status_t sbuf_write(void *baton, const char *buf, apr_size_t len)
+{
+    sbuf *sb = baton;
+    if (sb->n + len + 1 > sb->cap) {
+        apr_size_t cap = sb->cap ? sb->cap : 256;
+        char *nb;
+        while (cap < sb->n + len + 1)
+            cap *= 2;
+        nb = apr_palloc(sb->p, cap);
+        if (sb->n)
+            memcpy(nb, sb->b, sb->n);
+        sb->b = nb;
+        sb->cap = cap;
+    }
+    memcpy(sb->b + sb->n, buf, len);
+    sb->n += len;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_mst_render_string(apr_pool_t *p, const lenz_mst *t,
+                                    const lenz_json *ctx,
+                                    lenz_mst_partial_fn *partial, void *pbaton,
+                                    const char **out)
+{
+    apr_pool_t *sub;
+    sbuf sb;
+    apr_status_t rv;
+
+    if ((rv = apr_pool_create(&sub, p)) != APR_SUCCESS)
+        return rv;
+    memset(&sb, 0, sizeof(sb));
+    sb.p = sub;
+    rv = lenz_mst_render(t, ctx, partial, pbaton, sbuf_write, &sb, sub);
+    if (rv == APR_SUCCESS)
+        *out = apr_pstrmemdup(p, sb.b ? sb.b : "", sb.n);
+    apr_pool_destroy(sub);
+    return rv;
+}
