@@ -58,7 +58,8 @@ $(B)/tool/%.lo: mod_lenz/tool/%.c config.mk
 $(B)/mod_lenz.so: $(GLUE_LO) $(CORE_LO) mod_lenz/exports.map
 	cd $(B) && $(APXS) -c -o mod_lenz.la \
 	  -Wl,-Wl,--version-script=$(CURDIR)/mod_lenz/exports.map $(SAN_CFLAGS:%=-Wl,%) \
-	  $(GLUE_LO:$(B)/%=%) $(CORE_LO:$(B)/%=%) $(CORE_LIBS) >/dev/null
+	  $(GLUE_LO:$(B)/%=%) $(CORE_LO:$(B)/%=%) $(CORE_LIBS) >link.log 2>&1 \
+	  || { cat link.log; exit 1; }
 	cp $(B)/.libs/mod_lenz.so $@
 
 $(B)/lenzctl: $(TOOL_LO) $(CORE_LO)

@@ -1,0 +1,469 @@
+/* config.c - directives, merging, and start-up validation.
+ *
+ * Syntax is checked where a directive is read (the message then carries
+ * the file and line); whether a server's configuration is complete, and
+ * whether the files it names are usable, is checked in the check_config
+ * hook, which httpd runs both for `apachectl -t` and before every start
+ * (post_config is never reached by -t).
+ */
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <apr_file_info.h>
+#include <apr_lib.h>
+#include <apr_hash.h>
+
+#include "lenz.h"
+#include <http_core.h>
+#include "config.h"
+#include "directives.h"
+#include "render.h"
+#include "keys.h"
+#include "s3.h"
+
+#define DEFAULT_REGION          "us-east-1"
+#define DEFAULT_CONNECT_TIMEOUT 5
+#define DEFAULT_STALL_TIMEOUT   30
+#define DEFAULT_OP_TIMEOUT      30
+#define DEFAULT_JSON_LIMIT      (64 * 1024)
+#define MAX_SECRET_FILE         4096
+
+static const char *no_trailing_slash(apr_pool_t *p, const char *s);
+
+lenz_srv_cfg *lenz_srv(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &lenz_module);
+}
+
+lenz_dir_cfg *lenz_dir(const request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &lenz_module);
+}
+
+void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
+{
+    lenz_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+    c->s3_path_style = -1;
+    c->s3_connect_timeout = -1;
+    c->s3_stall_timeout = -1;
+    c->s3_op_timeout = -1;
+    return c;
+}
+
+#define MERGE_PTR(f) c->f = add->f ? add->f : base->f
+#define MERGE_INT(f) c->f = add->f != -1 ? add->f : base->f
+
+void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    lenz_srv_cfg *base = basev, *add = addv;
+    lenz_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+    MERGE_PTR(s3_endpoint);
+    MERGE_PTR(s3_bucket);
+    MERGE_PTR(s3_region);
+    MERGE_PTR(s3_access_key);
+    MERGE_PTR(s3_secret_file);
+    MERGE_INT(s3_path_style);
+    MERGE_INT(s3_connect_timeout);
+    MERGE_INT(s3_stall_timeout);
+    MERGE_INT(s3_op_timeout);
+    MERGE_PTR(master_key_file);
+    MERGE_PTR(smtp_url);
+    MERGE_PTR(mail_from);
+    MERGE_PTR(public_url);
+    MERGE_PTR(template_dir);
+    c->enabled = base->enabled || add->enabled;
+    return c;
+}
+
+void *lenz_create_dir_cfg(apr_pool_t *p, char *dir)
+{
+    lenz_dir_cfg *d = apr_pcalloc(p, sizeof(*d));
+    d->json_limit = -1;
+    return d;
+}
+
+void *lenz_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
+{
+    lenz_dir_cfg *base = basev, *add = addv;
+    lenz_dir_cfg *c = apr_pcalloc(p, sizeof(*c));
+    MERGE_PTR(base);
+    MERGE_INT(json_limit);
+    return c;
+}
+
+const char *lenz_cfg_region(const lenz_srv_cfg *c)
+{
+    return c->s3_region ? c->s3_region : DEFAULT_REGION;
+}
+
+const char *lenz_cfg_base(const request_rec *r, const lenz_dir_cfg *d)
+{
+    core_dir_config *core;
+    if (d->base)
+        return d->base;
+    /* core keeps the path of the innermost section that matched; for a
+     * plain <Location> that is the mount point.  Regex sections have no
+     * usable prefix: they need LenzBase. */
+    core = ap_get_core_module_config(r->per_dir_config);
+    if (core && core->d && core->d[0] == '/' && !core->r && !core->d_is_fnmatch)
+        return no_trailing_slash(r->pool, core->d);
+    return "/";
+}
+
+apr_off_t lenz_cfg_json_limit(const lenz_dir_cfg *d)
+{
+    return d->json_limit >= 0 ? d->json_limit : DEFAULT_JSON_LIMIT;
+}
+
+/* Directive handlers ------------------------------------------------------ */
+
+static lenz_srv_cfg *cmd_srv(cmd_parms *cmd)
+{
+    lenz_srv_cfg *c = lenz_srv(cmd->server);
+    c->enabled = 1;
+    return c;
+}
+
+static int has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if (apr_iscntrl(*s))
+            return 1;
+    return 0;
+}
+
+static const char *check_url(cmd_parms *cmd, const char *arg, const char *const *schemes,
+                             int allow_path)
+{
+    apr_uri_t u;
+    int i, ok = 0;
+    if (has_ctl(arg) || apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.scheme
+        || !u.hostname || !*u.hostname)
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL", cmd->directive->directive, arg);
+    for (i = 0; schemes[i]; i++)
+        if (strcasecmp(u.scheme, schemes[i]) == 0)
+            ok = 1;
+    if (!ok)
+        return apr_psprintf(cmd->pool, "%s: scheme '%s' is not supported here", cmd->directive->directive, u.scheme);
+    if (u.query || u.fragment)
+        return apr_psprintf(cmd->pool, "%s: the URL must not have a query or fragment", cmd->directive->directive);
+    if (!allow_path && u.path && strcmp(u.path, "/") != 0 && *u.path)
+        return apr_psprintf(cmd->pool, "%s: the URL must not have a path", cmd->directive->directive);
+    if (u.password)
+        return apr_psprintf(cmd->pool, "%s: no credentials in the URL, please", cmd->directive->directive);
+    return NULL;
+}
+
+/* Strip one trailing '/' so "base + /path" never doubles it. */
+static const char *no_trailing_slash(apr_pool_t *p, const char *s)
+{
+    apr_size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '/')
+        n--;
+    return apr_pstrmemdup(p, s, n);
+}
+
+static const char *set_s3_endpoint(cmd_parms *cmd, void *d, const char *arg)
+{
+    static const char *const schemes[] = { "http", "https", NULL };
+    const char *err = check_url(cmd, arg, schemes, 0);
+    if (err)
+        return err;
+    cmd_srv(cmd)->s3_endpoint = no_trailing_slash(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_s3_bucket(cmd_parms *cmd, void *d, const char *arg)
+{
+    /* S3 bucket naming rules: 3-63 of [a-z0-9.-], starting and ending alnum. */
+    apr_size_t n = strlen(arg), i;
+    if (n < 3 || n > 63 || !apr_isalnum(arg[0]) || !apr_isalnum(arg[n - 1]))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid bucket name", LENZ_D_S3_BUCKET, arg);
+    for (i = 0; i < n; i++)
+        if (!(apr_islower(arg[i]) || apr_isdigit(arg[i]) || arg[i] == '-' || arg[i] == '.'))
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid bucket name", LENZ_D_S3_BUCKET, arg);
+    cmd_srv(cmd)->s3_bucket = arg;
+    return NULL;
+}
+
+static const char *set_s3_region(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *c;
+    for (c = arg; *c; c++)
+        if (!(apr_isalnum(*c) || *c == '-' || *c == '_'))
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a region name", LENZ_D_S3_REGION, arg);
+    if (!*arg)
+        return LENZ_D_S3_REGION ": empty region";
+    cmd_srv(cmd)->s3_region = arg;
+    return NULL;
+}
+
+static const char *set_s3_access_key(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *c;
+    for (c = arg; *c; c++)
+        if (!apr_isgraph(*c))
+            return LENZ_D_S3_ACCESS_KEY ": the access key has a space or control character";
+    if (!*arg)
+        return LENZ_D_S3_ACCESS_KEY ": empty access key";
+    cmd_srv(cmd)->s3_access_key = arg;
+    return NULL;
+}
+
+static const char *set_file(cmd_parms *cmd, void *d, const char *arg)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    if (!path)
+        return apr_psprintf(cmd->pool, "%s: bad path '%s'", cmd->directive->directive, arg);
+    *(const char **)((char *)c + (apr_size_t)cmd->info) = path;
+    return NULL;
+}
+
+static const char *set_s3_addressing(cmd_parms *cmd, void *d, const char *arg)
+{
+    if (strcasecmp(arg, "path") == 0)
+        cmd_srv(cmd)->s3_path_style = 1;
+    else if (strcasecmp(arg, "virtual") == 0)
+        cmd_srv(cmd)->s3_path_style = 0;
+    else
+        return LENZ_D_S3_ADDRESSING ": use 'path' or 'virtual'";
+    return NULL;
+}
+
+static const char *parse_secs(apr_pool_t *p, const char *what, const char *arg, int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || v < 1 || v > 86400)
+        return apr_psprintf(p, "%s: '%s' is not a number of seconds (1-86400)", what, arg);
+    *out = (int)v;
+    return NULL;
+}
+
+static const char *set_s3_timeouts(cmd_parms *cmd, void *d, const char *a1,
+                                   const char *a2, const char *a3)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    const char *err = parse_secs(cmd->pool, LENZ_D_S3_TIMEOUTS " (connect)", a1, &c->s3_connect_timeout);
+    if (!err && a2)
+        err = parse_secs(cmd->pool, LENZ_D_S3_TIMEOUTS " (stall)", a2, &c->s3_stall_timeout);
+    if (!err && a3)
+        err = parse_secs(cmd->pool, LENZ_D_S3_TIMEOUTS " (operation)", a3, &c->s3_op_timeout);
+    return err;
+}
+
+static const char *set_smtp_url(cmd_parms *cmd, void *d, const char *arg)
+{
+    static const char *const schemes[] = { "smtp", "smtps", NULL };
+    const char *err = check_url(cmd, arg, schemes, 0);
+    if (err)
+        return err;
+    cmd_srv(cmd)->smtp_url = no_trailing_slash(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_mail_from(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *at = strchr(arg, '@');
+    if (has_ctl(arg) || !at || at == arg || !at[1] || strchr(at + 1, '@'))
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an e-mail address", LENZ_D_MAIL_FROM, arg);
+    cmd_srv(cmd)->mail_from = arg;
+    return NULL;
+}
+
+static const char *set_public_url(cmd_parms *cmd, void *d, const char *arg)
+{
+    static const char *const schemes[] = { "http", "https", NULL };
+    const char *err = check_url(cmd, arg, schemes, 1);
+    if (err)
+        return err;
+    cmd_srv(cmd)->public_url = no_trailing_slash(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_base(cmd_parms *cmd, void *dv, const char *arg)
+{
+    lenz_dir_cfg *d = dv;
+    if (arg[0] != '/' || has_ctl(arg))
+        return LENZ_D_BASE ": the base must be a path starting with '/'";
+    d->base = no_trailing_slash(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *set_json_limit(cmd_parms *cmd, void *dv, const char *arg)
+{
+    lenz_dir_cfg *d = dv;
+    char *end;
+    apr_int64_t v = apr_strtoi64(arg, &end, 10);
+    if (*end || v < 256 || v > 16 * 1024 * 1024)
+        return LENZ_D_JSON_LIMIT ": a size in bytes between 256 and 16777216";
+    d->json_limit = (apr_off_t)v;
+    return NULL;
+}
+
+const command_rec lenz_cmds[] = {
+    AP_INIT_TAKE1(LENZ_D_S3_ENDPOINT, set_s3_endpoint, NULL, RSRC_CONF,
+                  "S3 endpoint URL, e.g. https://s3.eu-central-1.wasabisys.com"),
+    AP_INIT_TAKE1(LENZ_D_S3_BUCKET, set_s3_bucket, NULL, RSRC_CONF, "S3 bucket name"),
+    AP_INIT_TAKE1(LENZ_D_S3_REGION, set_s3_region, NULL, RSRC_CONF,
+                  "S3 region used in signatures (default us-east-1)"),
+    AP_INIT_TAKE1(LENZ_D_S3_ACCESS_KEY, set_s3_access_key, NULL, RSRC_CONF, "S3 access key id"),
+    AP_INIT_TAKE1(LENZ_D_S3_SECRET_FILE, set_file,
+                  (void *)APR_OFFSETOF(lenz_srv_cfg, s3_secret_file), RSRC_CONF,
+                  "file holding the S3 secret key (never the secret itself)"),
+    AP_INIT_TAKE1(LENZ_D_S3_ADDRESSING, set_s3_addressing, NULL, RSRC_CONF,
+                  "'path' (default; MinIO, Ceph) or 'virtual' (bucket.host) addressing"),
+    AP_INIT_TAKE13(LENZ_D_S3_TIMEOUTS, set_s3_timeouts, NULL, RSRC_CONF,
+                   "S3 timeouts in seconds: connect [stall [operation]] (default 5 30 30)"),
+    AP_INIT_TAKE1(LENZ_D_MASTER_KEY_FILE, set_file,
+                  (void *)APR_OFFSETOF(lenz_srv_cfg, master_key_file), RSRC_CONF,
+                  "master key file (mode 0600 or stricter)"),
+    AP_INIT_TAKE1(LENZ_D_SMTP_URL, set_smtp_url, NULL, RSRC_CONF,
+                  "SMTP server, smtp://host:port or smtps://host:port"),
+    AP_INIT_TAKE1(LENZ_D_MAIL_FROM, set_mail_from, NULL, RSRC_CONF, "sender address of mails"),
+    AP_INIT_TAKE1(LENZ_D_PUBLIC_URL, set_public_url, NULL, RSRC_CONF,
+                  "public base URL of the site, used in links and mails"),
+    AP_INIT_TAKE1(LENZ_D_TEMPLATE_DIR, set_file,
+                  (void *)APR_OFFSETOF(lenz_srv_cfg, template_dir), RSRC_CONF,
+                  "directory of Mustache templates"),
+    AP_INIT_TAKE1(LENZ_D_BASE, set_base, NULL, ACCESS_CONF,
+                  "path that routes are relative to (default: the <Location> path)"),
+    AP_INIT_TAKE1(LENZ_D_JSON_LIMIT, set_json_limit, NULL, ACCESS_CONF,
+                  "largest JSON request body accepted, in bytes (default 65536)"),
+    { NULL }
+};
+
+/* Start-up checks ---------------------------------------------------------- */
+
+static const char *read_secret_file(apr_pool_t *p, const char *path, const char **secret)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    char buf[MAX_SECRET_FILE + 1];
+    apr_size_t n = MAX_SECRET_FILE + 1;
+    apr_status_t rv;
+
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_PROT, p);
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
+    if (fi.filetype != APR_REG)
+        return apr_psprintf(p, "'%s' is not a regular file", path);
+    if (fi.protection & APR_FPROT_WREAD)
+        return apr_psprintf(p, "'%s' is readable by everyone; chmod o-r it", path);
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(p, "cannot open '%s' (%pm)", path, &rv);
+    rv = apr_file_read_full(f, buf, n, &n);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF)
+        return apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
+    if (n > MAX_SECRET_FILE)
+        return apr_psprintf(p, "'%s' is too large to be a secret key", path);
+    while (n > 0 && apr_isspace(buf[n - 1]))
+        n--;
+    if (n == 0)
+        return apr_psprintf(p, "'%s' is empty", path);
+    *secret = apr_pstrmemdup(p, buf, n);
+    memset(buf, 0, sizeof(buf));
+    if (has_ctl(*secret))
+        return apr_psprintf(p, "'%s' holds more than one line", path);
+    return NULL;
+}
+
+static int refuse(server_rec *s, const char *directive, const char *problem)
+{
+    if (s->is_virtual && s->defn_name)
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                     LENZLOGNO(0010) "%s: %s (in the virtual host at %s:%d)",
+                     directive, problem, s->defn_name, s->defn_line_number);
+    else
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                     LENZLOGNO(0010) "%s: %s", directive, problem);
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+typedef struct {
+    apr_hash_t *keyrings;   /* path -> lenz_keyring, so vhosts share one */
+    apr_hash_t *templates;  /* dir -> lenz_tmpl_set */
+} load_cache;
+
+static int check_server(apr_pool_t *pconf, server_rec *s, lenz_srv_cfg *c, load_cache *lc)
+{
+    static const struct { const char *name; apr_size_t off; } required[] = {
+        { LENZ_D_MASTER_KEY_FILE, APR_OFFSETOF(lenz_srv_cfg, master_key_file) },
+        { LENZ_D_S3_ENDPOINT, APR_OFFSETOF(lenz_srv_cfg, s3_endpoint) },
+        { LENZ_D_S3_BUCKET, APR_OFFSETOF(lenz_srv_cfg, s3_bucket) },
+        { LENZ_D_S3_ACCESS_KEY, APR_OFFSETOF(lenz_srv_cfg, s3_access_key) },
+        { LENZ_D_S3_SECRET_FILE, APR_OFFSETOF(lenz_srv_cfg, s3_secret_file) },
+        { LENZ_D_SMTP_URL, APR_OFFSETOF(lenz_srv_cfg, smtp_url) },
+        { LENZ_D_MAIL_FROM, APR_OFFSETOF(lenz_srv_cfg, mail_from) },
+        { LENZ_D_PUBLIC_URL, APR_OFFSETOF(lenz_srv_cfg, public_url) },
+    };
+    const char *why = NULL, *secret = NULL, *tdir;
+    lenz_s3_conf s3c;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        if (!*(const char **)((char *)c + required[i].off))
+            return refuse(s, required[i].name, "is required but not set");
+    }
+
+    c->keyring = apr_hash_get(lc->keyrings, c->master_key_file, APR_HASH_KEY_STRING);
+    if (!c->keyring) {
+        c->keyring = lenz_keyring_load(pconf, c->master_key_file, &why);
+        if (!c->keyring)
+            return refuse(s, LENZ_D_MASTER_KEY_FILE, why);
+        apr_hash_set(lc->keyrings, c->master_key_file, APR_HASH_KEY_STRING, c->keyring);
+    }
+
+    why = read_secret_file(pconf, c->s3_secret_file, &secret);
+    if (why)
+        return refuse(s, LENZ_D_S3_SECRET_FILE, why);
+
+    memset(&s3c, 0, sizeof(s3c));
+    s3c.endpoint = c->s3_endpoint;
+    s3c.bucket = c->s3_bucket;
+    s3c.region = lenz_cfg_region(c);
+    s3c.access_key = c->s3_access_key;
+    s3c.secret_key = secret;
+    s3c.path_style = c->s3_path_style != 0;
+    s3c.connect_timeout_ms = 1000L * (c->s3_connect_timeout > 0 ? c->s3_connect_timeout : DEFAULT_CONNECT_TIMEOUT);
+    s3c.stall_seconds = c->s3_stall_timeout > 0 ? c->s3_stall_timeout : DEFAULT_STALL_TIMEOUT;
+    s3c.op_timeout_ms = 1000L * (c->s3_op_timeout > 0 ? c->s3_op_timeout : DEFAULT_OP_TIMEOUT);
+    if (lenz_s3_make(pconf, &s3c, &c->s3, &why) != APR_SUCCESS)
+        return refuse(s, LENZ_D_S3_ENDPOINT, why);
+
+    tdir = c->template_dir ? c->template_dir : LENZ_DATADIR "/templates";
+    c->templates = apr_hash_get(lc->templates, tdir, APR_HASH_KEY_STRING);
+    if (!c->templates) {
+        if (lenz_tmpl_load(pconf, tdir, &c->templates, &why) != APR_SUCCESS)
+            return refuse(s, LENZ_D_TEMPLATE_DIR, why);
+        apr_hash_set(lc->templates, tdir, APR_HASH_KEY_STRING, c->templates);
+    }
+    return OK;
+}
+
+int lenz_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *s)
+{
+    load_cache lc;
+    server_rec *sp;
+    int any = 0, rc;
+
+    lc.keyrings = apr_hash_make(ptemp);
+    lc.templates = apr_hash_make(ptemp);
+    for (sp = s; sp; sp = sp->next) {
+        lenz_srv_cfg *c = lenz_srv(sp);
+        if (!c->enabled)
+            continue;
+        any = 1;
+        rc = check_server(pconf, sp, c, &lc);
+        if (rc != OK)
+            return rc;
+    }
+    if (!any)
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, s,
+                     LENZLOGNO(0011) "mod_lenz is loaded but no server has a Lenz* "
+                     "directive; its handlers will answer 503");
+    return OK;
+}

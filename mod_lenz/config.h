@@ -1,0 +1,66 @@
+/* config.h - mod_lenz configuration: directive storage, merge rules,
+ * start-up validation and the per-server runtime state loaded from it.
+ *
+ * Every field starts unset (NULL or -1); merging takes the inner value when
+ * it is set; defaults live in the getters below, never in the structs.
+ */
+#ifndef LENZ_CONFIG_H
+#define LENZ_CONFIG_H
+
+#include "lenz.h"
+#include <apr_uri.h>
+
+struct lenz_keyring;
+struct lenz_s3;
+struct lenz_tmpl_set;
+
+typedef struct lenz_srv_cfg {
+    const char *s3_endpoint;
+    const char *s3_bucket;
+    const char *s3_region;
+    const char *s3_access_key;
+    const char *s3_secret_file;
+    int s3_path_style;              /* -1 unset, 1 path, 0 virtual-host */
+    int s3_connect_timeout;         /* seconds, -1 unset */
+    int s3_stall_timeout;           /* seconds without progress, -1 unset */
+    int s3_op_timeout;              /* seconds for non-streaming calls, -1 unset */
+    const char *master_key_file;
+    const char *smtp_url;
+    const char *mail_from;
+    const char *public_url;
+    const char *template_dir;
+    int enabled;                    /* some Lenz directive is set here or inherited */
+
+    /* Runtime state, filled by lenz_config_check() from pconf. */
+    struct lenz_keyring *keyring;
+    struct lenz_s3 *s3;
+    struct lenz_tmpl_set *templates;
+} lenz_srv_cfg;
+
+typedef struct lenz_dir_cfg {
+    const char *base;               /* LenzBase, or NULL */
+    apr_off_t json_limit;           /* -1 unset */
+} lenz_dir_cfg;
+
+extern const command_rec lenz_cmds[];
+
+void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s);
+void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv);
+void *lenz_create_dir_cfg(apr_pool_t *p, char *dir);
+void *lenz_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv);
+
+/* check_config hook: validates every server and loads keys, the S3 secret
+ * and the templates.  Runs for `apachectl -t` too (post_config does not). */
+int lenz_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                      server_rec *s);
+
+lenz_srv_cfg *lenz_srv(const server_rec *s);
+lenz_dir_cfg *lenz_dir(const request_rec *r);
+
+/* Getters with defaults. */
+const char *lenz_cfg_region(const lenz_srv_cfg *c);
+/* The path routes are relative to: LenzBase, else the matched <Location>. */
+const char *lenz_cfg_base(const request_rec *r, const lenz_dir_cfg *d);
+apr_off_t lenz_cfg_json_limit(const lenz_dir_cfg *d);
+
+#endif

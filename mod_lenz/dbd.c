@@ -1,0 +1,176 @@
+/* dbd.c - the glue to mod_dbd. */
+#include <apr_strings.h>
+#include <apr_dbd.h>
+#include <apr_optional.h>
+#include <mod_dbd.h>
+
+#include "lenz.h"
+#include "dbd.h"
+#include "metrics.h"
+
+struct lenz_db {
+    request_rec *r;
+    ap_dbd_t *conn;
+    apr_dbd_transaction_t *txn;
+};
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
+
+const char *lenz_db_check_loaded(void)
+{
+    dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
+    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    if (!dbd_open || !dbd_close || !dbd_prepare)
+        return "mod_dbd is not loaded (LoadModule dbd_module ...; DBDriver pgsql)";
+    return NULL;
+}
+
+void lenz_db_prepare_all(server_rec *s)
+{
+    int a;
+    const lenz_stmt *st;
+    if (!dbd_prepare)
+        return;
+    for (a = 0; lenz_areas[a]; a++)
+        for (st = lenz_areas[a]->stmts; st && st->label; st++)
+            dbd_prepare(s, st->sql, st->label);
+}
+
+static apr_status_t release(void *data)
+{
+    lenz_db *db = data;
+    if (db->conn) {
+        if (db->txn)
+            apr_dbd_transaction_end(db->conn->driver, db->r->pool, db->txn);
+        dbd_close(db->r->server, db->conn);
+        db->conn = NULL;
+        db->txn = NULL;
+        lenz_metrics_db(0, 1, 0);
+    }
+    return APR_SUCCESS;
+}
+
+lenz_db *lenz_db_open(request_rec *r)
+{
+    lenz_db *db;
+    ap_dbd_t *conn = dbd_open ? dbd_open(r->pool, r->server) : NULL;
+    if (!conn) {
+        lenz_metrics_db(0, 0, 1);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      LENZLOGNO(0200) "no database connection available");
+        return NULL;
+    }
+    lenz_metrics_db(1, 0, 0);
+    db = apr_pcalloc(r->pool, sizeof(*db));
+    db->r = r;
+    db->conn = conn;
+    apr_pool_cleanup_register(r->pool, db, release, apr_pool_cleanup_null);
+    return db;
+}
+
+void lenz_db_close(lenz_db *db)
+{
+    if (db)
+        apr_pool_cleanup_run(db->r->pool, db, release);
+}
+
+static apr_dbd_prepared_t *stmt(lenz_db *db, const char *label)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(db->conn->prepared, label, APR_HASH_KEY_STRING);
+    if (!st)
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                      LENZLOGNO(0201) "prepared statement '%s' is missing "
+                      "(did preparing it fail at connect? see mod_dbd's messages)", label);
+    return st;
+}
+
+static void log_db_error(lenz_db *db, const char *label, int rc)
+{
+    const char *msg = apr_dbd_error(db->conn->driver, db->conn->handle, rc);
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                  LENZLOGNO(0202) "statement '%s' failed: %s", label, msg ? msg : "(no message)");
+}
+
+apr_status_t lenz_db_select(lenz_db *db, const char *label, lenz_rows *out,
+                            int nargs, const char *const *args)
+{
+    apr_pool_t *p = db->r->pool;
+    apr_dbd_prepared_t *st;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *rows;
+    int rc, i;
+
+    memset(out, 0, sizeof(*out));
+    if (!db->conn || !(st = stmt(db, label)))
+        return APR_EGENERAL;
+    /* random=1: the whole (small, LIMITed) result at once, so the column
+     * count is known before the first row is read. */
+    rc = apr_dbd_pselect(db->conn->driver, p, db->conn->handle, &res, st, 1,
+                         nargs, (const char **)args);
+    if (rc != 0) {
+        log_db_error(db, label, rc);
+        return APR_EGENERAL;
+    }
+    out->ncols = apr_dbd_num_cols(db->conn->driver, res);
+    rows = apr_array_make(p, 4, sizeof(const char **));
+    while (apr_dbd_get_row(db->conn->driver, p, res, &row, -1) == 0) {
+        const char **vals = apr_pcalloc(p, sizeof(char *) * (out->ncols ? out->ncols : 1));
+        for (i = 0; i < out->ncols; i++) {
+            /* The driver's value dies with the next row: copy it now. */
+            const char *v = apr_dbd_get_entry(db->conn->driver, row, i);
+            vals[i] = v ? apr_pstrdup(p, v) : NULL;
+        }
+        APR_ARRAY_PUSH(rows, const char **) = vals;
+    }
+    out->nrows = rows->nelts;
+    out->rows = (const char ***)rows->elts;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_db_exec(lenz_db *db, const char *label, int *affected,
+                          int nargs, const char *const *args)
+{
+    apr_dbd_prepared_t *st;
+    int n = 0, rc;
+    if (!db->conn || !(st = stmt(db, label)))
+        return APR_EGENERAL;
+    rc = apr_dbd_pquery(db->conn->driver, db->r->pool, db->conn->handle, &n, st,
+                        nargs, (const char **)args);
+    if (rc != 0) {
+        log_db_error(db, label, rc);
+        return APR_EGENERAL;
+    }
+    if (affected)
+        *affected = n;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_db_begin(lenz_db *db)
+{
+    int rc = apr_dbd_transaction_start(db->conn->driver, db->r->pool, db->conn->handle, &db->txn);
+    if (rc != 0) {
+        log_db_error(db, "BEGIN", rc);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_db_end(lenz_db *db, int rollback)
+{
+    int rc;
+    if (!db->txn)
+        return APR_EGENERAL;
+    if (rollback)
+        apr_dbd_transaction_mode_set(db->conn->driver, db->txn, APR_DBD_TRANSACTION_ROLLBACK);
+    rc = apr_dbd_transaction_end(db->conn->driver, db->r->pool, db->txn);
+    db->txn = NULL;
+    if (rc != 0) {
+        log_db_error(db, rollback ? "ROLLBACK" : "COMMIT", rc);
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}

@@ -1,0 +1,24 @@
+/* directives.h - the names of mod_lenz's configuration directives, in one
+ * place, so messages and the directive table can never disagree. */
+#ifndef LENZ_DIRECTIVES_H
+#define LENZ_DIRECTIVES_H
+
+/* Server scope (main server or <VirtualHost>). */
+#define LENZ_D_S3_ENDPOINT        "LenzS3Endpoint"
+#define LENZ_D_S3_BUCKET          "LenzS3Bucket"
+#define LENZ_D_S3_REGION          "LenzS3Region"
+#define LENZ_D_S3_ACCESS_KEY      "LenzS3AccessKey"
+#define LENZ_D_S3_SECRET_FILE     "LenzS3SecretKeyFile"
+#define LENZ_D_S3_ADDRESSING      "LenzS3AddressingStyle"
+#define LENZ_D_S3_TIMEOUTS        "LenzS3Timeouts"
+#define LENZ_D_MASTER_KEY_FILE    "LenzMasterKeyFile"
+#define LENZ_D_SMTP_URL           "LenzSMTPURL"
+#define LENZ_D_MAIL_FROM          "LenzMailFrom"
+#define LENZ_D_PUBLIC_URL         "LenzPublicURL"
+#define LENZ_D_TEMPLATE_DIR       "LenzTemplateDir"
+
+/* Directory scope (<Location>). */
+#define LENZ_D_BASE               "LenzBase"
+#define LENZ_D_JSON_LIMIT         "LenzJSONLimit"
+
+#endif

@@ -1,0 +1,29 @@
+/* metrics.h - counters shared by all processes of this httpd (one shared
+ * memory segment per server generation, updated with atomics) and their
+ * Prometheus text form.  Counters restart from zero on a restart, which
+ * Prometheus handles as a counter reset.
+ */
+#ifndef LENZ_METRICS_H
+#define LENZ_METRICS_H
+
+#include "lenz.h"
+
+typedef enum {
+    LENZ_CNT_AEAD_AUTH_FAILURES = 0,   /* segments that failed authentication */
+    LENZ_CNT_HEALTH_CHECKS,
+    LENZ_CNT__MAX
+} lenz_counter;
+
+/* post_config: create the segment (parent; children inherit it). */
+apr_status_t lenz_metrics_init(apr_pool_t *pconf, server_rec *s);
+
+void lenz_metrics_request(const request_rec *r, int area_index, int status,
+                          apr_off_t bytes_in, apr_off_t bytes_out);
+void lenz_metrics_s3(const char *op, double seconds, int status);
+void lenz_metrics_db(int acquired, int released, int failed);
+void lenz_metrics_add(lenz_counter c, apr_uint64_t n);
+
+/* Writes every metric in Prometheus text format 0.0.4. */
+void lenz_metrics_write(request_rec *r);
+
+#endif

@@ -1,0 +1,168 @@
+/* router.c - the content handler shared by all areas: find the area,
+ * match the route, check access, call the route function. */
+#include <apr_strings.h>
+
+#include "lenz.h"
+#include "router.h"
+#include "problem.h"
+#include "security.h"
+
+const lenz_area *lenz_area_of(const request_rec *r)
+{
+    int i;
+    if (!r->handler || strncmp(r->handler, "lenz-", 5) != 0)
+        return NULL;
+    for (i = 0; lenz_areas[i]; i++)
+        if (strcmp(r->handler, lenz_areas[i]->handler) == 0)
+            return lenz_areas[i];
+    return NULL;
+}
+
+const char *lenz_param(const lenz_req *lr, const char *name)
+{
+    int i;
+    for (i = 0; i < lr->nparams; i++)
+        if (strcmp(lr->pname[i], name) == 0)
+            return lr->pval[i];
+    return NULL;
+}
+
+static apr_size_t seglen(const char *s)
+{
+    const char *e = strchr(s, '/');
+    return e ? (apr_size_t)(e - s) : strlen(s);
+}
+
+/* Walks pattern and path one segment at a time.  A {name} placeholder
+ * captures one non-empty segment; anything else must be equal. */
+int lenz_route_match(apr_pool_t *p, const char *pattern, const char *path,
+                     lenz_req *lr)
+{
+    const char *pp = pattern, *s = path;
+    int n = 0;
+
+    for (;;) {
+        apr_size_t plen, slen;
+        if (*pp == '\0' || *s == '\0')
+            break;
+        if (*pp != '/' || *s != '/')
+            return 0;
+        pp++;
+        s++;
+        plen = seglen(pp);
+        slen = seglen(s);
+        if (plen >= 2 && pp[0] == '{' && pp[plen - 1] == '}') {
+            if (slen == 0 || n >= LENZ_MAX_PARAMS)
+                return 0;
+            if (lr) {
+                lr->pname[n] = apr_pstrmemdup(p, pp + 1, plen - 2);
+                lr->pval[n] = apr_pstrmemdup(p, s, slen);
+            }
+            n++;
+        }
+        else if (plen != slen || strncmp(pp, s, plen) != 0) {
+            return 0;
+        }
+        pp += plen;
+        s += slen;
+    }
+    if (*pp != '\0' || *s != '\0')
+        return 0;
+    if (lr)
+        lr->nparams = n;
+    return 1;
+}
+
+static const char *allow_header(apr_pool_t *p, apr_int64_t mask)
+{
+    static const struct { int m; const char *name; } names[] = {
+        { M_GET, "GET, HEAD" }, { M_POST, "POST" }, { M_PUT, "PUT" },
+        { M_DELETE, "DELETE" }, { M_PATCH, "PATCH" },
+    };
+    const char *out = NULL;
+    apr_size_t i;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (mask & LENZ_M(names[i].m))
+            out = out ? apr_pstrcat(p, out, ", ", names[i].name, NULL) : names[i].name;
+    return out ? apr_pstrcat(p, out, ", OPTIONS", NULL) : "OPTIONS";
+}
+
+/* The one policy point: every route says who may call it. */
+static int access_ok(request_rec *r, lenz_req *lr)
+{
+    if (lr->route->access == LENZ_ACCESS_PUBLIC)
+        return 1;
+    /* Accounts and sessions are not part of this build yet: nothing but a
+     * public route can be reached, and a route that needs more answers 401
+     * instead of running unchecked. */
+    lenz_fail(r, APLOG_INFO, LENZLOGNO(0104), HTTP_UNAUTHORIZED, "auth-required",
+              "Sign-in required", "this route needs a signed-in user");
+    return 0;
+}
+
+int lenz_router_handler(request_rec *r)
+{
+    const lenz_area *area = lenz_area_of(r);
+    const lenz_route *rt;
+    lenz_req *lr;
+    const char *base;
+    apr_size_t blen;
+    apr_int64_t allowed = 0;
+
+    if (!area)
+        return DECLINED;
+
+    lr = apr_pcalloc(r->pool, sizeof(*lr));
+    lr->area = area;
+    lr->srv = lenz_srv(r->server);
+    lr->dir = lenz_dir(r);
+    lr->start = r->request_time;
+    ap_set_module_config(r->request_config, &lenz_module, lr);
+    lenz_security_headers(r, area->api);
+
+    if (!lr->srv->enabled || !lr->srv->keyring) {
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(0101), HTTP_SERVICE_UNAVAILABLE,
+                         "not-configured", "Service not configured",
+                         "mod_lenz has no configuration for this server");
+    }
+
+    base = lenz_cfg_base(r, lr->dir);
+    blen = strlen(base);
+    if (blen == 1 && base[0] == '/')
+        blen = 0;
+    if (strncmp(r->uri, base, blen) != 0 || (r->uri[blen] != '/' && r->uri[blen] != '\0')) {
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(0102), HTTP_NOT_FOUND, "not-found",
+                         "Not found", apr_psprintf(r->pool,
+                         "request path is not below the area's base '%s' (set LenzBase "
+                         "inside <LocationMatch>)", base));
+    }
+    lr->path = r->uri[blen] ? r->uri + blen : "/";
+
+    for (rt = area->routes; rt->pattern; rt++) {
+        if (!lenz_route_match(r->pool, rt->pattern, lr->path, lr))
+            continue;
+        allowed |= rt->methods;
+        if (rt->methods & LENZ_M(r->method_number)) {
+            lr->route = rt;
+            break;
+        }
+    }
+
+    if (!lr->route) {
+        if (!allowed)
+            return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found",
+                             "Not found", "no such resource");
+        apr_table_setn(r->err_headers_out, "Allow", allow_header(r->pool, allowed));
+        if (r->method_number == M_OPTIONS) {
+            r->status = HTTP_NO_CONTENT;
+            return OK;
+        }
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(0103), HTTP_METHOD_NOT_ALLOWED,
+                         "method-not-allowed", "Method not allowed",
+                         apr_psprintf(r->pool, "%s is not allowed here", r->method));
+    }
+
+    if (!access_ok(r, lr))
+        return OK;
+    return lr->route->fn(r, lr);
+}

@@ -1,0 +1,139 @@
+# Start-up validation: `apache2 -t` with mod_lenz from the build tree must
+# refuse each misconfiguration with a message naming the directive.
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use File::Path qw(make_path);
+use Apache::Test ();
+use Lenz::Test;
+
+my $vars  = Apache::Test::vars();
+my $top   = top_dir();
+my $httpd = $vars->{httpd};
+my $dir   = "$vars->{t_logs}/configtest";
+make_path("$dir/tpl-empty", "$dir/tpl-bad");
+
+sub write_file {
+    my ($path, $text, $mode) = @_;
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $text;
+    close $fh;
+    chmod $mode, $path if defined $mode;
+    return $path;
+}
+
+my $hex = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+my $key     = write_file("$dir/master.key", "1:$hex\n", 0600);
+my $key644  = write_file("$dir/master-644.key", "1:$hex\n", 0644);
+my $key640  = write_file("$dir/master-640.key", "1:$hex\n", 0640);
+my $keybad  = write_file("$dir/master-bad.key", "this is not a key\n", 0600);
+my $secret  = write_file("$dir/s3.secret", "s3cr3t\n", 0600);
+my $secret4 = write_file("$dir/s3-world.secret", "s3cr3t\n", 0644);
+write_file("$dir/tpl-empty/readme.txt", "no templates here\n");
+write_file("$dir/tpl-bad/error.mustache", "line one\n{{#open}}\nnever closed\n");
+
+my @modules = do {
+    open my $fh, '<', "$top/t/conf/modules.conf" or die $!;
+    grep { /^LoadModule/ } <$fh>;
+};
+
+my %good = (
+    LenzMasterKeyFile   => $key,
+    LenzS3Endpoint      => 'http://127.0.0.1:18000',
+    LenzS3Bucket        => 'lenz',
+    LenzS3Region        => 'us-east-1',
+    LenzS3AccessKey     => 'AKIDEXAMPLE',
+    LenzS3SecretKeyFile => $secret,
+    LenzSMTPURL         => 'smtp://127.0.0.1:18025',
+    LenzMailFrom        => 'lenz@example.org',
+    LenzPublicURL       => 'https://files.example.org',
+    LenzTemplateDir     => "$top/templates",
+);
+
+# Writes a config from %good with overrides (undef removes a directive)
+# and runs httpd -t on it.  Returns (exit status, output).
+sub configtest {
+    my (%over) = @_;
+    my $no_dbd = delete $over{_no_dbd};
+    my $no_lenz = delete $over{_no_lenz};
+    my %d = (%good, %over);
+    my $conf = "ServerRoot \"$dir\"\nServerName 127.0.0.1\nListen 127.0.0.1:65001\n"
+             . "PidFile \"$dir/httpd.pid\"\nErrorLog \"$dir/error_log\"\n";
+    $conf .= join '', grep { !$no_dbd || !/dbd_module/ } @modules;
+    $conf .= "LoadModule lenz_module \"$top/build/mod_lenz.so\"\n";
+    $conf .= "DBDriver pgsql\n" unless $no_dbd;
+    unless ($no_lenz) {
+        for my $k (sort keys %d) {
+            next unless defined $d{$k};
+            $conf .= "$k $d{$k}\n";
+        }
+    }
+    my $file = write_file("$dir/httpd.conf", $conf);
+    my $out = `$httpd -t -f $file 2>&1`;
+    return ($? >> 8, $out);
+}
+
+my @bad = (
+    [ 'missing master key file', { LenzMasterKeyFile => undef },
+      qr/LENZ0010: LenzMasterKeyFile: is required but not set/ ],
+    [ 'world-readable master key', { LenzMasterKeyFile => $key644 },
+      qr/LENZ0010: LenzMasterKeyFile: .*readable by group or others/ ],
+    [ 'group-readable master key', { LenzMasterKeyFile => $key640 },
+      qr/LENZ0010: LenzMasterKeyFile: .*readable by group or others/ ],
+    [ 'absent master key file', { LenzMasterKeyFile => "$dir/nope.key" },
+      qr/LENZ0010: LenzMasterKeyFile: .*nope\.key/ ],
+    [ 'malformed master key file', { LenzMasterKeyFile => $keybad },
+      qr/LENZ0010: LenzMasterKeyFile: .*line 1/ ],
+    [ 'missing S3 endpoint', { LenzS3Endpoint => undef },
+      qr/LENZ0010: LenzS3Endpoint: is required/ ],
+    [ 'S3 endpoint not a URL', { LenzS3Endpoint => 'not-a-url' },
+      qr/LenzS3Endpoint: 'not-a-url' is not an absolute URL/ ],
+    [ 'S3 endpoint with another scheme', { LenzS3Endpoint => 'ftp://127.0.0.1' },
+      qr/LenzS3Endpoint: scheme 'ftp' is not supported/ ],
+    [ 'S3 endpoint with a path', { LenzS3Endpoint => 'http://127.0.0.1/bucket' },
+      qr/LenzS3Endpoint: the URL must not have a path/ ],
+    [ 'bad bucket name', { LenzS3Bucket => 'Bad_Bucket' },
+      qr/LenzS3Bucket: 'Bad_Bucket' is not a valid bucket name/ ],
+    [ 'missing access key', { LenzS3AccessKey => undef },
+      qr/LENZ0010: LenzS3AccessKey: is required/ ],
+    [ 'absent secret key file', { LenzS3SecretKeyFile => "$dir/nope.secret" },
+      qr/LENZ0010: LenzS3SecretKeyFile: cannot read/ ],
+    [ 'world-readable secret key file', { LenzS3SecretKeyFile => $secret4 },
+      qr/LENZ0010: LenzS3SecretKeyFile: .*readable by everyone/ ],
+    [ 'SMTP URL with an HTTP scheme', { LenzSMTPURL => 'http://127.0.0.1:25' },
+      qr/LenzSMTPURL: scheme 'http' is not supported/ ],
+    [ 'missing SMTP URL', { LenzSMTPURL => undef },
+      qr/LENZ0010: LenzSMTPURL: is required/ ],
+    [ 'sender without @', { LenzMailFrom => 'nobody' },
+      qr/LenzMailFrom: 'nobody' is not an e-mail address/ ],
+    [ 'public URL not a URL', { LenzPublicURL => 'files' },
+      qr/LenzPublicURL: 'files' is not an absolute URL/ ],
+    [ 'public URL with a query', { LenzPublicURL => 'https://x.example/?a=1' },
+      qr/LenzPublicURL: the URL must not have a query/ ],
+    [ 'absent template directory', { LenzTemplateDir => "$dir/no-such-dir" },
+      qr/LENZ0010: LenzTemplateDir: cannot open template directory/ ],
+    [ 'template directory without error.mustache', { LenzTemplateDir => "$dir/tpl-empty" },
+      qr/LENZ0010: LenzTemplateDir: .*has no error\.mustache/ ],
+    [ 'template with a syntax error', { LenzTemplateDir => "$dir/tpl-bad" },
+      qr{LENZ0010: LenzTemplateDir: template \S*tpl-bad/error\.mustache: .*2.*never closed} ],
+    [ 'bad timeouts', { LenzS3Timeouts => '0' },
+      qr/LenzS3Timeouts \(connect\): '0' is not a number of seconds/ ],
+    [ 'mod_dbd not loaded', { _no_dbd => 1 },
+      qr/LENZ0001: mod_dbd is not loaded/ ],
+);
+
+plan tests => 3 + 2 * @bad;
+
+my ($rc, $out) = configtest();
+is($rc, 0, 'a complete configuration passes httpd -t') or diag $out;
+like($out, qr/Syntax OK/, '... Syntax OK');
+
+($rc, $out) = configtest(_no_lenz => 1);
+is($rc, 0, 'the module loaded without any Lenz directive still starts') or diag $out;
+
+for my $case (@bad) {
+    my ($name, $over, $re) = @$case;
+    ($rc, $out) = configtest(%$over);
+    isnt($rc, 0, "$name: httpd -t fails");
+    like($out, $re, "$name: the message names the directive and the problem") or diag $out;
+}

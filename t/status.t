@@ -1,0 +1,76 @@
+# lenz-status: /health with real PostgreSQL, RGW and SMTP; /metrics;
+# security headers; per-server and per-directory configuration merging.
+use strict;
+use warnings FATAL => 'all';
+use Test::More tests => 37;
+use Apache::TestRequest ();
+use Lenz::Test;
+
+my $res = http_get('/health');
+is($res->code, 200, '/health answers 200 with every backend up');
+like($res->header('Content-Type'), qr{^application/json}, '... as JSON');
+is_deeply(json_of($res), { db => 'ok', s3 => 'ok', smtp => 'ok' }, '... naming db, s3 and smtp');
+
+is($res->header('X-Content-Type-Options'), 'nosniff', 'X-Content-Type-Options');
+is($res->header('Referrer-Policy'), 'no-referrer', 'Referrer-Policy');
+like($res->header('Content-Security-Policy') // '', qr/frame-ancestors 'none'/, 'CSP with frame-ancestors');
+is($res->header('X-Frame-Options'), 'DENY', 'X-Frame-Options');
+is($res->header('Cache-Control'), 'no-store', 'Cache-Control no-store');
+
+$res = http_req('HEAD', '/health');
+is($res->code, 200, 'HEAD /health answers 200');
+is($res->content, '', '... without a body');
+
+# Per-directory merging: a <Location> is its own base ...
+is(http_get('/plain/health')->code, 200, '<Location /plain> routes /plain/health');
+# ... an inner LenzBase wins over the outer one ...
+is(http_get('/st/health')->code, 200, 'outer LenzBase /st routes /st/health');
+is(http_get('/st/inner/health')->code, 200, 'inner LenzBase /st/inner wins for /st/inner/health');
+is(http_get('/st/inner/metrics')->code, 200, '... and /st/inner/metrics');
+# ... and an inner section that does not set it inherits the outer one.
+is(http_get('/st/other/health')->code, 404, 'inner section without LenzBase inherits /st');
+
+# /metrics in Prometheus text format.
+$res = http_get('/metrics');
+is($res->code, 200, '/metrics answers 200');
+like($res->header('Content-Type'), qr{^text/plain; version=0\.0\.4}, '... Prometheus text format');
+my $m = $res->content;
+like($m, qr/^lenz_requests_total\{handler="status",status="200"\} [1-9]\d*$/m,
+     'requests counted by handler and status');
+like($m, qr/^lenz_requests_total\{handler="status",status="404"\} [1-9]\d*$/m,
+     '... including the 404 above');
+like($m, qr/^lenz_s3_request_duration_seconds_bucket\{op="HeadBucket",le="\+Inf"\} [1-9]\d*$/m,
+     'S3 latency histogram');
+like($m, qr/^lenz_s3_request_duration_seconds_count\{op="HeadBucket"\} [1-9]\d*$/m, '... with a count');
+like($m, qr/^lenz_s3_request_duration_seconds_sum\{op="HeadBucket"\} \d+\.\d+$/m, '... and a sum');
+like($m, qr/^lenz_db_connections_in_use \d+$/m, 'DB pool use gauge');
+like($m, qr/^lenz_db_acquired_total [1-9]\d*$/m, 'DB acquisitions counted');
+like($m, qr/^lenz_bytes_out_total\{handler="status"\} [1-9]\d*$/m, 'bytes out by handler');
+like($m, qr/^lenz_bytes_in_total\{handler="status"\} \d+$/m, 'bytes in by handler');
+like($m, qr/^# TYPE lenz_s3_request_duration_seconds histogram$/m, 'TYPE lines present');
+
+# Per-server merging: the virtual host overrides only LenzS3Bucket (to a
+# bucket that does not exist) and inherits every other directive.
+expect_log('LENZ0301');
+Apache::TestRequest::module('lenz_vhost');
+$res = http_get('/health');
+is($res->code, 503, 'vhost with its own (missing) bucket: /health answers 503');
+my $j = json_of($res);
+is($j->{s3}, 'down', '... naming s3');
+is($j->{db}, 'ok', '... db inherited from the main server');
+is($j->{smtp}, 'ok', '... smtp inherited from the main server');
+ok(defined $res->header('Retry-After'), '... with Retry-After');
+Apache::TestRequest::module('default');
+is(http_get('/health')->code, 200, 'the main server still uses its own bucket');
+
+# The failing probe is logged with its tag and the S3 error code.
+my $log = error_log_since(0);
+like($log, qr/LENZ0301: health: S3 is down \(not found\): (NoSuchBucket|NotFound) 404/, 'the S3 failure is in the error log');
+
+# Answer shape stays exactly the contract's.
+$res = http_get('/health');
+my @keys = sort keys %{ json_of($res) // {} };
+is_deeply(\@keys, [qw(db s3 smtp)], 'no other members in the health answer');
+$res = http_get('/metrics');
+like($res->content, qr/^lenz_health_checks_total [1-9]\d*$/m, 'health checks counted');
+unlike($res->content, qr/secret|password/i, 'metrics carry no secrets');
