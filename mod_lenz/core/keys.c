@@ -402,6 +402,63 @@ apr_status_t lenz_keyring_add_version(apr_pool_t *p, const char *path,
     return rv;
 }
 
+apr_status_t lenz_keyring_remove_version(apr_pool_t *p, const char *path,
+                                         apr_uint32_t version, const char **why)
+{
+    char *text, *out;
+    apr_size_t len, pos = 0, n = 0;
+    lenz_keyring *kr;
+    apr_status_t rv;
+    int found = 0;
+    const char *ignored;
+
+    if (!why)
+        why = &ignored;
+    if ((rv = read_checked(p, path, &text, &len, why)) != APR_SUCCESS)
+        return rv;
+    if (!(kr = lenz_keyring_parse(p, text, len, path, why)))
+        return LENZ_EFORMAT;
+    if (version == kr->current) {
+        *why = apr_psprintf(p, "master key file %s: version %u is the current key; "
+                            "add a newer one first", path, version);
+        return LENZ_ECONFLICT;
+    }
+    out = lenz_key_palloc(p, len + 1);
+    /* Copy every line but the one holding that version (comments too). */
+    while (pos < len) {
+        const char *line = text + pos, *nl = memchr(line, '\n', len - pos);
+        apr_size_t ll = nl ? (apr_size_t)(nl - line) + 1 : len - pos;
+        const char *s = line;
+        apr_size_t sl = nl ? ll - 1 : ll;
+        ring_entry e;
+        pos += ll;
+        while (sl > 0 && is_blank(*s)) {
+            s++;
+            sl--;
+        }
+        while (sl > 0 && is_blank(s[sl - 1]))
+            sl--;
+        if (sl > 0 && s[0] != '#' && parse_line(s, sl, &e) && e.version == version) {
+            found = 1;
+            lenz_wipe(&e, sizeof(e));
+            continue;
+        }
+        lenz_wipe(&e, sizeof(e));
+        memcpy(out + n, line, ll);
+        n += ll;
+    }
+    if (!found) {
+        *why = apr_psprintf(p, "master key file %s holds no version %u", path, version);
+        rv = LENZ_ENOTFOUND;
+    }
+    else {
+        rv = lenz_keyring_write_file(p, path, out, n, 1, why);
+    }
+    lenz_wipe(out, len);
+    lenz_wipe(text, len);
+    return rv;
+}
+
 /* ------------------------------------------------------------------ */
 /* Wrapping                                                            */
 

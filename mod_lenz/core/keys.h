@@ -67,6 +67,12 @@ apr_status_t lenz_keyring_create_file(apr_pool_t *p, const char *path, const cha
 apr_status_t lenz_keyring_add_version(apr_pool_t *p, const char *path,
                                       apr_uint32_t *new_version, const char **why);
 
+/* Retirement: rewrite path without the line of that version (comments and
+ * other keys kept).  LENZ_ECONFLICT for the current version, LENZ_ENOTFOUND
+ * when the file does not hold it. */
+apr_status_t lenz_keyring_remove_version(apr_pool_t *p, const char *path,
+                                         apr_uint32_t version, const char **why);
+
 /* ---- wrapping ---- */
 
 /* 32 random bytes. */

@@ -269,8 +269,26 @@ static void test_rotation(apr_pool_t *p, const char *dir)
                        blob2, sizeof(blob2), out) == APR_SUCCESS && memcmp(out, kek, 32) == 0,
        "  but unwraps as version 2");
 
+    /* Retirement. */
+    is_int(lenz_keyring_remove_version(p, path, 2, &why), LENZ_ECONFLICT,
+           "the current version cannot be removed");
+    is_int(lenz_keyring_remove_version(p, path, 7, &why), LENZ_ENOTFOUND,
+           "an absent version: not found");
+    is_int(lenz_keyring_remove_version(p, path, 1, &why), APR_SUCCESS, "version 1 removed");
+    kr2 = lenz_keyring_load(p, path, &why);
+    ok(kr2 && lenz_keyring_count(kr2) == 1 && lenz_keyring_get(kr2, 1) == NULL
+       && lenz_keyring_current_version(kr2) == 2, "reloaded: only version 2 left");
+    ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "  file still 0600");
+    {
+        size_t n;
+        char *t = slurp(path, &n);
+        ok(t && strncmp(t, "# mod_lenz master keys", 22) == 0, "  comment line kept");
+        free(t);
+    }
+
     chmod(path, 0644);
     is_int(lenz_keyring_add_version(p, path, &v, &why), APR_EINVAL, "rotation refuses a 0644 file");
+    is_int(lenz_keyring_remove_version(p, path, 1, &why), APR_EINVAL, "retirement refuses a 0644 file");
     {
         const char *ln = lenz_keyring_generate_line(p, 9);
         ok(ln && strlen(ln) == 2 + 64 + 1 && strncmp(ln, "9:", 2) == 0 && ln[66] == '\n',

@@ -1,0 +1,114 @@
+/* S3 XML answers: the documented shapes, S3's "200 with an error body",
+ * and hostile input (malformed, truncated, wrong root, absurd values). */
+#include <apr_general.h>
+#include <apr_strings.h>
+#include "tap.h"
+#include "s3xml.h"
+#include "err.h"
+
+#define NS " xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""
+
+static apr_status_t parse_err(apr_pool_t *p, const char *x, lenz_s3_error *e)
+{
+    memset(e, 0, sizeof(*e));
+    return lenz_s3xml_error(p, x, strlen(x), e);
+}
+
+int main(void)
+{
+    apr_pool_t *p;
+    lenz_s3_error e;
+    const char *s, *n1, *n2;
+    apr_array_header_t *a;
+    const char *x;
+
+    apr_initialize();
+    apr_pool_create(&p, NULL);
+
+    /* The CompleteMultipartUpload error that arrives with status 200 (AWS
+     * documents it: the failure happens after the status line went out). */
+    x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<Error><Code>InternalError</Code><Message>We encountered an internal error. "
+        "Please try again.</Message><RequestId>656c76696e6727732072657175657374</RequestId>"
+        "<HostId>Uuag1LuByRx9e6j5Onimru9pO4ZVKnJ2Qz7/C1NPcfTWAtRPfTaOFg==</HostId></Error>";
+    ok(parse_err(p, x, &e) == APR_SUCCESS, "error body parsed");
+    is_str(e.code, "InternalError", "... code");
+    ok(e.message && strstr(e.message, "internal error"), "... message");
+    is_str(e.request_id, "656c76696e6727732072657175657374", "... request id");
+    ok(parse_err(p, "<Error><Message></Message></Error>", &e) == APR_SUCCESS
+       && strcmp(e.code, "UnknownError") == 0 && strcmp(e.message, "") == 0,
+       "RGW-style empty message, missing code");
+    x = "<CompleteMultipartUploadResult" NS "><Location>http://h/b/k</Location><Bucket>b</Bucket>"
+        "<Key>k</Key><ETag>\"3858f62230ac3c915f300c664312c11f-9\"</ETag></CompleteMultipartUploadResult>";
+    ok(parse_err(p, x, &e) == APR_NOTFOUND, "a success document is not an error");
+    ok(lenz_s3xml_complete(p, x, strlen(x), &s) == APR_SUCCESS, "complete result parsed");
+    is_str(s, "\"3858f62230ac3c915f300c664312c11f-9\"", "... ETag");
+    x = "<CompleteMultipartUploadResult><ETag></ETag></CompleteMultipartUploadResult>";
+    ok(lenz_s3xml_complete(p, x, strlen(x), &s) == APR_SUCCESS && strcmp(s, "") == 0,
+       "RGW's empty ETag accepted as empty");
+
+    x = "<InitiateMultipartUploadResult" NS "><Bucket>b</Bucket><Key>k</Key>"
+        "<UploadId>VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA</UploadId>"
+        "</InitiateMultipartUploadResult>";
+    ok(lenz_s3xml_upload_id(p, x, strlen(x), &s) == APR_SUCCESS
+       && strcmp(s, "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA") == 0, "UploadId");
+    x = "<InitiateMultipartUploadResult><UploadId></UploadId></InitiateMultipartUploadResult>";
+    ok(lenz_s3xml_upload_id(p, x, strlen(x), &s) == LENZ_EFORMAT, "empty UploadId refused");
+
+    a = apr_array_make(p, 4, sizeof(lenz_s3_part));
+    x = "<ListPartsResult" NS "><IsTruncated>true</IsTruncated><NextPartNumberMarker>2</NextPartNumberMarker>"
+        "<Part><PartNumber>1</PartNumber><ETag>\"a\"</ETag><Size>5242880</Size></Part>"
+        "<Part><PartNumber>2</PartNumber><ETag>\"b\"</ETag><Size>10</Size></Part></ListPartsResult>";
+    ok(lenz_s3xml_parts(p, x, strlen(x), a, &n1) == APR_SUCCESS && a->nelts == 2, "ListParts");
+    is_str(n1, "2", "... next marker when truncated");
+    ok(APR_ARRAY_IDX(a, 0, lenz_s3_part).size == 5242880, "... sizes");
+    x = "<ListPartsResult><Part><PartNumber>0</PartNumber><ETag>\"a\"</ETag><Size>1</Size></Part></ListPartsResult>";
+    ok(lenz_s3xml_parts(p, x, strlen(x), a, &n1) == LENZ_EFORMAT, "part number 0 refused");
+    x = "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>\"a\"</ETag><Size>-5</Size></Part></ListPartsResult>";
+    ok(lenz_s3xml_parts(p, x, strlen(x), a, &n1) == LENZ_EFORMAT, "negative size refused");
+    x = "<ListPartsResult><IsTruncated>true</IsTruncated></ListPartsResult>";
+    ok(lenz_s3xml_parts(p, x, strlen(x), a, &n1) == LENZ_EFORMAT, "truncated without a marker refused");
+
+    a = apr_array_make(p, 4, sizeof(lenz_s3_upload));
+    x = "<ListMultipartUploadsResult" NS "><IsTruncated>true</IsTruncated><NextKeyMarker>k2</NextKeyMarker>"
+        "<NextUploadIdMarker>u2</NextUploadIdMarker><Upload><Key>k1</Key><UploadId>u1</UploadId>"
+        "<Initiated>2010-11-10T20:48:33.000Z</Initiated></Upload></ListMultipartUploadsResult>";
+    ok(lenz_s3xml_uploads(p, x, strlen(x), a, &n1, &n2) == APR_SUCCESS && a->nelts == 1, "ListMultipartUploads");
+    ok(n1 && n2 && strcmp(n1, "k2") == 0 && strcmp(n2, "u2") == 0, "... markers");
+    ok(APR_ARRAY_IDX(a, 0, lenz_s3_upload).initiated == apr_time_from_sec(1289422113), "... initiated time");
+
+    a = apr_array_make(p, 4, sizeof(lenz_s3_object));
+    x = "<ListBucketResult" NS "><IsTruncated>true</IsTruncated>"
+        "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+        "<Contents><Key>a &amp; b.txt</Key><Size>434234</Size><ETag>\"fba9\"</ETag>"
+        "<LastModified>2009-10-12T17:50:30.000Z</LastModified></Contents></ListBucketResult>";
+    ok(lenz_s3xml_objects(p, x, strlen(x), a, &n1) == APR_SUCCESS && a->nelts == 1, "ListObjectsV2");
+    is_str(APR_ARRAY_IDX(a, 0, lenz_s3_object).key, "a & b.txt", "... entities decoded in keys");
+    is_str(n1, "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=", "... continuation token");
+
+    x = "<CopyObjectResult><LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>\"9b\"</ETag></CopyObjectResult>";
+    ok(lenz_s3xml_copy(p, x, strlen(x)) == APR_SUCCESS, "CopyObjectResult");
+
+    /* Hostile input. */
+    ok(parse_err(p, "<Error><Code>x</Code>", &e) == LENZ_EFORMAT, "truncated XML refused");
+    ok(parse_err(p, "not xml at all", &e) == LENZ_EFORMAT, "garbage refused");
+    ok(lenz_s3xml_error(p, "", 0, &e) == LENZ_EFORMAT, "empty body refused");
+    ok(lenz_s3xml_error(p, NULL, 0, &e) == LENZ_EFORMAT, "no body refused");
+    x = "<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>";
+    ok(lenz_s3xml_objects(p, x, strlen(x), a, &n1) == LENZ_EFORMAT, "object without a key refused");
+    x = "<Wrong/>";
+    ok(lenz_s3xml_upload_id(p, x, strlen(x), &s) == LENZ_EFORMAT, "wrong root refused");
+    x = "<!DOCTYPE x [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">"
+        "<!ENTITY c \"&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;\">]><Error><Code>&c;</Code></Error>";
+    {
+        apr_status_t rv = parse_err(p, x, &e);
+        ok(rv == LENZ_EFORMAT || (rv == APR_SUCCESS && strlen(e.code) <= 1000),
+           "internal entities do not blow up (expat refuses or bounds them)");
+    }
+    ok(lenz_s3xml_time("2010-11-10T20:48:33.000Z") == apr_time_from_sec(1289422113), "ISO 8601 time");
+    ok(lenz_s3xml_time("yesterday") == 0, "bad time gives 0");
+
+    apr_pool_destroy(p);
+    apr_terminate();
+    return done_testing();
+}
