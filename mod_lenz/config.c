@@ -19,6 +19,7 @@
 #include "render.h"
 #include "keys.h"
 #include "s3.h"
+#include "shared.h"
 
 #define DEFAULT_REGION          "us-east-1"
 #define DEFAULT_CONNECT_TIMEOUT 5
@@ -46,6 +47,8 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->s3_connect_timeout = -1;
     c->s3_stall_timeout = -1;
     c->s3_op_timeout = -1;
+    c->s3_breaker_threshold = -1;
+    c->s3_breaker_cooldown = -1;
     return c;
 }
 
@@ -65,6 +68,9 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(s3_connect_timeout);
     MERGE_INT(s3_stall_timeout);
     MERGE_INT(s3_op_timeout);
+    MERGE_INT(s3_breaker_threshold);
+    MERGE_INT(s3_breaker_cooldown);
+    MERGE_PTR(shared_cache);
     MERGE_PTR(master_key_file);
     MERGE_PTR(smtp_url);
     MERGE_PTR(mail_from);
@@ -88,6 +94,19 @@ void *lenz_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(base);
     MERGE_INT(json_limit);
     return c;
+}
+
+const char *lenz_cfg_shared_cache(const lenz_srv_cfg *c)
+{
+    return c->shared_cache ? c->shared_cache : "shmcb";
+}
+
+void lenz_cfg_breaker(const lenz_srv_cfg *c, lenz_breaker_conf *bc)
+{
+    memset(bc, 0, sizeof(*bc));
+    bc->threshold = c->s3_breaker_threshold > 0 ? c->s3_breaker_threshold : 5;
+    bc->cooldown = apr_time_from_sec(c->s3_breaker_cooldown > 0 ? c->s3_breaker_cooldown : 30);
+    bc->probe_timeout = apr_time_from_sec(c->s3_op_timeout > 0 ? c->s3_op_timeout : DEFAULT_OP_TIMEOUT);
 }
 
 const char *lenz_cfg_region(const lenz_srv_cfg *c)
@@ -252,6 +271,28 @@ static const char *set_s3_timeouts(cmd_parms *cmd, void *d, const char *a1,
     return err;
 }
 
+static const char *set_s3_breaker(cmd_parms *cmd, void *d, const char *a1, const char *a2)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    char *end;
+    long v = strtol(a1, &end, 10);
+    if (*end || v < 1 || v > 1000)
+        return LENZ_D_S3_BREAKER ": the failure threshold must be 1-1000";
+    c->s3_breaker_threshold = (int)v;
+    return parse_secs(cmd->pool, LENZ_D_S3_BREAKER " (cool-down)", a2, &c->s3_breaker_cooldown);
+}
+
+static const char *set_shared_cache(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err)
+        return err;
+    if (!*arg || has_ctl(arg))
+        return LENZ_D_SHARED_CACHE ": give a socache provider, e.g. shmcb or memcache:host:11211";
+    cmd_srv(cmd)->shared_cache = arg;
+    return NULL;
+}
+
 static const char *set_smtp_url(cmd_parms *cmd, void *d, const char *arg)
 {
     static const char *const schemes[] = { "smtp", "smtps", NULL };
@@ -315,6 +356,10 @@ const command_rec lenz_cmds[] = {
                   "'path' (default; MinIO, Ceph) or 'virtual' (bucket.host) addressing"),
     AP_INIT_TAKE13(LENZ_D_S3_TIMEOUTS, set_s3_timeouts, NULL, RSRC_CONF,
                    "S3 timeouts in seconds: connect [stall [operation]] (default 5 30 30)"),
+    AP_INIT_TAKE2(LENZ_D_S3_BREAKER, set_s3_breaker, NULL, RSRC_CONF,
+                  "S3 circuit breaker: failures in a row, then seconds open (default 5 30)"),
+    AP_INIT_TAKE1(LENZ_D_SHARED_CACHE, set_shared_cache, NULL, RSRC_CONF,
+                  "socache provider for state shared by processes and hosts (default shmcb)"),
     AP_INIT_TAKE1(LENZ_D_MASTER_KEY_FILE, set_file,
                   (void *)APR_OFFSETOF(lenz_srv_cfg, master_key_file), RSRC_CONF,
                   "master key file (mode 0600 or stricter)"),
@@ -461,9 +506,16 @@ int lenz_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         if (rc != OK)
             return rc;
     }
-    if (!any)
+    if (!any) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, s,
                      LENZLOGNO(0011) "mod_lenz is loaded but no server has a Lenz* "
                      "directive; its handlers will answer 503");
+        return OK;
+    }
+    {
+        const char *why = lenz_shared_check(pconf, ptemp, lenz_cfg_shared_cache(lenz_srv(s)));
+        if (why)
+            return refuse(s, LENZ_D_SHARED_CACHE, why);
+    }
     return OK;
 }

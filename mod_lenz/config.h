@@ -9,6 +9,7 @@
 
 #include "lenz.h"
 #include <apr_uri.h>
+#include "breaker.h"
 
 struct lenz_keyring;
 struct lenz_s3;
@@ -24,6 +25,9 @@ typedef struct lenz_srv_cfg {
     int s3_connect_timeout;         /* seconds, -1 unset */
     int s3_stall_timeout;           /* seconds without progress, -1 unset */
     int s3_op_timeout;              /* seconds for non-streaming calls, -1 unset */
+    int s3_breaker_threshold;       /* failures in a row that open the breaker, -1 unset */
+    int s3_breaker_cooldown;        /* seconds it stays open, -1 unset */
+    const char *shared_cache;       /* socache spec (main server only) */
     const char *master_key_file;
     const char *smtp_url;
     const char *mail_from;
@@ -58,6 +62,8 @@ lenz_srv_cfg *lenz_srv(const server_rec *s);
 lenz_dir_cfg *lenz_dir(const request_rec *r);
 
 /* Getters with defaults. */
+const char *lenz_cfg_shared_cache(const lenz_srv_cfg *c);
+void lenz_cfg_breaker(const lenz_srv_cfg *c, lenz_breaker_conf *bc);
 const char *lenz_cfg_region(const lenz_srv_cfg *c);
 /* The path routes are relative to: LenzBase, else the matched <Location>. */
 const char *lenz_cfg_base(const request_rec *r, const lenz_dir_cfg *d);

@@ -16,6 +16,10 @@
 #define LENZ_D_MAIL_FROM          "LenzMailFrom"
 #define LENZ_D_PUBLIC_URL         "LenzPublicURL"
 #define LENZ_D_TEMPLATE_DIR       "LenzTemplateDir"
+#define LENZ_D_S3_BREAKER         "LenzS3Breaker"
+
+/* Global (main server only). */
+#define LENZ_D_SHARED_CACHE       "LenzSharedCache"
 
 /* Directory scope (<Location>). */
 #define LENZ_D_BASE               "LenzBase"

@@ -18,6 +18,7 @@
 #include "s3.h"
 #include "http.h"
 #include "err.h"
+#include "s3glue.h"
 
 #define PROBE_TIMEOUT_MS 3000
 
@@ -34,15 +35,16 @@ static int db_ok(request_rec *r)
     return ok;
 }
 
+/* Goes through the breaker like every other S3 call: while it is open
+ * the answer is "down" at once; after the cool-down a health check is
+ * as good a probe as any. */
 static int s3_ok(request_rec *r, lenz_req *lr)
 {
     lenz_s3_error err;
     apr_status_t rv = lenz_s3_head_bucket(lr->srv->s3, lenz_process_http(), r->pool, &err);
     if (rv == APR_SUCCESS)
         return 1;
-    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                  LENZLOGNO(0301) "health: S3 is down (%s): %s %d %s", lenz_strerror(rv),
-                  err.code ? err.code : "-", err.http_status, err.message ? err.message : "");
+    lenz_s3_status(r, "health check", rv, &err);
     return 0;
 }
 
@@ -79,9 +81,16 @@ static int health(request_rec *r, lenz_req *lr)
 
 static int metrics(request_rec *r, lenz_req *lr)
 {
+    lenz_breaker *b = lenz_s3_breaker(lr->srv->s3);
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");
-    if (!r->header_only)
-        lenz_metrics_write(r);
+    if (r->header_only)
+        return OK;
+    lenz_metrics_write(r);
+    if (b)
+        ap_rprintf(r, "# HELP lenz_s3_breaker_state S3 circuit breaker: 0 closed, 1 open, 2 half-open.\n"
+                   "# TYPE lenz_s3_breaker_state gauge\n"
+                   "lenz_s3_breaker_state{breaker=\"%s\"} %d\n",
+                   lenz_breaker_name(b), (int)lenz_breaker_state_of(b, apr_time_now(), r->pool));
     return OK;
 }
 

@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "http.h"
 #include "s3.h"
+#include "shared.h"
 
 const lenz_area *const lenz_areas[] = {
     &lenz_area_status,
@@ -67,16 +68,34 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     if (lenz_metrics_init(pconf, s) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     lenz_db_prepare_all(s);
+    if (lenz_shared_post_config(pconf, s) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
     for (sp = s; sp; sp = sp->next) {
         lenz_srv_cfg *c = lenz_srv(sp);
-        if (c->s3)
-            lenz_s3_set_observer(c->s3, observe_s3, NULL);
+        lenz_breaker_conf bc;
+        const lenz_s3_conf *sc;
+        if (!c->s3)
+            continue;
+        lenz_s3_set_observer(c->s3, observe_s3, NULL);
+        /* One breaker per endpoint and bucket, its state in the shared
+         * store: every process (and host) sees S3 go down together. */
+        sc = lenz_s3_conf_of(c->s3);
+        lenz_cfg_breaker(c, &bc);
+        lenz_s3_set_breaker(c->s3, lenz_breaker_make(pconf, apr_pstrcat(pconf, "s3:", sc->endpoint,
+                                                     "/", sc->bucket, NULL), &bc, lenz_shared_kv()));
     }
+    return OK;
+}
+
+static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    lenz_shared_pre_config(pconf);
     return OK;
 }
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    lenz_shared_child_init(pchild, s);
     process_http = lenz_http_make(pchild);
     if (!process_http)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
@@ -102,6 +121,7 @@ static void register_hooks(apr_pool_t *p)
     /* Our statements must reach mod_dbd before its post_config reads them. */
     static const char *const before_dbd[] = { "mod_dbd.c", NULL };
 
+    ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);

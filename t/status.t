@@ -2,7 +2,7 @@
 # security headers; per-server and per-directory configuration merging.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 37;
+use Test::More tests => 41;
 use Apache::TestRequest ();
 use Lenz::Test;
 
@@ -51,7 +51,7 @@ like($m, qr/^# TYPE lenz_s3_request_duration_seconds histogram$/m, 'TYPE lines p
 
 # Per-server merging: the virtual host overrides only LenzS3Bucket (to a
 # bucket that does not exist) and inherits every other directive.
-expect_log('LENZ0301');
+expect_log('LENZ1002');
 Apache::TestRequest::module('lenz_vhost');
 $res = http_get('/health');
 is($res->code, 503, 'vhost with its own (missing) bucket: /health answers 503');
@@ -63,9 +63,21 @@ ok(defined $res->header('Retry-After'), '... with Retry-After');
 Apache::TestRequest::module('default');
 is(http_get('/health')->code, 200, 'the main server still uses its own bucket');
 
-# The failing probe is logged with its tag and the S3 error code.
+# The failing probe is logged with its tag, S3's code and what to check.
 my $log = error_log_since(0);
-like($log, qr/LENZ0301: health: S3 is down \(not found\): (NoSuchBucket|NotFound) 404/, 'the S3 failure is in the error log');
+like($log, qr/LENZ1002: S3 health check: S3 refused the configured bucket or keys \(404 NoSuchBucket: .*check LenzS3Bucket, LenzS3AccessKey and LenzS3SecretKeyFile/,
+     'a missing bucket is logged as a configuration error naming the directives');
+
+# A wrong secret: S3 refuses the signature; reported as configuration.
+Apache::TestRequest::module('lenz_badkey');
+$res = http_get('/health');
+is($res->code, 503, 'vhost with a wrong S3 secret: /health answers 503');
+is(json_of($res)->{s3}, 'down', '... naming s3');
+Apache::TestRequest::module('default');
+$log = error_log_since(0);
+like($log, qr/LENZ1002: S3 health check: S3 refused the configured bucket or keys \(403 (SignatureDoesNotMatch|AccessDenied): /,
+     '... logged as refused credentials, a configuration error');
+unlike($log, qr/not-the-secret/, '... and the secret never reaches the log');
 
 # Answer shape stays exactly the contract's.
 $res = http_get('/health');

@@ -64,7 +64,8 @@ apr_status_t lenz_json_parser_feed(lenz_json_parser *jp, const char *buf,
             /* Only white space may follow a complete value. */
             apr_size_t i;
             for (i = 0; i < len; i++) {
-                if (!strchr(" \t\r\n", buf[i])) {
+                /* strchr() would find a NUL byte: it matches the terminator. */
+                if (buf[i] == '\0' || !strchr(" \t\r\n", buf[i])) {
                     jp->failed = 1;
                     jp->why = "trailing data after the JSON value";
                     if (why) *why = jp->why;
@@ -340,7 +341,8 @@ apr_status_t lenz_json_get_int(const lenz_json *obj, const char *key, apr_int64_
     }
     if (json_object_is_type(v, json_type_double)) {
         double d = json_object_get_double(v);
-        if (d == (double)(apr_int64_t)d && d > -9.0e18 && d < 9.0e18) {
+        /* Range first: converting NaN or a double outside int64 is UB. */
+        if (d > -9.0e18 && d < 9.0e18 && d == (double)(apr_int64_t)d) {
             *out = (apr_int64_t)d;
             return APR_SUCCESS;
         }

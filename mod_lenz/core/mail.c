@@ -4,18 +4,19 @@
  * Headers: every value is checked first (UTF-8, no control character but
  * TAB).  ASCII that is safe as it stands goes out as atoms, a quoted-string
  * or plain words; anything else as RFC 2047 "B" encoded-words, each holding
- * whole UTF-8 characters and at most 75 chars.  Lines are folded at 78
- * columns (RFC 5322 2.1.1); only an address too long for a line by itself
- * or a long word in an extra header can pass that, never 998.
+ * whole UTF-8 characters and at most 75 chars.  Lines are folded at 76
+ * columns: RFC 2047 2 asks that of lines holding encoded-words, and it is
+ * within RFC 5322's 78 for all; only an address too long for a line by
+ * itself or a long word in an extra header can pass that, never 998.
  *
  * Bodies: quoted-printable (RFC 2045 6.7) for text and html alike: mostly
  * ASCII mail stays readable and small, and the boundary argument below only
  * has to hold for one encoding.
  *
  * SMTP dot-stuffing is not done here: libcurl doubles a "." starting a line
- * of the upload and adds the final CRLF "." CRLF itself (lib/smtp.c,
- * Curl_smtp_escape_eob up to 8.6, the cr_eob_read client reader since 8.7;
- * curl's test 803).  Stuffing here as well would deliver two dots.
+ * of the upload and adds the final CRLF "." CRLF itself (lib/smtp.c:
+ * Curl_smtp_escape_eob in older releases, the cr_eob_read client reader in
+ * newer ones; curl's test 803).  Stuffing here too would deliver two dots.
  */
 #include <string.h>
 #include <apr_strings.h>
@@ -26,7 +27,7 @@
 #include "crypto.h"
 #include "err.h"
 
-#define COLS        78      /* RFC 5322 2.1.1: header lines SHOULD stay within */
+#define COLS        76      /* header lines stay within (RFC 2047 2, RFC 5322 2.1.1) */
 #define QP_COLS     76      /* RFC 2045 6.7 (5): encoded lines MUST stay within */
 #define EW_MAX      75      /* RFC 2047 2: longest encoded-word */
 #define EW_OPEN     "=?UTF-8?B?"
@@ -37,6 +38,7 @@
 #define EXTRA_VALUE 900
 #define RANDOM_LEN  18      /* bytes of randomness: 24 base64url chars */
 #define BOUNDARY    "=_lenz_"
+#define LDH         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-"
 
 /* ------------------------------------------------------------------ */
 /* Output buffer                                                       */
@@ -121,20 +123,14 @@ static int is_atext(int c)
         || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
-static int is_ldh(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-        || c == '-';
-}
-
 static apr_status_t fail(const char **why, const char *msg, apr_status_t rv)
 {
     *why = msg;
     return rv;
 }
 
-/* A header value: bounded, UTF-8, and no control character but TAB, so no
- * CR, LF or NUL can end the header line early. */
+/* A header value: bounded, UTF-8, and no control character but TAB, so
+ * nothing can end the header line early. */
 static apr_status_t check_value(apr_pool_t *p, const char *v, const char *field,
                                 const char **why)
 {
@@ -171,7 +167,7 @@ static int domain_ok(const char *d, apr_size_t n)
             top_digits = 1;
             continue;
         }
-        if (!is_ldh((unsigned char)d[i]) || (label == 0 && d[i] == '-') || ++label > 63)
+        if (!d[i] || !strchr(LDH, d[i]) || (label == 0 && d[i] == '-') || ++label > 63)
             return 0;
         if (!apr_isdigit(d[i]))
             top_digits = 0;
@@ -201,13 +197,14 @@ int lenz_mail_addr_ok(const char *addr)
 
 static void hdr_start(obuf *b, const char *name)
 {
+    b->col = 0;
     ob_puts(b, name);
     ob_put(b, ":", 1);
     b->fresh = 1;
 }
 
 /* Puts a space and one token, folding first when the token would pass
- * column 78 less `reserve` (room for a comma that follows).  The first token
+ * column 76 less `reserve` (room for a comma that follows).  The first token
  * stays on the field name's line, and an empty one never folds, so no line
  * is whitespace only. */
 static void hdr_tok(obuf *b, const char *t, apr_size_t n, int reserve)
@@ -446,9 +443,7 @@ static apr_status_t check_extra(apr_pool_t *p, const apr_table_t *t, const char 
     for (i = 0; i < a->nelts; i++) {
         const char *c, *v = e[i].val ? e[i].val : "";
         apr_size_t n = strlen(e[i].key);
-        for (c = e[i].key; *c && is_ldh((unsigned char)*c); c++)
-            ;
-        if (n == 0 || n > EXTRA_NAME || *c)
+        if (n == 0 || n > EXTRA_NAME || strspn(e[i].key, LDH) != n)
             return fail(why, "extra: invalid header field name", LENZ_EFORMAT);
         if (reserved_header(e[i].key))
             return fail(why, apr_pstrcat(p, "extra ", e[i].key, ": set by lenz", NULL),
@@ -508,13 +503,8 @@ static apr_status_t check_mail(apr_pool_t *p, const lenz_mail *m, const char **w
  * Message-ID's dot-atom and in a boundary. */
 static int random_ok(const char *s)
 {
-    apr_size_t n = s ? strlen(s) : 0, i;
-    if (n == 0 || n > 40)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!is_ldh((unsigned char)s[i]) && s[i] != '_')
-            return 0;
-    return 1;
+    apr_size_t n = s ? strlen(s) : 0;
+    return n > 0 && n <= 40 && strspn(s, LDH "_") == n;
 }
 
 static apr_status_t random_text(apr_pool_t *p, const char **out)
@@ -532,12 +522,7 @@ static void put_headers(obuf *b, const lenz_mail *m, const char *mid_random)
                                            : strchr(m->from_addr, '@') + 1;
     int i;
 
-    hdr_start(b, "Date");
-    {
-        const char *d = mail_date(b->p, m->date);
-        hdr_tok(b, d, strlen(d), 0);
-    }
-    ob_crlf(b);
+    ob_puts(b, apr_pstrcat(b->p, "Date: ", mail_date(b->p, m->date), "\r\n", NULL));
     hdr_start(b, "From");
     hdr_mailbox(b, m->from_name, m->from_addr);
     ob_crlf(b);
@@ -549,15 +534,11 @@ static void put_headers(obuf *b, const lenz_mail *m, const char *mid_random)
         hdr_mailbox(b, a->name, a->addr);
     }
     ob_crlf(b);
-    if (m->reply_to) {
-        hdr_start(b, "Reply-To");
-        hdr_tok(b, m->reply_to, strlen(m->reply_to), 0);
-        ob_crlf(b);
-    }
+    if (m->reply_to)
+        ob_puts(b, apr_pstrcat(b->p, "Reply-To: ", m->reply_to, "\r\n", NULL));
     if (m->subject && *m->subject)
         hdr_unstructured(b, "Subject", m->subject);
-    ob_puts(b, apr_pstrcat(b->p, "Message-ID: <", mid_random, "@", dom, ">", NULL));
-    ob_crlf(b);
+    ob_puts(b, apr_pstrcat(b->p, "Message-ID: <", mid_random, "@", dom, ">\r\n", NULL));
     if (m->extra) {
         const apr_array_header_t *a = apr_table_elts(m->extra);
         const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
@@ -572,8 +553,7 @@ static void put_headers(obuf *b, const lenz_mail *m, const char *mid_random)
             ob_crlf(b);
         }
     }
-    ob_puts(b, "MIME-Version: 1.0");
-    ob_crlf(b);
+    ob_puts(b, "MIME-Version: 1.0\r\n");
 }
 
 static void put_part_headers(obuf *b, const char *type)
@@ -585,9 +565,9 @@ static void put_part_headers(obuf *b, const char *type)
 /* Why the boundary cannot occur in the parts: quoted-printable output has
  * '=' only as "=XX" with X in [0-9A-F], or as a soft break right before
  * CRLF, so it never holds "=_"; every delimiter line holds "--=_lenz_".
- * The part headers are ours and hold no "=_" either (RFC 2045 6.7, note 8
- * of RFC 2046 5.1.1 suggests exactly this).  The boundary contains '=', a
- * tspecial, hence it is quoted in Content-Type. */
+ * The random part is base64url, without '='; the part headers are ours and
+ * hold no "=_" either.  RFC 2045 6.7 recommends exactly this.  '=' is a
+ * tspecial, hence the quotes around the boundary in Content-Type. */
 static void put_multipart(obuf *b, const lenz_mail *m, const char *bnd_random)
 {
     const char *delim = apr_pstrcat(b->p, "--" BOUNDARY, bnd_random, NULL);

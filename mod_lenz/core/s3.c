@@ -28,6 +28,7 @@ struct lenz_s3 {
     lenz_sigv4_creds creds;
     lenz_s3_observe_fn *observe;
     void *observe_baton;
+    lenz_breaker *breaker;
 };
 
 apr_status_t lenz_s3_make(apr_pool_t *p, const lenz_s3_conf *conf, lenz_s3 **out,
@@ -77,6 +78,52 @@ apr_status_t lenz_s3_make(apr_pool_t *p, const lenz_s3_conf *conf, lenz_s3 **out
     return APR_SUCCESS;
 }
 
+void lenz_s3_set_breaker(lenz_s3 *s3, lenz_breaker *b)
+{
+    s3->breaker = b;
+}
+
+lenz_breaker *lenz_s3_breaker(const lenz_s3 *s3)
+{
+    return s3->breaker;
+}
+
+int lenz_s3_error_is_config(const lenz_s3_error *err)
+{
+    static const char *const codes[] = {
+        "SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "NoSuchBucket",
+        "AuthorizationHeaderMalformed", "InvalidBucketName", NULL
+    };
+    int i;
+    for (i = 0; err->code && codes[i]; i++)
+        if (strcmp(err->code, codes[i]) == 0)
+            return 1;
+    return 0;
+}
+
+apr_status_t lenz_s3_check_plan(apr_uint64_t size, apr_uint64_t part_size, const char **why)
+{
+    apr_uint64_t parts;
+    if (size > LENZ_S3_MAX_OBJECT) {
+        *why = "an object holds at most 5 TiB";
+        return LENZ_ETOOBIG;
+    }
+    if (part_size == 0 || part_size > LENZ_S3_MAX_PART) {
+        *why = "a part holds at most 5 GiB";
+        return APR_EINVAL;
+    }
+    parts = size == 0 ? 1 : (size + part_size - 1) / part_size;
+    if (parts > 1 && part_size < LENZ_S3_MIN_PART) {
+        *why = "every part but the last needs at least 5 MiB";
+        return APR_EINVAL;
+    }
+    if (parts > LENZ_S3_MAX_PARTS) {
+        *why = "that needs more than 10000 parts; use larger parts";
+        return LENZ_ETOOBIG;
+    }
+    return APR_SUCCESS;
+}
+
 void lenz_s3_set_observer(lenz_s3 *s3, lenz_s3_observe_fn *fn, void *baton)
 {
     s3->observe = fn;
@@ -112,6 +159,8 @@ typedef struct s3call {
     void *writer_baton;
     int head;
     int streaming;
+    int idempotent;               /* safe to send again after a failure */
+    int *writer_started;          /* retry only while nothing reached the writer */
 } s3call;
 
 static void add_hdr(apr_pool_t *p, apr_array_header_t *a, const char *name, const char *value)
@@ -170,8 +219,8 @@ static apr_status_t answer_error(apr_pool_t *p, const lenz_http_resp *resp, lenz
     return map_code(err);
 }
 
-static apr_status_t s3_do(lenz_s3 *s3, lenz_http *h, apr_pool_t *p, const s3call *c,
-                          lenz_http_resp *resp, lenz_s3_error *err)
+static apr_status_t s3_once(lenz_s3 *s3, lenz_http *h, apr_pool_t *p, const s3call *c,
+                            lenz_http_resp *resp, lenz_s3_error *err)
 {
     lenz_http_req hr;
     lenz_sigv4_req sr;
@@ -261,6 +310,65 @@ static apr_status_t s3_do(lenz_s3 *s3, lenz_http *h, apr_pool_t *p, const s3call
     return APR_SUCCESS;
 }
 
+/* Did the backend misbehave (as opposed to answering a bad request)? */
+static int backend_failed(apr_status_t rv, const lenz_http_resp *resp, const lenz_s3_error *err)
+{
+    if (rv == LENZ_EUNAVAIL || rv == LENZ_ETIMEOUT)
+        return resp->status == 0 || resp->status >= 500;
+    return resp->status >= 500 || (err->code && strcmp(err->code, "SlowDown") == 0);
+}
+
+/* Full-jitter exponential backoff: a random wait in [0, min(2 s, 100 ms * 2^n)). */
+static void backoff(int attempt)
+{
+    apr_interval_time_t cap = apr_time_from_msec(100) << (attempt < 5 ? attempt : 5);
+    unsigned char r[4];
+    apr_uint32_t v;
+    if (cap > apr_time_from_sec(2))
+        cap = apr_time_from_sec(2);
+    lenz_random(r, sizeof(r));
+    v = (apr_uint32_t)r[0] << 24 | (apr_uint32_t)r[1] << 16 | (apr_uint32_t)r[2] << 8 | r[3];
+    apr_sleep((apr_interval_time_t)(v % (apr_uint32_t)cap));
+}
+
+/* One logical S3 call: the breaker, then up to max_attempts tries for
+ * calls that can be repeated safely. */
+static apr_status_t s3_do(lenz_s3 *s3, lenz_http *h, apr_pool_t *p, const s3call *c,
+                          lenz_http_resp *resp, lenz_s3_error *err)
+{
+    int attempts = s3->conf.max_attempts > 0 ? s3->conf.max_attempts : 3;
+    int n;
+    apr_status_t rv = APR_SUCCESS;
+
+    for (n = 0; n < attempts; n++) {
+        int failed;
+        if (n > 0)
+            backoff(n);
+        if (s3->breaker) {
+            int retry_after = 1;
+            if (lenz_breaker_allow(s3->breaker, apr_time_now(), p, &retry_after) != APR_SUCCESS) {
+                memset(err, 0, sizeof(*err));
+                memset(resp, 0, sizeof(*resp));
+                err->code = "BreakerOpen";
+                err->message = "S3 failed repeatedly; calls are paused";
+                err->retry_after = retry_after;
+                return LENZ_EUNAVAIL;
+            }
+        }
+        rv = s3_once(s3, h, p, c, resp, err);
+        failed = rv != APR_SUCCESS && backend_failed(rv, resp, err);
+        if (s3->breaker)
+            lenz_breaker_report(s3->breaker, !failed, apr_time_now(), p);
+        if (!failed)
+            return rv;
+        /* A streamed body cannot be sent twice, and a download that
+         * already gave bytes to its writer cannot start over. */
+        if (!c->idempotent || c->reader || (c->writer_started && *c->writer_started))
+            return rv;
+    }
+    return rv;
+}
+
 /* Operations -------------------------------------------------------------- */
 
 apr_status_t lenz_s3_head_bucket(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
@@ -268,10 +376,21 @@ apr_status_t lenz_s3_head_bucket(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
 {
     s3call c = { 0 };
     lenz_http_resp resp;
+    apr_status_t rv;
     c.op = "HeadBucket";
+    c.idempotent = 1;
     c.method = "HEAD";
     c.head = 1;
-    return s3_do(s3, h, p, &c, &resp, err);
+    rv = s3_do(s3, h, p, &c, &resp, err);
+    /* HEAD has no error body: a 404 can only mean the bucket, a 403 our
+     * keys or the bucket's permissions. */
+    if (rv == LENZ_ENOTFOUND)
+        err->code = "NoSuchBucket";
+    else if (err->http_status == 403) {
+        err->code = "AccessDenied";
+        err->message = "wrong access key or secret, or no access to the bucket";
+    }
+    return rv;
 }
 
 static int meta_to_hdr(void *baton, const char *k, const char *v)
@@ -338,6 +457,12 @@ apr_status_t lenz_s3_upload_part(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
     s3call c = { 0 };
     lenz_http_resp resp;
     apr_status_t rv;
+    if (part < 1 || part > LENZ_S3_MAX_PARTS || len < 0 || (apr_uint64_t)len > LENZ_S3_MAX_PART) {
+        memset(err, 0, sizeof(*err));
+        err->code = "InvalidArgument";
+        err->message = "part number 1-10000 and at most 5 GiB per part";
+        return APR_EINVAL;
+    }
     c.op = "UploadPart";
     c.method = "PUT";
     c.key = key;
@@ -397,6 +522,12 @@ apr_status_t lenz_s3_complete_multipart(lenz_s3 *s3, lenz_http *h, apr_pool_t *p
             err->message = "bad ETag or part order";
             return APR_EINVAL;
         }
+        /* Sizes, when the caller knows them: S3 would refuse only now. */
+        if (i < nparts - 1 && parts[i].size > 0 && (apr_uint64_t)parts[i].size < LENZ_S3_MIN_PART) {
+            err->code = "EntityTooSmall";
+            err->message = "every part but the last needs at least 5 MiB";
+            return APR_EINVAL;
+        }
         iov[n].iov_base = apr_psprintf(p, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
                                        parts[i].number, parts[i].etag);
         iov[n].iov_len = strlen(iov[n].iov_base);
@@ -412,6 +543,19 @@ apr_status_t lenz_s3_complete_multipart(lenz_s3 *s3, lenz_http *h, apr_pool_t *p
     c.body = apr_pstrcatv(p, iov, n, &c.body_len);
     c.hdrs = meta_headers(p, "application/xml", NULL);
     rv = s3_do(s3, h, p, &c, &resp, err);
+    if (rv == LENZ_EUNAVAIL && err->http_status == 500) {
+        /* Ceph RGW answers 500 InternalError when the upload was aborted
+         * (AWS: 404 NoSuchUpload).  Ask whether the upload still exists
+         * before calling it an outage. */
+        apr_array_header_t *left;
+        lenz_s3_error e2;
+        if (lenz_s3_list_parts(s3, h, p, key, upload_id, &left, &e2) == LENZ_ENOTFOUND) {
+            err->code = "NoSuchUpload";
+            err->message = "the upload no longer exists (aborted or already completed)";
+            err->http_status = 404;
+            return LENZ_ENOTFOUND;
+        }
+    }
     if (rv != APR_SUCCESS)
         return rv;
     /* S3 may answer 200 and put an <Error> in the body (it fails after the
@@ -437,6 +581,7 @@ apr_status_t lenz_s3_abort_multipart(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
     s3call c = { 0 };
     lenz_http_resp resp;
     c.op = "AbortMultipartUpload";
+    c.idempotent = 1;
     c.method = "DELETE";
     c.key = key;
     c.query = apr_pstrcat(p, "uploadId=", enc(p, upload_id), NULL);
@@ -455,6 +600,7 @@ apr_status_t lenz_s3_list_parts(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
         lenz_http_resp resp;
         apr_status_t rv;
         c.op = "ListParts";
+    c.idempotent = 1;
         c.method = "GET";
         c.key = key;
         c.query = marker
@@ -494,6 +640,7 @@ apr_status_t lenz_s3_list_multipart_uploads(lenz_s3 *s3, lenz_http *h, apr_pool_
         if (next_key)
             q = apr_pstrcat(p, q, "&uploads=", NULL);
         c.op = "ListMultipartUploads";
+    c.idempotent = 1;
         c.method = "GET";
         c.query = q;
         rv = s3_do(s3, h, p, &c, &resp, err);
@@ -567,11 +714,13 @@ apr_status_t lenz_s3_get_object(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
     apr_status_t rv;
 
     c.op = "GetObject";
+    c.idempotent = 1;
     c.method = "GET";
     c.key = key;
     c.streaming = 1;
     c.writer = get_write;
     c.writer_baton = &g;
+    c.writer_started = &g.started;
     if (first > 0 || last >= 0) {
         c.hdrs = apr_array_make(p, 1, sizeof(lenz_sigv4_hdr));
         add_hdr(p, c.hdrs, "range", last >= 0
@@ -592,6 +741,7 @@ apr_status_t lenz_s3_head_object(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
     lenz_http_resp resp;
     apr_status_t rv;
     c.op = "HeadObject";
+    c.idempotent = 1;
     c.method = "HEAD";
     c.key = key;
     c.head = 1;
@@ -610,6 +760,7 @@ apr_status_t lenz_s3_copy_object(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
     lenz_http_resp resp;
     apr_status_t rv;
     c.op = "CopyObject";
+    c.idempotent = 1;
     c.method = "PUT";
     c.key = dst_key;
     c.hdrs = meta_headers(p, content_type, meta);
@@ -640,6 +791,7 @@ apr_status_t lenz_s3_delete_object(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
     s3call c = { 0 };
     lenz_http_resp resp;
     c.op = "DeleteObject";
+    c.idempotent = 1;
     c.method = "DELETE";
     c.key = key;
     return s3_do(s3, h, p, &c, &resp, err);
@@ -662,6 +814,7 @@ apr_status_t lenz_s3_list_objects(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
     if (prefix && *prefix)
         q = apr_pstrcat(p, q, "&prefix=", enc(p, prefix), NULL);
     c.op = "ListObjectsV2";
+    c.idempotent = 1;
     c.method = "GET";
     c.query = q;
     rv = s3_do(s3, h, p, &c, &resp, err);

@@ -9,6 +9,14 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 #include "http.h"
+#include "breaker.h"
+
+/* S3's own limits, enforced here before calling so users get a clear error
+ * at once instead of a late one from S3. */
+#define LENZ_S3_MIN_PART    ((apr_uint64_t)5 * 1024 * 1024)
+#define LENZ_S3_MAX_PART    ((apr_uint64_t)5 * 1024 * 1024 * 1024)
+#define LENZ_S3_MAX_PARTS   10000
+#define LENZ_S3_MAX_OBJECT  ((apr_uint64_t)5 * 1024 * 1024 * 1024 * 1024)
 
 typedef struct lenz_s3_conf {
     const char *endpoint;          /* http(s)://host[:port] (no path) */
@@ -20,6 +28,7 @@ typedef struct lenz_s3_conf {
     long connect_timeout_ms;
     long op_timeout_ms;            /* whole-call limit for non-streaming calls */
     long stall_seconds;            /* streaming calls: abort after this long without progress */
+    int max_attempts;              /* retries of idempotent calls (default 3, 1 = none) */
 } lenz_s3_conf;
 
 typedef struct lenz_s3 lenz_s3;
@@ -31,6 +40,7 @@ typedef struct lenz_s3_error {
                                       "Transport" / "Timeout" / "BadResponse" */
     const char *message;           /* S3 <Message> or the transport error (may be "") */
     const char *request_id;
+    int retry_after;               /* seconds, when the breaker is open */
 } lenz_s3_error;
 
 typedef struct lenz_s3_part {
@@ -67,6 +77,19 @@ typedef void lenz_s3_observe_fn(void *baton, const char *op, double seconds, int
 apr_status_t lenz_s3_make(apr_pool_t *p, const lenz_s3_conf *conf, lenz_s3 **out,
                           const char **why);
 void lenz_s3_set_observer(lenz_s3 *s3, lenz_s3_observe_fn *fn, void *baton);
+/* Every call asks the breaker first (fails fast with LENZ_EUNAVAIL, code
+ * "BreakerOpen" and retry_after while it is open) and reports to it:
+ * transport errors and 5xx count as failures, other answers as success. */
+void lenz_s3_set_breaker(lenz_s3 *s3, lenz_breaker *b);
+lenz_breaker *lenz_s3_breaker(const lenz_s3 *s3);
+
+/* Can an object of size bytes go up in parts of part_size bytes (the last
+ * part smaller)?  APR_SUCCESS, or LENZ_ETOOBIG / APR_EINVAL with *why. */
+apr_status_t lenz_s3_check_plan(apr_uint64_t size, apr_uint64_t part_size, const char **why);
+
+/* A configuration problem rather than an outage (wrong keys, unknown
+ * bucket): the log should say which setting to check. */
+int lenz_s3_error_is_config(const lenz_s3_error *err);
 const lenz_s3_conf *lenz_s3_conf_of(const lenz_s3 *s3);
 
 /* Every call returns APR_SUCCESS or an error code (LENZ_ENOTFOUND for

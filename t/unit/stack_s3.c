@@ -273,6 +273,11 @@ int main(void)
        "AbortMultipartUpload");
     rv = lenz_s3_list_parts(s3, http, pool, key, upload_id, &parts, &err);
     ok(rv == LENZ_ENOTFOUND, "ListParts after abort: not found (%s)", err.code ? err.code : "-");
+    pl[0].number = 1; pl[0].etag = "\"x\""; pl[0].size = 0;
+    rv = lenz_s3_complete_multipart(s3, http, pool, key, upload_id, pl, 1, &etag, &err);
+    ok(rv == LENZ_ENOTFOUND && strcmp(err.code, "NoSuchUpload") == 0,
+       "Complete after abort: NoSuchUpload, not an outage (RGW says 500) (%s)",
+       err.code ? err.code : "-");
 
     /* Parts below 5 MiB (except the last) are refused at complete. */
     rv = lenz_s3_create_multipart(s3, http, pool, key, NULL, NULL, &upload_id, &err);
@@ -297,13 +302,44 @@ int main(void)
     rv = lenz_s3_list_objects(bad, http, pool, prefix, NULL, 10, &list, &err);
     ok(rv == LENZ_EUPSTREAM && err.http_status == 403 && strcmp(err.code, "SignatureDoesNotMatch") == 0,
        "wrong secret: 403 SignatureDoesNotMatch (%s)", err.code ? err.code : "-");
+    ok(lenz_s3_error_is_config(&err), "... reported as a configuration problem");
 
     /* Nobody listening: a transport error, quickly. */
     conf.endpoint = "http://127.0.0.1:1";
+    conf.max_attempts = 1;
     lenz_s3_make(pool, &conf, &bad, &why);
     rv = lenz_s3_head_bucket(bad, http, pool, &err);
     ok(rv == LENZ_EUNAVAIL && strcmp(err.code, "Transport") == 0 && err.http_status == 0,
        "unreachable endpoint: unavailable, code Transport");
+    ok(!lenz_s3_error_is_config(&err), "... an outage, not a configuration problem");
+
+    /* Retries and the breaker: 3 attempts per idempotent call, a breaker
+     * with threshold 3 opens during the first call, the next fails fast. */
+    {
+        lenz_breaker_conf bc = { 3, apr_time_from_sec(60), apr_time_from_sec(5) };
+        lenz_breaker *br = lenz_breaker_make(pool, "unreachable", &bc, NULL);
+        apr_time_t t0;
+        conf.max_attempts = 3;
+        lenz_s3_make(pool, &conf, &bad, &why);
+        lenz_s3_set_breaker(bad, br);
+        rv = lenz_s3_head_object(bad, http, pool, "k", &info, &err);
+        ok(rv == LENZ_EUNAVAIL && strcmp(err.code, "Transport") == 0, "three failed attempts");
+        ok(lenz_breaker_state_of(br, apr_time_now(), pool) == LENZ_BREAKER_OPEN, "... opened the breaker");
+        t0 = apr_time_now();
+        rv = lenz_s3_head_object(bad, http, pool, "k", &info, &err);
+        ok(rv == LENZ_EUNAVAIL && strcmp(err.code, "BreakerOpen") == 0 && err.retry_after > 50,
+           "the next call fails fast: BreakerOpen, retry after %d s", err.retry_after);
+        ok(apr_time_now() - t0 < apr_time_from_msec(50), "... without calling S3");
+        /* The healthy endpoint with its own breaker: success keeps it closed. */
+        br = lenz_breaker_make(pool, "rgw", &bc, NULL);
+        lenz_s3_set_breaker(s3, br);
+        ok(lenz_s3_head_bucket(s3, http, pool, &err) == APR_SUCCESS
+           && lenz_breaker_state_of(br, apr_time_now(), pool) == LENZ_BREAKER_CLOSED,
+           "a healthy S3 keeps its breaker closed");
+        rv = lenz_s3_head_object(s3, http, pool, "no/such/key", &info, &err);
+        ok(rv == LENZ_ENOTFOUND && lenz_breaker_state_of(br, apr_time_now(), pool) == LENZ_BREAKER_CLOSED,
+           "a 404 is an answer, not a failure");
+    }
 
     /* Configuration errors. */
     conf.endpoint = "ftp://127.0.0.1";
