@@ -37,6 +37,9 @@ void lenz_db_prepare_all(server_rec *s)
     for (a = 0; lenz_areas[a]; a++)
         for (st = lenz_areas[a]->stmts; st && st->label; st++)
             dbd_prepare(s, st->sql, st->label);
+    for (a = 0; lenz_shared_stmts[a]; a++)
+        for (st = lenz_shared_stmts[a]; st->label; st++)
+            dbd_prepare(s, st->sql, st->label);
 }
 
 static apr_status_t release(void *data)

@@ -2,11 +2,14 @@
  *
  * Log tags: every error/warning line starts with LENZLOGNO(nnnn) so tests
  * and operators can match it.  Numbers are allocated per file:
- *   0001-0099 mod_lenz.c, config.c     0100-0149 router.c
- *   0150-0199 problem.c, render.c      0200-0249 dbd.c
- *   0250-0299 metrics.c                0300-0349 h_status.c
- *   0350-0399 body.c                   1000-1099 s3 glue
- *   (later areas take the next free hundred)
+ *   0001-0019 mod_lenz.c, config.c     0020-0029 shared.c
+ *   0100-0149 router.c                 0150-0199 problem.c, render.c
+ *   0200-0249 dbd.c                    0250-0299 metrics.c
+ *   0300-0349 h_status.c               0350-0399 body.c
+ *   0400-0449 rate.c                   0450-0499 keystore.c
+ *   1000-1099 s3glue.c                 2000-2099 uploads
+ *   2100-2199 downloads and links      2200-2299 accounts
+ *   2300-2399 jobs and mail            2400-2499 events and notifications
  */
 #ifndef LENZ_H
 #define LENZ_H

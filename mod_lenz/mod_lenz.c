@@ -12,9 +12,15 @@
 #include "http.h"
 #include "s3.h"
 #include "shared.h"
+#include "keystore.h"
 
 const lenz_area *const lenz_areas[] = {
     &lenz_area_status,
+    NULL
+};
+
+const lenz_stmt *const lenz_shared_stmts[] = {
+    lenz_keystore_stmts,
     NULL
 };
 
@@ -112,7 +118,7 @@ static int log_transaction(request_rec *r)
     lr = ap_get_module_config(m->request_config, &lenz_module);
     if (!lr)
         return DECLINED;
-    lenz_metrics_request(r, area_index(lr->area), r->status, r->read_length, r->bytes_sent);
+    lenz_metrics_request(r, area_index(lr->area), r->status, lr->bytes_in, r->bytes_sent);
     return DECLINED;
 }
 

@@ -66,10 +66,13 @@ struct lenz_req {
     const char *pname[LENZ_MAX_PARAMS];
     const char *pval[LENZ_MAX_PARAMS];
     apr_time_t start;
+    apr_off_t bytes_in;           /* request body bytes read (metrics) */
 };
 
 /* Every area, for hook registration and statement preparation. */
 extern const lenz_area *const lenz_areas[];
+/* Statements of shared services (keystore, jobs, events), NULL-terminated. */
+extern const lenz_stmt *const lenz_shared_stmts[];
 
 /* The content handler shared by all areas. */
 int lenz_router_handler(request_rec *r);

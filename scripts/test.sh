@@ -26,6 +26,14 @@ trap 'echo "test: interrupted" >&2; status=130; exit' INT TERM
 
 fail() { echo "test: $*" >&2; mkdir -p build; echo "0 passed, 1 failed" > "$summary"; exit; }
 
+# One test run at a time on this machine: the stack's ports are fixed, and
+# two suites on two cores would only slow each other down.
+exec 9>"${LENZ_TEST_LOCK:-/tmp/lenz-test.lock}"
+if ! flock -n 9; then
+    echo "test: another test run holds the lock; waiting" >&2
+    flock 9
+fi
+
 mkdir -p build
 rm -f "$summary"
 scripts/build.sh || fail "build failed"

@@ -1,4 +1,5 @@
 /* json.c - the only file that calls json-c. */
+#include <limits.h>
 #include <string.h>
 #include <json-c/json.h>
 #include <apr_strings.h>
@@ -20,123 +21,121 @@ static lenz_json *owned(apr_pool_t *p, json_object *o)
     return o;
 }
 
+/* One json_tokener_parse_ex() call over the whole text.  json-c (0.16)
+ * keeps some checks local to a call, so text fed in pieces can pass what
+ * the same text in one piece fails, or fail what it passes: a UTF-8
+ * sequence cut between two calls is refused ("\xc3" | "\xa9"), a number
+ * cut between two is not checked as one ("[1" | "-3]" gives [1]).  The
+ * incremental parser therefore collects the pieces and parses once. */
+static lenz_json *parse_whole(apr_pool_t *p, const char *buf, apr_size_t len,
+                              int max_depth, const char **why)
+{
+    json_tokener *tok;
+    json_object *o;
+    enum json_tokener_error e;
+    apr_size_t i, end;
+    const char *ignored;
+
+    if (!why)
+        why = &ignored;
+    if (len == 0) {
+        *why = "empty body";
+        return NULL;
+    }
+    if (len >= INT_MAX) {
+        *why = "the JSON text is too large";
+        return NULL;
+    }
+    tok = json_tokener_new_ex(max_depth > 0 ? max_depth : DEFAULT_DEPTH);
+    if (!tok) {
+        *why = "out of memory";
+        return NULL;
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    o = json_tokener_parse_ex(tok, buf, (int)len);
+    e = json_tokener_get_error(tok);
+    end = len;
+    if (e == json_tokener_continue) {
+        /* A bare number at the very end ("123") needs the end signalled. */
+        o = json_tokener_parse_ex(tok, "", 1);
+        if (json_tokener_get_error(tok) != json_tokener_success || !o) {
+            json_object_put(o);
+            json_tokener_free(tok);
+            *why = "the JSON value is incomplete";
+            return NULL;
+        }
+    }
+    else if (e != json_tokener_success || !o) {
+        json_object_put(o);
+        json_tokener_free(tok);
+        *why = apr_pstrdup(p, json_tokener_error_desc(e));
+        return NULL;
+    }
+    else
+        end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    /* Only white space may follow the value; strchr() would also match a
+     * NUL byte (the terminator), so that one is checked first. */
+    for (i = end; i < len; i++) {
+        if (buf[i] == '\0' || !strchr(" \t\r\n", buf[i])) {
+            json_object_put(o);
+            *why = "trailing data after the JSON value";
+            return NULL;
+        }
+    }
+    return owned(p, o);
+}
+
 struct lenz_json_parser {
     apr_pool_t *pool;
-    json_tokener *tok;
-    json_object *result;
-    int done;
-    int failed;
-    const char *why;
+    int max_depth;
+    char *buf;          /* the pieces so far */
+    apr_size_t len, cap;
 };
-
-static apr_status_t tok_cleanup(void *data)
-{
-    json_tokener_free((json_tokener *)data);
-    return APR_SUCCESS;
-}
 
 lenz_json_parser *lenz_json_parser_make(apr_pool_t *p, int max_depth)
 {
     lenz_json_parser *jp = apr_pcalloc(p, sizeof(*jp));
     jp->pool = p;
-    jp->tok = json_tokener_new_ex(max_depth > 0 ? max_depth : DEFAULT_DEPTH);
-    if (!jp->tok)
-        return NULL;
-    json_tokener_set_flags(jp->tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    apr_pool_cleanup_register(p, jp->tok, tok_cleanup, apr_pool_cleanup_null);
+    jp->max_depth = max_depth;
     return jp;
 }
 
 apr_status_t lenz_json_parser_feed(lenz_json_parser *jp, const char *buf,
                                    apr_size_t len, const char **why)
 {
-    while (len > 0) {
-        size_t off;
-        json_object *o;
-        enum json_tokener_error e;
-        int chunk = len > 65536 ? 65536 : (int)len;
-
-        if (jp->failed) {
-            if (why) *why = jp->why;
-            return APR_EINVAL;
-        }
-        if (jp->done) {
-            /* Only white space may follow a complete value. */
-            apr_size_t i;
-            for (i = 0; i < len; i++) {
-                /* strchr() would find a NUL byte: it matches the terminator. */
-                if (buf[i] == '\0' || !strchr(" \t\r\n", buf[i])) {
-                    jp->failed = 1;
-                    jp->why = "trailing data after the JSON value";
-                    if (why) *why = jp->why;
-                    return APR_EINVAL;
-                }
-            }
-            return APR_SUCCESS;
-        }
-        o = json_tokener_parse_ex(jp->tok, buf, chunk);
-        e = json_tokener_get_error(jp->tok);
-        if (e == json_tokener_continue) {
-            buf += chunk;
-            len -= chunk;
-            continue;
-        }
-        if (e != json_tokener_success || !o) {
-            jp->failed = 1;
-            jp->why = apr_pstrdup(jp->pool, json_tokener_error_desc(e));
-            if (why) *why = jp->why;
-            return APR_EINVAL;
-        }
-        jp->result = owned(jp->pool, o);
-        jp->done = 1;
-        off = json_tokener_get_parse_end(jp->tok);
-        buf += off;
-        len -= off;
-        if (off == 0 && chunk > 0) {
-            /* Defensive: never spin. */
-            buf++;
-            len--;
-        }
+    if (len == 0)
+        return APR_SUCCESS;
+    if (len >= INT_MAX - jp->len) {
+        if (why) *why = "the JSON text is too large";
+        return APR_EINVAL;
     }
+    if (jp->len + len > jp->cap) {
+        /* Doubling: what is left behind in the pool stays under the size. */
+        apr_size_t cap = jp->cap ? jp->cap : 1024;
+        char *nb;
+        while (cap < jp->len + len)
+            cap *= 2;
+        nb = apr_palloc(jp->pool, cap);
+        if (jp->len)
+            memcpy(nb, jp->buf, jp->len);
+        jp->buf = nb;
+        jp->cap = cap;
+    }
+    memcpy(jp->buf + jp->len, buf, len);
+    jp->len += len;
     return APR_SUCCESS;
 }
 
 lenz_json *lenz_json_parser_finish(lenz_json_parser *jp, const char **why)
 {
-    if (jp->failed) {
-        if (why) *why = jp->why;
-        return NULL;
-    }
-    if (!jp->done) {
-        /* A bare number at the very end ("123") needs the end signalled. */
-        json_object *o = json_tokener_parse_ex(jp->tok, "", 1);
-        if (json_tokener_get_error(jp->tok) == json_tokener_success && o) {
-            jp->result = owned(jp->pool, o);
-            jp->done = 1;
-        }
-        else {
-            if (why) *why = "the JSON value is incomplete";
-            return NULL;
-        }
-    }
-    return jp->result;
+    return parse_whole(jp->pool, jp->buf, jp->len, jp->max_depth, why);
 }
 
 lenz_json *lenz_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
                            int max_depth, const char **why)
 {
-    lenz_json_parser *jp = lenz_json_parser_make(p, max_depth);
-    if (!jp) {
-        if (why) *why = "out of memory";
-        return NULL;
-    }
-    if (len == 0) {
-        if (why) *why = "empty body";
-        return NULL;
-    }
-    if (lenz_json_parser_feed(jp, buf, len, why) != APR_SUCCESS)
-        return NULL;
-    return lenz_json_parser_finish(jp, why);
+    return parse_whole(p, buf, len, max_depth, why);
 }
 
 lenz_json *lenz_json_new_object(apr_pool_t *p)

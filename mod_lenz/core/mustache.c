@@ -17,11 +17,15 @@
  * Rendering walks the tree with a context stack and an indentation list
  * living on the C stack; output goes through a small buffer to the writer.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE             /* memmem() */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
 #include <apr_strings.h>
+#include <apr_tables.h>
 
 #include "err.h"
 #include "mustache.h"
@@ -31,6 +35,14 @@
 #define MST_MAX_EXPAND (1UL << 20) /* partial/parent/block expansions a render */
 #define MST_MAX_DELIM  16          /* bytes in a custom delimiter */
 #define MST_BUFSZ      4096        /* output buffer in front of the writer */
+
+#define is_blank(c) ((c) == ' ' || (c) == '\t')
+#define is_space(c) (is_blank(c) || (c) == '\r' || (c) == '\n' || (c) == '\f' || (c) == '\v')
+
+typedef struct {
+    const char *s;
+    apr_size_t n;
+} span;
 
 typedef enum {
     N_TEXT, N_VAR, N_SECTION, N_INVERTED, N_PARTIAL, N_BLOCK, N_PARENT
@@ -47,8 +59,7 @@ struct node {
     unsigned skip_first : 1; /* BLOCK: its first line follows literal text */
     const char *s;           /* TEXT: the bytes; other kinds: the name */
     apr_size_t n;
-    const char *ind;         /* indentation added at a site */
-    apr_size_t indn;
+    span ind;                /* indentation added at a site */
     const char **path;       /* VAR/SECTION: dotted name; npath 0 is "." */
     int npath;
     node *kids, *next;
@@ -66,14 +77,11 @@ typedef struct {
     node *owner;             /* NULL for the template itself */
     node **tail;             /* where the next child goes */
     apr_size_t open_pos;     /* of the opening tag, for messages */
-    const char *strip;       /* prefix removed from each line (block outdent) */
-    apr_size_t nstrip;
+    span strip;              /* prefix removed from each line (block outdent) */
     int clear_left;          /* opening tag had only blanks before it */
     int standalone;          /* opening tag was standalone */
-    const char *ws;          /* blanks before the opening tag (after strip) */
-    apr_size_t nws;
-    const char *intr;        /* BLOCK: intrinsic indentation of the content */
-    apr_size_t nintr;
+    span ws;                 /* blanks before the opening tag (after strip) */
+    span intr;               /* BLOCK: intrinsic indentation of the content */
     node *lead;              /* PARENT: text node holding the blanks before it */
 } frame;
 
@@ -81,45 +89,24 @@ typedef struct {
     apr_pool_t *p;
     const char *name, *src;
     apr_size_t len, pos;
-    const char *otag, *ctag;
-    apr_size_t nop, ncl;
+    span otag, ctag;
     int at_bol;              /* nothing emitted yet on the current line */
     int depth;
     const char *why;
     frame fr[MST_MAX_NEST + 1];
 } parser;
 
+/* A tag, and where it sits on its line as the standalone rules need it. */
 typedef struct {
     char sig;                /* 0 for a variable, else one of {&#^/!><$= */
     const char *name;        /* trimmed content after the sigil */
     apr_size_t nlen;
+    apr_size_t t;            /* offset of the opening delimiter */
     apr_size_t end;          /* offset just past the closing delimiter */
+    apr_size_t ws;           /* start of the blanks before the tag */
+    apr_size_t eol;          /* past the line end after it (or len) */
+    int cl, cr;              /* only blanks before / after it on its line */
 } tag;
-
-static int is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static int is_space(char c)
-{
-    return is_blank(c) || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-/* memmem() is a GNU extension; this is all we need of it. */
-static const char *find(const char *h, apr_size_t hn, const char *nd, apr_size_t nn)
-{
-    while (hn >= nn) {
-        const char *c = memchr(h, nd[0], hn - nn + 1);
-        if (!c)
-            return NULL;
-        if (memcmp(c, nd, nn) == 0)
-            return c;
-        hn -= (apr_size_t)(c + 1 - h);
-        h = c + 1;
-    }
-    return NULL;
-}
 
 static int line_of(const parser *ps, apr_size_t at)
 {
@@ -149,6 +136,12 @@ static frame *top(parser *ps)
     return &ps->fr[ps->depth];
 }
 
+static int in_parent(parser *ps, int up)
+{
+    const node *o = ps->depth >= up ? ps->fr[ps->depth - up].owner : NULL;
+    return o && o->kind == N_PARENT;
+}
+
 static node *add_node(parser *ps, node_kind kind, int bol)
 {
     frame *f = top(ps);
@@ -164,7 +157,7 @@ static node *add_node(parser *ps, node_kind kind, int bol)
 static apr_size_t strip_len(const frame *f, const char *s, apr_size_t n)
 {
     apr_size_t k = 0;
-    while (k < f->nstrip && k < n && s[k] == f->strip[k])
+    while (k < f->strip.n && k < n && s[k] == f->strip.s[k])
         k++;
     return k;
 }
@@ -174,16 +167,15 @@ static apr_size_t strip_len(const frame *f, const char *s, apr_size_t n)
  * the spec, so none is kept there.  Returns the last node made. */
 static node *emit_text(parser *ps, apr_size_t from, apr_size_t to)
 {
-    frame *f = top(ps);
     node *last = NULL;
 
-    if (f->owner && f->owner->kind == N_PARENT)
+    if (in_parent(ps, 0))
         return NULL;
     while (from < to) {
         const char *nl;
         apr_size_t end;
         if (from == 0 || ps->src[from - 1] == '\n') {
-            from += strip_len(f, ps->src + from, to - from);
+            from += strip_len(top(ps), ps->src + from, to - from);
             if (from >= to)
                 break;
         }
@@ -198,34 +190,20 @@ static node *emit_text(parser *ps, apr_size_t from, apr_size_t to)
     return last;
 }
 
-/* An empty line-start node: a closing tag that begins a line without being
- * standalone still owes the line its indentation, inside the section. */
-static void mark_bol(parser *ps)
-{
-    if (ps->at_bol)
-        add_node(ps, N_TEXT, 1)->s = "";
-}
-
-static const char *dup_name(parser *ps, const tag *tg)
-{
-    return apr_pstrmemdup(ps->p, tg->name, tg->nlen);
-}
-
 /* "a.b.c" -> {"a","b","c"}; "." -> no parts (the current context). */
-static void set_path(parser *ps, node *n, const tag *tg)
+static void set_name(parser *ps, node *n, const tag *tg, int dotted)
 {
     const char *s = tg->name, *end = tg->name + tg->nlen;
-    int i = 0;
+    int i;
 
-    n->s = dup_name(ps, tg);
+    n->s = apr_pstrmemdup(ps->p, tg->name, tg->nlen);
     n->n = tg->nlen;
-    if (tg->nlen == 1 && s[0] == '.')
+    if (!dotted || (tg->nlen == 1 && s[0] == '.'))
         return;
-    n->npath = 1;
-    for (; s < end; s++)
+    for (n->npath = 1; s < end; s++)
         n->npath += *s == '.';
     n->path = apr_palloc(ps->p, sizeof(*n->path) * (apr_size_t)n->npath);
-    for (s = tg->name; i < n->npath; i++) {
+    for (s = tg->name, i = 0; i < n->npath; i++) {
         const char *dot = memchr(s, '.', (apr_size_t)(end - s));
         if (!dot)
             dot = end;
@@ -234,15 +212,17 @@ static void set_path(parser *ps, node *n, const tag *tg)
     }
 }
 
-/* Finds the end of the tag starting at t (the opening delimiter) and splits
- * its content into sigil and name. */
+/* Reads the tag whose opening delimiter is at t: its end, sigil and name,
+ * and whether only blanks surround it on its line. */
 static int read_tag(parser *ps, apr_size_t t, tag *tg)
 {
-    const char *s = ps->src + t + ps->nop, *end = ps->src + ps->len;
+    const char *s = ps->src + t + ps->otag.n, *end = ps->src + ps->len;
     const char *c, *from, *e;
     char want = 0;              /* a char that must precede the close */
+    apr_size_t a;
 
     memset(tg, 0, sizeof(*tg));
+    tg->t = t;
     if (s < end && *s == '{') { /* {{{name}}}: only right after the opener */
         tg->sig = '{';
         want = '}';
@@ -257,20 +237,30 @@ static int read_tag(parser *ps, apr_size_t t, tag *tg)
     }
     from = tg->sig ? s + 1 : s;
     for (c = from; ; c++) {
-        c = find(c, (apr_size_t)(end - c), ps->ctag, ps->ncl);
+        c = memmem(c, (apr_size_t)(end - c), ps->ctag.s, ps->ctag.n);
         if (!c)
             return fail(ps, t, "unclosed tag");
         if (!want || (c > from && c[-1] == want))
             break;
     }
-    tg->end = (apr_size_t)(c - ps->src) + ps->ncl;
-    e = want ? c - 1 : c;
-    while (from < e && is_space(*from))
-        from++;
+    tg->end = (apr_size_t)(c - ps->src) + ps->ctag.n;
+    for (e = want ? c - 1 : c; from < e && is_space(*from); from++)
+        ;
     while (e > from && is_space(e[-1]))
         e--;
     tg->name = from;
     tg->nlen = (apr_size_t)(e - from);
+
+    for (tg->ws = t; tg->ws > ps->pos && is_blank(ps->src[tg->ws - 1]); tg->ws--)
+        ;
+    tg->cl = tg->ws == 0 || ps->src[tg->ws - 1] == '\n';
+    for (a = tg->end; a < ps->len && is_blank(ps->src[a]); a++)
+        ;
+    if (a + 1 < ps->len && ps->src[a] == '\r' && ps->src[a + 1] == '\n')
+        a++;
+    tg->cr = a >= ps->len || ps->src[a] == '\n';
+    tg->eol = a < ps->len ? a + 1 : ps->len;
+
     if (tg->sig == '!' || tg->sig == '=')
         return 1;
     if (tg->nlen == 0)
@@ -282,28 +272,26 @@ static int read_tag(parser *ps, apr_size_t t, tag *tg)
 }
 
 /* {{=<% %>=}}: two delimiters without blanks or '=', separated by blanks. */
-static int set_delims(parser *ps, apr_size_t t, const tag *tg)
+static int set_delims(parser *ps, const tag *tg)
 {
-    const char *s = tg->name, *end = tg->name + tg->nlen, *a = s, *b;
-    apr_size_t na, nb;
+    const char *s = tg->name, *end = tg->name + tg->nlen;
+    span a = { s, 0 }, b;
 
     while (s < end && !is_space(*s))
         s++;
-    na = (apr_size_t)(s - a);
+    a.n = (apr_size_t)(s - a.s);
     while (s < end && is_space(*s))
         s++;
-    b = s;
-    nb = (apr_size_t)(end - b);
-    if (na == 0 || nb == 0 || na > MST_MAX_DELIM || nb > MST_MAX_DELIM
-        || memchr(a, '=', na) || memchr(b, '=', nb))
-        return fail(ps, t, "bad set-delimiter tag");
-    for (s = b; s < end; s++)
+    b.s = s;
+    b.n = (apr_size_t)(end - s);
+    if (a.n == 0 || b.n == 0 || a.n > MST_MAX_DELIM || b.n > MST_MAX_DELIM
+        || memchr(a.s, '=', a.n) || memchr(b.s, '=', b.n))
+        return fail(ps, tg->t, "bad set-delimiter tag");
+    for (; s < end; s++)
         if (is_space(*s))
-            return fail(ps, t, "bad set-delimiter tag");
+            return fail(ps, tg->t, "bad set-delimiter tag");
     ps->otag = a;
-    ps->nop = na;
     ps->ctag = b;
-    ps->ncl = nb;
     return 1;
 }
 
@@ -318,7 +306,6 @@ static int push(parser *ps, node *owner, apr_size_t t)
     f->tail = &owner->kids;
     f->open_pos = t;
     f->strip = up->strip;
-    f->nstrip = up->nstrip;
     return 1;
 }
 
@@ -330,10 +317,9 @@ static void intrinsic(parser *ps, frame *f, apr_size_t at)
     apr_size_t ls, i = at;
 
     for (;;) {
-        ls = i;
-        while (i < ps->len && is_blank(s[i]))
-            i++;
-        if (i < ps->len && s[i] == '\r' && i + 1 < ps->len && s[i + 1] == '\n')
+        for (ls = i; i < ps->len && is_blank(s[i]); i++)
+            ;
+        if (i + 1 < ps->len && s[i] == '\r' && s[i + 1] == '\n')
             i++;
         if (i >= ps->len)
             return;
@@ -341,186 +327,157 @@ static void intrinsic(parser *ps, frame *f, apr_size_t at)
             break;
         i++;
     }
-    if (i - ls > f->nstrip && memcmp(s + ls, f->strip, f->nstrip) == 0) {
-        f->intr = s + ls + f->nstrip;
-        f->nintr = i - ls - f->nstrip;
-        f->strip = s + ls;
-        f->nstrip = i - ls;
+    if (i - ls > f->strip.n && memcmp(s + ls, f->strip.s, f->strip.n) == 0) {
+        f->intr.s = s + ls + f->strip.n;
+        f->intr.n = i - ls - f->strip.n;
+        f->strip.s = s + ls;
+        f->strip.n = i - ls;
     }
 }
 
-/* Where a tag sits on its line, as the standalone rules need it. */
-typedef struct {
-    apr_size_t t;     /* tag start */
-    apr_size_t ws;    /* start of the blanks before it */
-    apr_size_t eol;   /* past the line end after it (or len) */
-    int cl, cr;       /* only blanks before / after it on its line */
-} place;
-
-static void locate(const parser *ps, const tag *tg, apr_size_t t, place *pl)
-{
-    const char *s = ps->src;
-    apr_size_t a = tg->end;
-
-    pl->t = t;
-    pl->ws = t;
-    while (pl->ws > ps->pos && is_blank(s[pl->ws - 1]))
-        pl->ws--;
-    pl->cl = pl->ws == 0 || s[pl->ws - 1] == '\n';
-    while (a < ps->len && is_blank(s[a]))
-        a++;
-    if (a < ps->len && s[a] == '\r' && a + 1 < ps->len && s[a + 1] == '\n')
-        a++;
-    pl->cr = a >= ps->len || s[a] == '\n';
-    pl->eol = a < ps->len ? a + 1 : ps->len;
-}
-
 /* The indentation of a tag that clears on the left, minus the outdent. */
-static void indentation(parser *ps, const place *pl, const char **ind, apr_size_t *n)
+static span indentation(parser *ps, const tag *tg)
 {
-    apr_size_t k = strip_len(top(ps), ps->src + pl->ws, pl->t - pl->ws);
-    *ind = ps->src + pl->ws + k;
-    *n = pl->t - pl->ws - k;
+    apr_size_t k = strip_len(top(ps), ps->src + tg->ws, tg->t - tg->ws);
+    span ind = { ps->src + tg->ws + k, tg->t - tg->ws - k };
+    return ind;
 }
 
 /* Moves past a tag: a standalone one takes its line end along. */
-static void advance(parser *ps, const tag *tg, const place *pl, int eat)
+static void advance(parser *ps, const tag *tg, int eat)
 {
-    ps->pos = eat ? pl->eol : tg->end;
+    ps->pos = eat ? tg->eol : tg->end;
     ps->at_bol = eat;
 }
 
-static int open_tag(parser *ps, const tag *tg, const place *pl)
+static int open_tag(parser *ps, const tag *tg)
 {
-    int in_parent = top(ps)->owner && top(ps)->owner->kind == N_PARENT;
-    int sa = pl->cl && pl->cr;
+    int sa = tg->cl && tg->cr;
     node_kind kind = tg->sig == '#' ? N_SECTION : tg->sig == '^' ? N_INVERTED
                    : tg->sig == '$' ? N_BLOCK : N_PARENT;
     frame *f;
     node *n, *lead = NULL;
 
-    if (kind == N_BLOCK && in_parent)
-        sa = pl->cr;            /* an argument block: left side is ignored text */
+    if (kind == N_BLOCK && in_parent(ps, 0))
+        sa = tg->cr;            /* an argument block: left side is ignored text */
     if (kind == N_PARENT) {     /* standalone-ness is decided at its close */
-        emit_text(ps, ps->pos, pl->cl ? pl->ws : pl->t);
-        lead = pl->cl ? emit_text(ps, pl->ws, pl->t) : NULL;
+        emit_text(ps, ps->pos, tg->cl ? tg->ws : tg->t);
+        lead = tg->cl ? emit_text(ps, tg->ws, tg->t) : NULL;
         sa = 0;
     }
     else
-        emit_text(ps, ps->pos, sa ? pl->ws : pl->t);
+        emit_text(ps, ps->pos, sa ? tg->ws : tg->t);
     n = add_node(ps, kind, sa ? 0 : ps->at_bol);
-    if (kind == N_SECTION || kind == N_INVERTED)
-        set_path(ps, n, tg);
-    else {
-        n->s = dup_name(ps, tg);
-        n->n = tg->nlen;
-    }
-    if (!push(ps, n, pl->t))
+    set_name(ps, n, tg, kind == N_SECTION || kind == N_INVERTED);
+    if (!push(ps, n, tg->t))
         return 0;
     f = top(ps);
-    f->clear_left = pl->cl;
+    f->clear_left = tg->cl;
     f->standalone = sa;
     f->lead = lead;
-    if (pl->cl)
-        indentation(ps, pl, &f->ws, &f->nws);
+    if (tg->cl)
+        f->ws = indentation(ps, tg);
     if (kind == N_BLOCK && sa)
-        intrinsic(ps, f, pl->eol);
-    advance(ps, tg, pl, sa);
+        intrinsic(ps, f, tg->eol);
+    advance(ps, tg, sa);
     if (kind == N_BLOCK || kind == N_PARENT)
         ps->at_bol = 1;         /* a block's content is a template of its own */
     return 1;
 }
 
-/* Settles how a block is expanded where it stands (see the header of
- * ~inheritance in the spec): intrinsic indentation first, else the
- * indentation of a standalone pair, else inline. */
+/* How a block expands where it stands: with its intrinsic indentation,
+ * else that of a standalone pair (open clears left, close clears right),
+ * else inline. */
 static void close_block(node *n, const frame *f, int pair)
 {
-    if (f->nintr) {
+    if (f->intr.n) {
         n->site = 1;
         n->ind = f->intr;
-        n->indn = f->nintr;
     }
     else if (pair || f->standalone) {
         n->site = 1;
-        n->ind = pair ? f->ws : "";
-        n->indn = pair ? f->nws : 0;
+        if (pair)
+            n->ind = f->ws;
         n->skip_first = !f->standalone;
     }
 }
 
-static int close_tag(parser *ps, const tag *tg, const place *pl)
+/* A parent pair is standalone when its opening tag clears on the left and
+ * its closing tag on the right: the blanks before it become indentation. */
+static void close_parent(node *n, frame *f)
+{
+    n->site = 1;
+    n->bol = 0;
+    if (f->lead) {
+        n->ind.s = f->lead->s;
+        n->ind.n = f->lead->n;
+        f->lead->n = 0;
+        f->lead->bol = 0;
+    }
+}
+
+static int close_tag(parser *ps, const tag *tg)
 {
     frame *f = top(ps);
     node *n = f->owner;
-    int trim, eat;
+    int trim = tg->cl && tg->cr, eat = trim;
 
     if (!n)
-        return fail(ps, pl->t, "closing tag '%.*s' without an opening tag",
+        return fail(ps, tg->t, "closing tag '%.*s' without an opening tag",
                     (int)tg->nlen, tg->name);
-    if (n->n != tg->nlen ? 1 : memcmp(n->s, tg->name, tg->nlen) != 0)
-        return fail(ps, pl->t, "closing tag '%.*s' does not match '%s' opened on line %d",
+    if (n->n != tg->nlen || memcmp(n->s, tg->name, tg->nlen) != 0)
+        return fail(ps, tg->t, "closing tag '%.*s' does not match '%s' opened on line %d",
                     (int)tg->nlen, tg->name, n->s, line_of(ps, f->open_pos));
     if (n->kind == N_PARENT) {
-        eat = f->clear_left && pl->cr;     /* a standalone pair */
-        if (eat) {
-            n->site = 1;
-            n->bol = 0;
-            n->ind = f->lead ? f->lead->s : "";
-            n->indn = f->lead ? f->lead->n : 0;
-            if (f->lead) {                 /* its blanks become indentation */
-                f->lead->n = 0;
-                f->lead->bol = 0;
-            }
+        if ((eat = f->clear_left && tg->cr))
+            close_parent(n, f);
+    }
+    else {
+        if (n->kind == N_BLOCK && in_parent(ps, 1)) {
+            trim = tg->cl;          /* an argument ends where its close is */
+            eat = 0;
         }
-        ps->depth--;
-        advance(ps, tg, pl, eat);
-        return 1;
+        emit_text(ps, ps->pos, trim ? tg->ws : tg->t);
+        /* A close that starts a line without being standalone still owes
+         * that line its indentation: an empty line-start node inside. */
+        if (!trim && ps->at_bol)
+            add_node(ps, N_TEXT, 1)->s = "";
+        if (n->kind == N_BLOCK)
+            close_block(n, f, f->clear_left && tg->cr);
     }
-    trim = eat = pl->cl && pl->cr;
-    if (n->kind == N_BLOCK && ps->fr[ps->depth - 1].owner
-        && ps->fr[ps->depth - 1].owner->kind == N_PARENT) {
-        trim = pl->cl;                     /* an argument ends where it is */
-        eat = 0;
-    }
-    emit_text(ps, ps->pos, trim ? pl->ws : pl->t);
-    if (!trim)
-        mark_bol(ps);
-    if (n->kind == N_BLOCK)
-        close_block(n, f, f->clear_left && pl->cr);
     ps->depth--;
-    advance(ps, tg, pl, eat);
+    advance(ps, tg, eat);
     return 1;
 }
 
-static int other_tag(parser *ps, const tag *tg, const place *pl)
+static int other_tag(parser *ps, const tag *tg)
 {
-    int sa = tg->sig && tg->sig != '{' && tg->sig != '&' && pl->cl && pl->cr;
+    int sa = tg->sig && tg->sig != '{' && tg->sig != '&' && tg->cl && tg->cr;
     node *n;
 
-    emit_text(ps, ps->pos, sa ? pl->ws : pl->t);
+    emit_text(ps, ps->pos, sa ? tg->ws : tg->t);
     switch (tg->sig) {
     case '!':
         break;
     case '=':
-        if (!set_delims(ps, pl->t, tg))
+        if (!set_delims(ps, tg))
             return 0;
         break;
     case '>':
         n = add_node(ps, N_PARTIAL, sa ? 0 : ps->at_bol);
-        n->s = dup_name(ps, tg);
-        n->site = sa;
+        set_name(ps, n, tg, 0);
+        n->site = sa ? 1 : 0;
         if (sa)
-            indentation(ps, pl, &n->ind, &n->indn);
+            n->ind = indentation(ps, tg);
         break;
     default:
         n = add_node(ps, N_VAR, ps->at_bol);
         n->raw = tg->sig == '{' || tg->sig == '&';
-        set_path(ps, n, tg);
+        set_name(ps, n, tg, 1);
         break;
     }
     if (sa || (tg->sig != '!' && tg->sig != '='))
-        advance(ps, tg, pl, sa);
+        advance(ps, tg, sa);
     else
         ps->pos = tg->end;      /* an inline comment leaves the line as it is */
     return 1;
@@ -529,9 +486,8 @@ static int other_tag(parser *ps, const tag *tg, const place *pl)
 static int parse(parser *ps)
 {
     while (ps->pos < ps->len) {
-        const char *o = find(ps->src + ps->pos, ps->len - ps->pos, ps->otag, ps->nop);
+        const char *o = memmem(ps->src + ps->pos, ps->len - ps->pos, ps->otag.s, ps->otag.n);
         tag tg;
-        place pl;
         int ok;
 
         if (!o) {
@@ -540,16 +496,15 @@ static int parse(parser *ps)
         }
         if (!read_tag(ps, (apr_size_t)(o - ps->src), &tg))
             return 0;
-        locate(ps, &tg, (apr_size_t)(o - ps->src), &pl);
         switch (tg.sig) {
         case '#': case '^': case '$': case '<':
-            ok = open_tag(ps, &tg, &pl);
+            ok = open_tag(ps, &tg);
             break;
         case '/':
-            ok = close_tag(ps, &tg, &pl);
+            ok = close_tag(ps, &tg);
             break;
         default:
-            ok = other_tag(ps, &tg, &pl);
+            ok = other_tag(ps, &tg);
         }
         if (!ok)
             return 0;
@@ -569,14 +524,14 @@ lenz_mst *lenz_mst_compile(apr_pool_t *p, const char *name, const char *src,
     t->name = apr_pstrdup(p, name ? name : "(template)");
     ps->p = p;
     ps->name = t->name;
-    ps->src = apr_pstrmemdup(p, src ? src : "", src ? len : 0);
     ps->len = src ? len : 0;
-    ps->otag = "{{";
-    ps->ctag = "}}";
-    ps->nop = ps->ncl = 2;
+    ps->src = apr_pstrmemdup(p, src ? src : "", ps->len);
+    ps->otag.s = "{{";
+    ps->ctag.s = "}}";
+    ps->otag.n = ps->ctag.n = 2;
     ps->at_bol = 1;
     ps->fr[0].tail = &t->root;
-    ps->fr[0].strip = "";
+    ps->fr[0].strip.s = "";
     if (!parse(ps)) {
         if (why)
             *why = ps->why;
@@ -596,8 +551,7 @@ const char *lenz_mst_name(const lenz_mst *t)
 /* The indentation in force: segments added by enclosing standalone sites,
  * innermost first; NULL when none. */
 typedef struct seg {
-    const char *s;
-    apr_size_t n;
+    span ind;
     const struct seg *up;
 } seg;
 
@@ -670,7 +624,7 @@ static apr_status_t out_indent(rstate *st, const seg *ind)
         return APR_SUCCESS;
     if ((rv = out_indent(st, ind->up)) != APR_SUCCESS)
         return rv;
-    return out(st, ind->s, ind->n);
+    return out(st, ind->ind.s, ind->ind.n);
 }
 
 /* A double as JavaScript would print it (which the spec's data assumes):
@@ -679,54 +633,42 @@ static apr_status_t out_indent(rstate *st, const seg *ind)
  * would print a parsed number as written in the source instead. */
 static apr_size_t fmt_double(char *buf, apr_size_t size, double d)
 {
-    char e[40], digits[24];
-    int prec, exp10, nd = 0, i;
-    char *s = e, *out = buf;
+    char e[40], dg[24], *s = e, *o = buf;
+    int prec = 1, x, i, nd = 0;
 
     if (d == 0 || d != d || d - d != 0)     /* zero, NaN, infinities */
         return (apr_size_t)snprintf(buf, size, "%s", d == 0 ? "0" : d != d ? "NaN"
                                     : d > 0 ? "Infinity" : "-Infinity");
-    for (prec = 1; prec < 17; prec++) {
+    do                                      /* 17 digits always read back */
         snprintf(e, sizeof(e), "%.*e", prec - 1, d);
-        if (strtod(e, NULL) == d)
-            break;
-    }
-    snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+    while (strtod(e, NULL) != d && ++prec <= 17);
     if (*s == '-')
-        *out++ = *s++;
-    for (; *s != 'e'; s++)
+        *o++ = *s++;
+    for (; *s != 'e'; s++)                  /* digits only: no locale's comma */
         if (*s >= '0' && *s <= '9')
-            digits[nd++] = *s;
-    exp10 = atoi(s + 1);
-    if (exp10 < -7 || exp10 >= 21) {        /* 1.5e+25 */
-        snprintf(out, size - (apr_size_t)(out - buf), "%c%s%.*se%c%d", digits[0],
-                 nd > 1 ? "." : "", nd - 1, digits + 1, exp10 < 0 ? '-' : '+',
-                 exp10 < 0 ? -exp10 : exp10);
-        return strlen(buf);
-    }
-    if (exp10 < 0) {                        /* 0.000015 */
-        *out++ = '0';
-        *out++ = '.';
-        for (i = -1; i > exp10; i--)
-            *out++ = '0';
-        memcpy(out, digits, (apr_size_t)nd);
-        out += nd;
-    }
-    else {                                  /* 1000, 12.5 */
-        for (i = 0; i <= exp10 || i < nd; i++) {
-            if (i == exp10 + 1)
-                *out++ = '.';
-            *out++ = i < nd ? digits[i] : '0';
-        }
-    }
-    *out = '\0';
-    return (apr_size_t)(out - buf);
+            dg[nd++] = *s;
+    x = atoi(s + 1);                        /* d = 0.dg * 10^(x+1) */
+    if (x < -7 || x >= 21)
+        return (apr_size_t)(o - buf)
+            + (apr_size_t)snprintf(o, size - (apr_size_t)(o - buf), "%c%s%.*se%c%d",
+                                   dg[0], nd > 1 ? "." : "", nd - 1, dg + 1,
+                                   x < 0 ? '-' : '+', x < 0 ? -x : x);
+    if (x < 0)
+        *o++ = '0';
+    for (i = 0; i <= x; i++)
+        *o++ = i < nd ? dg[i] : '0';
+    if (x + 1 < nd)
+        *o++ = '.';
+    for (i = x + 1; i < nd; i++)
+        *o++ = i < 0 ? '0' : dg[i];
+    *o = '\0';
+    return (apr_size_t)(o - buf);
 }
 
 static apr_status_t out_value(rstate *st, const lenz_json *v, int raw)
 {
     char num[64];
-    const char *s;
+    const char *s = num;
     apr_size_t n;
 
     switch (lenz_json_typeof(v)) {
@@ -736,11 +678,9 @@ static apr_status_t out_value(rstate *st, const lenz_json *v, int raw)
         break;
     case LENZ_JSON_INT:
         n = (apr_size_t)apr_snprintf(num, sizeof(num), "%" APR_INT64_T_FMT, lenz_json_int(v));
-        s = num;
         break;
     case LENZ_JSON_DOUBLE:
         n = fmt_double(num, sizeof(num), lenz_json_double(v));
-        s = num;
         break;
     case LENZ_JSON_BOOL:
         s = lenz_json_bool(v) ? "true" : "false";
@@ -824,10 +764,9 @@ static const seg *site_ind(const node *n, const seg *ind, seg *tmp)
 {
     if (!n->site)
         return NULL;
-    if (!n->indn)
+    if (!n->ind.n)
         return ind;
-    tmp->s = n->ind;
-    tmp->n = n->indn;
+    tmp->ind = n->ind;
     tmp->up = ind;
     return tmp;
 }
@@ -933,28 +872,13 @@ apr_status_t lenz_mst_render(const lenz_mst *t, const lenz_json *ctx,
     return rv;
 }
 
-typedef struct {
-    apr_pool_t *p;
-    char *b;
-    apr_size_t n, cap;
-} sbuf;
-
-static apr_status_t sbuf_write(void *baton, const char *buf, apr_size_t len)
+/* render_string's writer: keeps copies of the pieces, joined at the end. */
+static apr_status_t collect(void *baton, const char *buf, apr_size_t len)
 {
-    sbuf *sb = baton;
-    if (sb->n + len + 1 > sb->cap) {
-        apr_size_t cap = sb->cap ? sb->cap : 256;
-        char *nb;
-        while (cap < sb->n + len + 1)
-            cap *= 2;
-        nb = apr_palloc(sb->p, cap);
-        if (sb->n)
-            memcpy(nb, sb->b, sb->n);
-        sb->b = nb;
-        sb->cap = cap;
-    }
-    memcpy(sb->b + sb->n, buf, len);
-    sb->n += len;
+    apr_array_header_t *parts = baton;
+    struct iovec *v = apr_array_push(parts);
+    v->iov_base = apr_pmemdup(parts->pool, buf, len);
+    v->iov_len = len;
     return APR_SUCCESS;
 }
 
@@ -964,16 +888,16 @@ apr_status_t lenz_mst_render_string(apr_pool_t *p, const lenz_mst *t,
                                     const char **out)
 {
     apr_pool_t *sub;
-    sbuf sb;
+    apr_array_header_t *parts;
     apr_status_t rv;
 
     if ((rv = apr_pool_create(&sub, p)) != APR_SUCCESS)
         return rv;
-    memset(&sb, 0, sizeof(sb));
-    sb.p = sub;
-    rv = lenz_mst_render(t, ctx, partial, pbaton, sbuf_write, &sb, sub);
+    parts = apr_array_make(sub, 16, sizeof(struct iovec));
+    rv = lenz_mst_render(t, ctx, partial, pbaton, collect, parts, sub);
     if (rv == APR_SUCCESS)
-        *out = apr_pstrmemdup(p, sb.b ? sb.b : "", sb.n);
+        *out = apr_pstrcatv(p, (const struct iovec *)(void *)parts->elts,
+                            (apr_size_t)parts->nelts, NULL);
     apr_pool_destroy(sub);
     return rv;
 }

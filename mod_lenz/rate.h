@@ -1,0 +1,18 @@
+/* rate.h - rate limits counted in the shared store (so every process and,
+ * with memcache, every host counts together): fixed windows per key. */
+#ifndef LENZ_RATE_H
+#define LENZ_RATE_H
+
+#include "lenz.h"
+
+/* Counts one event for scope/who.  1 when within limit events per period
+ * seconds; 0 when over (and *retry_after says when the window ends). */
+int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
+                  int limit, int period, int *retry_after);
+
+/* lenz_rate_hit() that answers 429 with Retry-After when over; returns 1
+ * when the caller may go on, 0 when the answer is written. */
+int lenz_rate_check(request_rec *r, const char *scope, const char *who,
+                    int limit, int period);
+
+#endif
