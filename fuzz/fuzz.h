@@ -42,7 +42,7 @@ static void fuzz_init(void)
 }
 
 /* A fresh pool for one input; the caller destroys it before returning. */
-static apr_pool_t *fuzz_pool(void)
+static __attribute__((unused)) apr_pool_t *fuzz_pool(void)
 {
     apr_pool_t *p;
     fuzz_init();

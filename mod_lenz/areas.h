@@ -5,5 +5,10 @@
 #include "router.h"
 
 extern const lenz_area lenz_area_status;
+extern const lenz_area lenz_area_api;
+extern const lenz_area lenz_area_account;
+
+/* Route tables that areas gather. */
+extern const lenz_route lenz_api_auth_routes[];
 
 #endif

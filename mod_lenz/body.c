@@ -8,6 +8,7 @@
 #include "body.h"
 #include "problem.h"
 #include "err.h"
+#include "auth.h"
 
 #define READ_CHUNK (64 * 1024)
 
@@ -176,6 +177,11 @@ apr_table_t *lenz_body_form(request_rec *r, lenz_req *lr)
         buf[size] = '\0';
         count_in(r, (apr_off_t)size);
         apr_table_addn(t, fp->name, buf);
+    }
+    if (lr->csrf_pending && !lenz_csrf_ok(r, lr, apr_table_get(t, "csrf"))) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(0359), HTTP_FORBIDDEN, "csrf", "Invalid CSRF token",
+                  "the form is stale or came from elsewhere; reload the page and try again");
+        return NULL;
     }
     return t;
 }

@@ -49,6 +49,8 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->s3_op_timeout = -1;
     c->s3_breaker_threshold = -1;
     c->s3_breaker_cooldown = -1;
+    c->session_idle = -1;
+    c->session_max = -1;
     return c;
 }
 
@@ -71,6 +73,8 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(s3_breaker_threshold);
     MERGE_INT(s3_breaker_cooldown);
     MERGE_PTR(shared_cache);
+    MERGE_INT(session_idle);
+    MERGE_INT(session_max);
     MERGE_PTR(master_key_file);
     MERGE_PTR(smtp_url);
     MERGE_PTR(mail_from);
@@ -84,6 +88,8 @@ void *lenz_create_dir_cfg(apr_pool_t *p, char *dir)
 {
     lenz_dir_cfg *d = apr_pcalloc(p, sizeof(*d));
     d->json_limit = -1;
+    d->trust_remote_user = -1;
+    d->remote_create = -1;
     return d;
 }
 
@@ -93,6 +99,8 @@ void *lenz_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv)
     lenz_dir_cfg *c = apr_pcalloc(p, sizeof(*c));
     MERGE_PTR(base);
     MERGE_INT(json_limit);
+    MERGE_INT(trust_remote_user);
+    MERGE_INT(remote_create);
     return c;
 }
 
@@ -126,6 +134,16 @@ const char *lenz_cfg_base(const request_rec *r, const lenz_dir_cfg *d)
     if (core && core->d && core->d[0] == '/' && !core->r && !core->d_is_fnmatch)
         return no_trailing_slash(r->pool, core->d);
     return "/";
+}
+
+int lenz_cfg_session_idle(const lenz_srv_cfg *c)
+{
+    return c->session_idle > 0 ? c->session_idle : 2 * 3600;
+}
+
+int lenz_cfg_session_max(const lenz_srv_cfg *c)
+{
+    return c->session_max > 0 ? c->session_max : 14 * 24 * 3600;
 }
 
 apr_off_t lenz_cfg_json_limit(const lenz_dir_cfg *d)
@@ -293,6 +311,29 @@ static const char *set_shared_cache(cmd_parms *cmd, void *d, const char *arg)
     return NULL;
 }
 
+static const char *set_session_timeouts(cmd_parms *cmd, void *d, const char *a1, const char *a2)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    const char *err = parse_secs(cmd->pool, LENZ_D_SESSION_TIMEOUTS " (idle)", a1, &c->session_idle);
+    if (!err) {
+        char *end;
+        long v = strtol(a2, &end, 10);
+        if (*end || v < 60 || v > 365L * 86400)
+            return LENZ_D_SESSION_TIMEOUTS " (absolute): 60 s to 365 days";
+        c->session_max = (int)v;
+        if (c->session_max < c->session_idle)
+            return LENZ_D_SESSION_TIMEOUTS ": the absolute limit must not be shorter than the idle one";
+    }
+    return err;
+}
+
+static const char *set_dir_flag(cmd_parms *cmd, void *dv, int on)
+{
+    lenz_dir_cfg *d = dv;
+    *(int *)((char *)d + (apr_size_t)cmd->info) = on ? 1 : 0;
+    return NULL;
+}
+
 static const char *set_smtp_url(cmd_parms *cmd, void *d, const char *arg)
 {
     static const char *const schemes[] = { "smtp", "smtps", NULL };
@@ -371,6 +412,14 @@ const command_rec lenz_cmds[] = {
     AP_INIT_TAKE1(LENZ_D_TEMPLATE_DIR, set_file,
                   (void *)APR_OFFSETOF(lenz_srv_cfg, template_dir), RSRC_CONF,
                   "directory of Mustache templates"),
+    AP_INIT_TAKE2(LENZ_D_SESSION_TIMEOUTS, set_session_timeouts, NULL, RSRC_CONF,
+                  "browser sessions: idle seconds, absolute seconds (default 7200 1209600)"),
+    AP_INIT_FLAG(LENZ_D_TRUST_REMOTE_USER, set_dir_flag,
+                 (void *)APR_OFFSETOF(lenz_dir_cfg, trust_remote_user), ACCESS_CONF,
+                 "sign in the account matching REMOTE_USER set by another auth module"),
+    AP_INIT_FLAG(LENZ_D_REMOTE_USER_CREATE, set_dir_flag,
+                 (void *)APR_OFFSETOF(lenz_dir_cfg, remote_create), ACCESS_CONF,
+                 "create an account for an unknown REMOTE_USER on first sight"),
     AP_INIT_TAKE1(LENZ_D_BASE, set_base, NULL, ACCESS_CONF,
                   "path that routes are relative to (default: the <Location> path)"),
     AP_INIT_TAKE1(LENZ_D_JSON_LIMIT, set_json_limit, NULL, ACCESS_CONF,

@@ -28,6 +28,8 @@ typedef struct lenz_srv_cfg {
     int s3_breaker_threshold;       /* failures in a row that open the breaker, -1 unset */
     int s3_breaker_cooldown;        /* seconds it stays open, -1 unset */
     const char *shared_cache;       /* socache spec (main server only) */
+    int session_idle;               /* seconds, -1 unset */
+    int session_max;                /* seconds, -1 unset */
     const char *master_key_file;
     const char *smtp_url;
     const char *mail_from;
@@ -44,6 +46,8 @@ typedef struct lenz_srv_cfg {
 typedef struct lenz_dir_cfg {
     const char *base;               /* LenzBase, or NULL */
     apr_off_t json_limit;           /* -1 unset */
+    int trust_remote_user;          /* -1 unset, 0 off, 1 on */
+    int remote_create;              /* -1 unset, 0 off, 1 on */
 } lenz_dir_cfg;
 
 extern const command_rec lenz_cmds[];
@@ -68,5 +72,7 @@ const char *lenz_cfg_region(const lenz_srv_cfg *c);
 /* The path routes are relative to: LenzBase, else the matched <Location>. */
 const char *lenz_cfg_base(const request_rec *r, const lenz_dir_cfg *d);
 apr_off_t lenz_cfg_json_limit(const lenz_dir_cfg *d);
+int lenz_cfg_session_idle(const lenz_srv_cfg *c);
+int lenz_cfg_session_max(const lenz_srv_cfg *c);
 
 #endif

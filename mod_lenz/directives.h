@@ -17,6 +17,7 @@
 #define LENZ_D_PUBLIC_URL         "LenzPublicURL"
 #define LENZ_D_TEMPLATE_DIR       "LenzTemplateDir"
 #define LENZ_D_S3_BREAKER         "LenzS3Breaker"
+#define LENZ_D_SESSION_TIMEOUTS   "LenzSessionTimeouts"
 
 /* Global (main server only). */
 #define LENZ_D_SHARED_CACHE       "LenzSharedCache"
@@ -24,5 +25,7 @@
 /* Directory scope (<Location>). */
 #define LENZ_D_BASE               "LenzBase"
 #define LENZ_D_JSON_LIMIT         "LenzJSONLimit"
+#define LENZ_D_TRUST_REMOTE_USER  "LenzTrustRemoteUser"
+#define LENZ_D_REMOTE_USER_CREATE "LenzRemoteUserCreate"
 
 #endif

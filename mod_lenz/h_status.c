@@ -105,5 +105,7 @@ static const lenz_stmt stmts[] = {
     { NULL }
 };
 
+static const lenz_route *const tables[] = { routes, NULL };
+
 /* Not an API area: its errors follow the client's Accept header. */
-const lenz_area lenz_area_status = { "lenz-status", "status", routes, stmts, 0 };
+const lenz_area lenz_area_status = { "lenz-status", "status", tables, stmts, 0 };

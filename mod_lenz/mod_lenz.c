@@ -13,14 +13,22 @@
 #include "s3.h"
 #include "shared.h"
 #include "keystore.h"
+#include "auth.h"
+#include "accounts.h"
+#include "otp.h"
 
 const lenz_area *const lenz_areas[] = {
     &lenz_area_status,
+    &lenz_area_api,
+    &lenz_area_account,
     NULL
 };
 
 const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_keystore_stmts,
+    lenz_auth_stmts,
+    lenz_accounts_stmts,
+    lenz_otp_stmts,
     NULL
 };
 

@@ -43,6 +43,22 @@ int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
     return 1;
 }
 
+int lenz_rate_count(request_rec *r, const char *scope, const char *who, int period)
+{
+    const lenz_kv *kv = lenz_shared_kv();
+    apr_int64_t window = apr_time_sec(apr_time_now()) / period;
+    unsigned char buf[4];
+    apr_size_t len = sizeof(buf);
+    const char *key;
+    if (!kv || period <= 0)
+        return 0;
+    key = apr_psprintf(r->pool, "lenz:rate:%s:%s:%" APR_INT64_T_FMT, scope, who, window);
+    if (kv->get(kv->baton, key, buf, &len, r->pool) != APR_SUCCESS || len != 4)
+        return 0;
+    return (int)((apr_uint32_t)buf[0] << 24 | (apr_uint32_t)buf[1] << 16
+                 | (apr_uint32_t)buf[2] << 8 | buf[3]);
+}
+
 int lenz_rate_check(request_rec *r, const char *scope, const char *who,
                     int limit, int period)
 {

@@ -10,6 +10,9 @@
 int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
                   int limit, int period, int *retry_after);
 
+/* The events counted so far in the current window (nothing is added). */
+int lenz_rate_count(request_rec *r, const char *scope, const char *who, int period);
+
 /* lenz_rate_hit() that answers 429 with Retry-After when over; returns 1
  * when the caller may go on, 0 when the answer is written. */
 int lenz_rate_check(request_rec *r, const char *scope, const char *who,

@@ -6,6 +6,7 @@
 #include "router.h"
 #include "problem.h"
 #include "security.h"
+#include "auth.h"
 
 const lenz_area *lenz_area_of(const request_rec *r)
 {
@@ -87,23 +88,101 @@ static const char *allow_header(apr_pool_t *p, apr_int64_t mask)
     return out ? apr_pstrcat(p, out, ", OPTIONS", NULL) : "OPTIONS";
 }
 
-/* The one policy point: every route says who may call it. */
+static int unsafe_method(const request_rec *r)
+{
+    return r->method_number != M_GET && r->method_number != M_OPTIONS;
+}
+
+static int is_form(const request_rec *r)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    return ct && (strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0
+                  || strncasecmp(ct, "multipart/form-data", 19) == 0);
+}
+
+/* A browser's own request, or one from another site?  Sec-Fetch-Site and
+ * Origin say so when present; requests without either (API clients,
+ * curl) are not cross-site browser requests. */
+static int cross_site(request_rec *r, lenz_req *lr)
+{
+    const char *sfs = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    if (sfs && (strcmp(sfs, "cross-site") == 0 || strcmp(sfs, "same-site") == 0))
+        return 1;
+    if (origin && strcmp(origin, "null") != 0 && lr->srv->public_url) {
+        apr_size_t n = strlen(origin);
+        /* The public URL starts with its origin (scheme://host[:port]). */
+        return strncasecmp(lr->srv->public_url, origin, n) != 0
+               || (lr->srv->public_url[n] != '\0' && lr->srv->public_url[n] != '/');
+    }
+    return 0;
+}
+
+/* The one policy point: every route says who may call it, and every
+ * state-changing browser request proves it comes from our own pages. */
 static int access_ok(request_rec *r, lenz_req *lr)
 {
-    if (lr->route->access == LENZ_ACCESS_PUBLIC)
+    lenz_access need = lr->route->access;
+    int answered = 0;
+    lenz_user *u;
+
+    if (unsafe_method(r) && cross_site(r, lr)) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(0105), HTTP_FORBIDDEN, "cross-site",
+                  "Cross-site request refused", "state-changing requests must come from this site");
+        return 0;
+    }
+    u = lenz_auth_user(r, lr, &answered);
+    if (answered)
+        return 0;
+    if (u && u->via == LENZ_VIA_SESSION && unsafe_method(r)) {
+        const char *h = apr_table_get(r->headers_in, "X-CSRF-Token");
+        if (h) {
+            if (!lenz_csrf_ok(r, lr, h)) {
+                lenz_fail(r, APLOG_INFO, LENZLOGNO(0106), HTTP_FORBIDDEN, "csrf",
+                          "Invalid CSRF token", "reload the page and try again");
+                return 0;
+            }
+        }
+        else if (is_form(r)) {
+            lr->csrf_pending = 1;       /* checked when the form is read (body.c) */
+        }
+        else {
+            lenz_fail(r, APLOG_INFO, LENZLOGNO(0106), HTTP_FORBIDDEN, "csrf",
+                      "Missing CSRF token", "send the X-CSRF-Token header");
+            return 0;
+        }
+    }
+    if (need == LENZ_ACCESS_PUBLIC)
         return 1;
-    /* Accounts and sessions are not part of this build yet: nothing but a
-     * public route can be reached, and a route that needs more answers 401
-     * instead of running unchecked. */
-    lenz_fail(r, APLOG_INFO, LENZLOGNO(0104), HTTP_UNAUTHORIZED, "auth-required",
-              "Sign-in required", "this route needs a signed-in user");
-    return 0;
+    if (!u) {
+        if (!lenz_wants_json(r) && r->method_number == M_GET) {
+            /* A browser: to the sign-in page, and back afterwards. */
+            apr_table_setn(r->headers_out, "Location",
+                           apr_pstrcat(r->pool, lr->srv->public_url, "/account/login?next=",
+                                       ap_escape_uri(r->pool, r->unparsed_uri), NULL));
+            r->status = HTTP_SEE_OTHER;
+            return 0;
+        }
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Bearer");
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(0104), HTTP_UNAUTHORIZED, "auth-required",
+                  "Sign-in required", "this route needs a signed-in user");
+        return 0;
+    }
+    if ((need == LENZ_ACCESS_LAB && !(u->roles & (LENZ_ROLE_LAB | LENZ_ROLE_ADMIN)))
+        || (need == LENZ_ACCESS_ADMIN && !(u->roles & LENZ_ROLE_ADMIN))
+        || (need == LENZ_ACCESS_MEMBER && !(u->roles & (LENZ_ROLE_MEMBER | LENZ_ROLE_LAB | LENZ_ROLE_ADMIN)))) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(0107), HTTP_FORBIDDEN, "forbidden", "Forbidden",
+                  "your account may not use this route");
+        return 0;
+    }
+    return 1;
 }
 
 int lenz_router_handler(request_rec *r)
 {
     const lenz_area *area = lenz_area_of(r);
     const lenz_route *rt;
+    const lenz_route *const *tab;
     lenz_req *lr;
     const char *base;
     apr_size_t blen;
@@ -138,13 +217,15 @@ int lenz_router_handler(request_rec *r)
     }
     lr->path = r->uri[blen] ? r->uri + blen : "/";
 
-    for (rt = area->routes; rt->pattern; rt++) {
-        if (!lenz_route_match(r->pool, rt->pattern, lr->path, lr))
-            continue;
-        allowed |= rt->methods;
-        if (rt->methods & LENZ_M(r->method_number)) {
-            lr->route = rt;
-            break;
+    for (tab = area->routes; *tab && !lr->route; tab++) {
+        for (rt = *tab; rt->pattern; rt++) {
+            if (!lenz_route_match(r->pool, rt->pattern, lr->path, lr))
+                continue;
+            allowed |= rt->methods;
+            if (rt->methods & LENZ_M(r->method_number)) {
+                lr->route = rt;
+                break;
+            }
         }
     }
 

@@ -50,7 +50,9 @@ typedef struct lenz_stmt {
 typedef struct lenz_area {
     const char *handler;          /* "lenz-status" */
     const char *name;             /* "status" (metrics label) */
-    const lenz_route *routes;     /* ends with { 0 } */
+    /* Route tables (each ends with { 0 }), NULL-terminated: an area such
+     * as the API gathers tables from several files. */
+    const lenz_route *const *routes;
     const lenz_stmt *stmts;       /* ends with { NULL }, or NULL */
     int api;                      /* errors always as problem+json */
 } lenz_area;
@@ -67,6 +69,9 @@ struct lenz_req {
     const char *pval[LENZ_MAX_PARAMS];
     apr_time_t start;
     apr_off_t bytes_in;           /* request body bytes read (metrics) */
+    struct lenz_user *user;       /* the caller (auth.c), once resolved */
+    int auth_done;
+    int csrf_pending;             /* a form must carry a valid "csrf" field */
 };
 
 /* Every area, for hook registration and statement preparation. */

@@ -21,7 +21,8 @@ build/lenzctl -d "$LENZ_PG_CONNINFO" migrate sql
 libexec=$(sed -n 's/^APXS_LIBEXECDIR *= *//p' config.mk)
 httpd=$(sed -n 's/^HTTPD_BIN *= *//p' config.mk)
 modules=""
-for m in mpm_event authz_core authz_host mime alias dbd socache_shmcb; do
+for m in mpm_event authz_core authz_host authz_user authn_core authn_file auth_basic \
+         mime alias dbd socache_shmcb; do
     modules="${modules}LoadModule ${m}_module $libexec/mod_${m}.so\n"
 done
 mkdir -p "$var/httpd"

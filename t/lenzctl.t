@@ -12,11 +12,18 @@ my $env = stack_env();
 my $top = top_dir();
 my $dir = tempdir(CLEANUP => 1);
 my $key = "$dir/master.key";
-my $ctl = "$top/build/lenzctl -e $env->{LENZ_STACK_DIR}/stack.env";
+# A database of its own: rotation re-wraps every user key in the database,
+# and the running httpd's users belong to another master key.
+my $super = $env->{LENZ_PG_SUPER_CONNINFO};
+(my $conn = $env->{LENZ_PG_CONNINFO}) =~ s{/lenz$}{/lenz_ctltest};
+`psql -X -q -d '$super' -c 'DROP DATABASE IF EXISTS lenz_ctltest' 2>&1`;
+`psql -X -q -d '$super' -c 'CREATE DATABASE lenz_ctltest OWNER lenz' 2>&1`;
+my $ctl = "$top/build/lenzctl -e $env->{LENZ_STACK_DIR}/stack.env -d '$conn'";
+`$ctl migrate $top/sql 2>&1`;
 local $ENV{LENZ_MASTER_KEY_FILE} = $key;
 
 sub run { my $out = `$_[0] 2>&1`; return ($? >> 8, $out) }
-sub psql { my $out = `psql -X -q -A -t -d '$env->{LENZ_PG_CONNINFO}' -c "$_[0]" 2>&1`; chomp $out; $out }
+sub psql { my $out = `psql -X -q -A -t -d '$conn' -c "$_[0]" 2>&1`; chomp $out; $out }
 sub slurp { local $/; open my $fh, '<:raw', $_[0] or die "$_[0]: $!"; <$fh> }
 
 my ($rc, $out) = run("$ctl gen-master-key $key");
@@ -94,5 +101,4 @@ isnt($rc, 0, 'decrypt of a tampered object fails');
 like(slurp("$dir/err.txt"), qr/segment failed authentication/, '... saying a segment failed authentication');
 is(-s "$dir/out3.bin", 3 * 65536, '... after exactly the three good segments');
 
-psql("DELETE FROM files WHERE id = '$fid'");
-psql("DELETE FROM users WHERE id = '$uid'");
+`psql -X -q -d '$super' -c 'DROP DATABASE IF EXISTS lenz_ctltest' 2>&1`;

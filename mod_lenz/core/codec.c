@@ -110,3 +110,57 @@ unsigned char *lenz_unb64(apr_pool_t *p, const char *s, apr_size_t *out_len)
 {
     return unb64(p, s, strlen(s), 0, out_len);
 }
+
+static const char b32a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+char *lenz_b32(apr_pool_t *p, const void *data, apr_size_t len)
+{
+    const unsigned char *d = data;
+    char *out = apr_palloc(p, (len * 8 + 4) / 5 + 1), *o = out;
+    apr_uint32_t acc = 0;
+    int bits = 0;
+    apr_size_t i;
+    for (i = 0; i < len; i++) {
+        acc = (acc << 8) | d[i];
+        bits += 8;
+        while (bits >= 5) {
+            *o++ = b32a[(acc >> (bits - 5)) & 31];
+            bits -= 5;
+        }
+    }
+    if (bits > 0)
+        *o++ = b32a[(acc << (5 - bits)) & 31];
+    *o = '\0';
+    return out;
+}
+
+unsigned char *lenz_unb32(apr_pool_t *p, const char *s, apr_size_t *out_len)
+{
+    apr_size_t n = strlen(s);
+    unsigned char *out = apr_palloc(p, n * 5 / 8 + 1);
+    apr_uint32_t acc = 0;
+    int bits = 0;
+    apr_size_t o = 0, i;
+    for (i = 0; i < n; i++) {
+        char c = s[i];
+        int v;
+        if (c == '=' || c == ' ' || c == '-')
+            continue;
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 'a' + 'A');
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= '2' && c <= '7')
+            v = c - '2' + 26;
+        else
+            return NULL;
+        acc = (acc << 5) | (apr_uint32_t)v;
+        bits += 5;
+        if (bits >= 8) {
+            out[o++] = (unsigned char)(acc >> (bits - 8));
+            bits -= 8;
+        }
+    }
+    *out_len = o;
+    return out;
+}

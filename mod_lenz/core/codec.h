@@ -23,4 +23,10 @@ unsigned char *lenz_unb64url(apr_pool_t *p, const char *s, apr_size_t slen,
 char *lenz_b64(apr_pool_t *p, const void *data, apr_size_t len);
 unsigned char *lenz_unb64(apr_pool_t *p, const char *s, apr_size_t *out_len);
 
+/* RFC 4648 base32 (upper case, unpadded) for TOTP secrets. */
+char *lenz_b32(apr_pool_t *p, const void *data, apr_size_t len);
+/* Decodes base32 (any case, '=' padding and spaces ignored); NULL on a
+ * bad character. */
+unsigned char *lenz_unb32(apr_pool_t *p, const char *s, apr_size_t *out_len);
+
 #endif

@@ -101,6 +101,17 @@ apr_status_t lenz_hmac_sha256(const void *key, apr_size_t klen,
     return APR_SUCCESS;
 }
 
+apr_status_t lenz_hmac(const char *digest, const void *key, apr_size_t klen,
+                       const void *data, apr_size_t dlen, unsigned char out[64],
+                       apr_size_t *out_len)
+{
+    size_t outl = 0;
+    if (!EVP_Q_mac(NULL, "HMAC", NULL, digest, NULL, key, klen, data, dlen, out, 64, &outl))
+        return LENZ_ECRYPTO;
+    *out_len = outl;
+    return APR_SUCCESS;
+}
+
 apr_status_t lenz_hkdf_sha256(const void *ikm, apr_size_t ikm_len,
                               const void *salt, apr_size_t salt_len,
                               const void *info, apr_size_t info_len,

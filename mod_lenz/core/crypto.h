@@ -40,6 +40,12 @@ apr_status_t lenz_hmac_sha256(const void *key, apr_size_t klen,
                               const void *data, apr_size_t dlen,
                               unsigned char out[LENZ_SHA256_LEN]);
 
+/* HMAC with a named digest ("SHA1", "SHA256", "SHA512"): RFC 6238 needs
+ * all three.  *out_len receives the MAC length (out has 64 bytes room). */
+apr_status_t lenz_hmac(const char *digest, const void *key, apr_size_t klen,
+                       const void *data, apr_size_t dlen, unsigned char out[64],
+                       apr_size_t *out_len);
+
 /* HKDF-SHA-256 (RFC 5869), extract and expand. */
 apr_status_t lenz_hkdf_sha256(const void *ikm, apr_size_t ikm_len,
                               const void *salt, apr_size_t salt_len,

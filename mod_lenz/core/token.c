@@ -217,7 +217,9 @@ static apr_status_t unseal(apr_pool_t *tmp, const lenz_keyring *kr, const char *
     if (!text)
         return LENZ_EFORMAT;
     tl = strnlen(text, LENZ_SEALED_MAX + 1);
-    if (tl > LENZ_SEALED_MAX)
+    /* Unpadded base64url only (docs/format.md): lenz_unb64url() also
+     * takes '=' padding, which would give one token a second spelling. */
+    if (tl > LENZ_SEALED_MAX || memchr(text, '=', tl))
         return LENZ_EFORMAT;
     blob = lenz_unb64url(tmp, text, tl, &blen);
     /* The smallest claims text is "{}". */

@@ -1,0 +1,463 @@
+/* auth.c - identifying the caller; sessions, CSRF, API tokens. */
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "lenz.h"
+#include "auth.h"
+#include "config.h"
+#include "problem.h"
+#include "crypto.h"
+#include "codec.h"
+#include "token.h"
+#include "jwt.h"
+#include "err.h"
+
+#define ACCESS_TTL   900                  /* 15 minutes */
+#define REFRESH_TTL  (7 * 24 * 3600)      /* 7 days */
+#define TOUCH_EVERY  60                   /* refresh last_seen_at at most once a minute */
+
+const lenz_stmt lenz_auth_stmts[] = {
+    { "lenz_auth_session",
+      "SELECT u.id, u.email, u.name, u.roles::text, u.status, "
+      "extract(epoch FROM now() - s.last_seen_at)::bigint "
+      "FROM sessions s JOIN users u ON u.id = s.user_id "
+      "WHERE s.id_hash = decode(%s, 'hex') AND s.expires_at > now() "
+      "AND s.last_seen_at > now() - make_interval(secs => %s::int)" },
+    { "lenz_auth_touch",
+      "UPDATE sessions SET last_seen_at = now() WHERE id_hash = decode(%s, 'hex')" },
+    { "lenz_auth_session_new",
+      "INSERT INTO sessions (id_hash, user_id, expires_at, ip, user_agent) "
+      "VALUES (decode(%s, 'hex'), %s::uuid, now() + make_interval(secs => %s::int), %s, %s)" },
+    { "lenz_auth_session_del",
+      "DELETE FROM sessions WHERE id_hash = decode(%s, 'hex')" },
+    { "lenz_auth_session_del_all",
+      "DELETE FROM sessions WHERE user_id = %s::uuid" },
+    { "lenz_auth_family_user",
+      "SELECT u.id, u.email, u.name, u.roles::text, u.status FROM token_families f "
+      "JOIN users u ON u.id = f.user_id WHERE f.id = %s::uuid AND f.revoked_at IS NULL" },
+    { "lenz_auth_family_new",
+      "INSERT INTO token_families (user_id, user_agent) VALUES (%s::uuid, %s) RETURNING id" },
+    { "lenz_auth_family_revoke",
+      "UPDATE token_families SET revoked_at = now(), revoke_reason = %s "
+      "WHERE id = %s::uuid AND revoked_at IS NULL" },
+    { "lenz_auth_refresh_new",
+      "INSERT INTO refresh_tokens (hash, family_id, expires_at) "
+      "VALUES (decode(%s, 'hex'), %s::uuid, now() + make_interval(secs => %s::int))" },
+    { "lenz_auth_refresh_get",
+      "SELECT r.family_id, (r.used_at IS NOT NULL), (r.expires_at <= now()), "
+      "(f.revoked_at IS NOT NULL), f.user_id "
+      "FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id "
+      "WHERE r.hash = decode(%s, 'hex')" },
+    { "lenz_auth_refresh_use",
+      "UPDATE refresh_tokens SET used_at = now() "
+      "WHERE hash = decode(%s, 'hex') AND used_at IS NULL RETURNING family_id" },
+    { "lenz_auth_family_touch",
+      "UPDATE token_families SET last_used_at = now() WHERE id = %s::uuid" },
+    { "lenz_auth_user_get",
+      "SELECT id, email, name, roles::text, status FROM users WHERE id = %s::uuid" },
+    { "lenz_auth_remote_get",
+      "SELECT id, email, name, roles::text, status FROM users "
+      "WHERE external_id = %s OR (external_id IS NULL AND email = %s) "
+      "ORDER BY (external_id IS NULL) LIMIT 1" },
+    { "lenz_auth_remote_new",
+      "INSERT INTO users (email, name, status, external_id) VALUES (%s, %s, 'active', %s) "
+      "ON CONFLICT DO NOTHING" },
+    { NULL }
+};
+
+unsigned lenz_roles_parse(const char *a)
+{
+    unsigned roles = 0;
+    if (!a)
+        return 0;
+    if (ap_strstr_c(a, "member"))
+        roles |= LENZ_ROLE_MEMBER;
+    if (ap_strstr_c(a, "lab"))
+        roles |= LENZ_ROLE_LAB;
+    if (ap_strstr_c(a, "admin"))
+        roles |= LENZ_ROLE_ADMIN;
+    if (ap_strstr_c(a, "system"))
+        roles |= LENZ_ROLE_SYSTEM;
+    return roles;
+}
+
+void lenz_roles_json(lenz_json *arr, unsigned roles)
+{
+    if (roles & LENZ_ROLE_MEMBER)
+        lenz_json_arr_add_str(arr, "member");
+    if (roles & LENZ_ROLE_LAB)
+        lenz_json_arr_add_str(arr, "lab");
+    if (roles & LENZ_ROLE_ADMIN)
+        lenz_json_arr_add_str(arr, "admin");
+}
+
+static lenz_user *user_from_row(request_rec *r, const char **row, lenz_via via)
+{
+    lenz_user *u = apr_pcalloc(r->pool, sizeof(*u));
+    u->id = row[0];
+    u->email = row[1];
+    u->name = row[2];
+    u->roles = lenz_roles_parse(row[3]);
+    u->via = via;
+    return u;
+}
+
+lenz_user *lenz_user_load(request_rec *r, lenz_db *db, const char *id, const char **status)
+{
+    lenz_rows rows;
+    const char *args[1] = { id };
+    if (lenz_db_select(db, "lenz_auth_user_get", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
+        return NULL;
+    if (status)
+        *status = rows.rows[0][4];
+    return user_from_row(r, rows.rows[0], 0);
+}
+
+/* Cookies ----------------------------------------------------------------- */
+
+static int secure_site(const request_rec *r)
+{
+    const char *u = lenz_srv(r->server)->public_url;
+    return u && strncasecmp(u, "https:", 6) == 0;
+}
+
+/* "__Host-" binds the cookie to this exact host over HTTPS (no Domain,
+ * Path=/, Secure); a plain-http dev site cannot use it. */
+static const char *cookie_name(const request_rec *r)
+{
+    return secure_site(r) ? "__Host-lenz" : "lenz";
+}
+
+static const char *cookie_value(request_rec *r)
+{
+    const char *h = apr_table_get(r->headers_in, "Cookie"), *name = cookie_name(r);
+    apr_size_t nl = strlen(name);
+    while (h && *h) {
+        while (*h == ' ' || *h == ';')
+            h++;
+        if (strncmp(h, name, nl) == 0 && h[nl] == '=') {
+            const char *v = h + nl + 1, *e = strchr(v, ';');
+            return apr_pstrmemdup(r->pool, v, e ? (apr_size_t)(e - v) : strlen(v));
+        }
+        h = strchr(h, ';');
+    }
+    return NULL;
+}
+
+static void set_cookie(request_rec *r, const char *value, int max_age)
+{
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   apr_psprintf(r->pool, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s; Max-Age=%d",
+                                cookie_name(r), value, secure_site(r) ? "; Secure" : "", max_age));
+}
+
+/* Resolution ---------------------------------------------------------------- */
+
+static lenz_user *from_session(request_rec *r, lenz_req *lr, lenz_db *db)
+{
+    const char *tok = cookie_value(r), *args[2];
+    unsigned char h[32];
+    lenz_rows rows;
+    lenz_user *u;
+
+    if (!tok || lenz_token_hash(tok, strlen(tok), h) != APR_SUCCESS)
+        return NULL;
+    args[0] = lenz_hex(r->pool, h, sizeof(h));
+    args[1] = apr_itoa(r->pool, lenz_cfg_session_idle(lr->srv));
+    if (lenz_db_select(db, "lenz_auth_session", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
+        return NULL;
+    if (strcmp(rows.rows[0][4], "active") != 0)
+        return NULL;
+    if (apr_atoi64(rows.rows[0][5]) >= TOUCH_EVERY)
+        lenz_db_exec(db, "lenz_auth_touch", NULL, 1, args);
+    u = user_from_row(r, rows.rows[0], LENZ_VIA_SESSION);
+    u->session_token = tok;
+    return u;
+}
+
+static int bearer_refused(request_rec *r, const char *why)
+{
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   apr_psprintf(r->pool, "Bearer error=\"invalid_token\", error_description=\"%s\"", why));
+    lenz_fail(r, APLOG_INFO, LENZLOGNO(2201), HTTP_UNAUTHORIZED, "invalid-token",
+              "Invalid access token", why);
+    return 1;
+}
+
+static lenz_user *from_bearer(request_rec *r, lenz_req *lr, lenz_db *db, const char *tok,
+                              int *answered)
+{
+    lenz_json *claims;
+    const char *fam, *typ, *args[1];
+    lenz_rows rows;
+    lenz_user *u;
+    apr_status_t rv = lenz_jwt_verify(r->pool, lr->srv->keyring, tok, apr_time_now(),
+                                      lr->srv->public_url, &claims);
+    if (rv != APR_SUCCESS) {
+        *answered = bearer_refused(r, rv == LENZ_EEXPIRED ? "the access token expired"
+                                                          : "the access token is not valid");
+        return NULL;
+    }
+    if (lenz_json_get_str(claims, "typ", &typ) != APR_SUCCESS || strcmp(typ, "access") != 0
+        || lenz_json_get_str(claims, "fam", &fam) != APR_SUCCESS) {
+        *answered = bearer_refused(r, "not an access token");
+        return NULL;
+    }
+    args[0] = fam;
+    if (lenz_db_select(db, "lenz_auth_family_user", &rows, 1, args) != APR_SUCCESS
+        || rows.nrows != 1 || strcmp(rows.rows[0][4], "active") != 0) {
+        *answered = bearer_refused(r, "the access token was revoked");
+        return NULL;
+    }
+    u = user_from_row(r, rows.rows[0], LENZ_VIA_BEARER);
+    u->family = fam;
+    return u;
+}
+
+static lenz_user *from_remote(request_rec *r, lenz_req *lr, lenz_db *db)
+{
+    const char *args[3];
+    lenz_rows rows;
+    const char *ru = r->user;
+    int attempt;
+
+    if (!ru || !*ru || strlen(ru) > 254)
+        return NULL;
+    for (attempt = 0; attempt < 2; attempt++) {
+        args[0] = ru;
+        args[1] = ru;
+        if (lenz_db_select(db, "lenz_auth_remote_get", &rows, 2, args) != APR_SUCCESS)
+            return NULL;
+        if (rows.nrows == 1)
+            return strcmp(rows.rows[0][4], "active") == 0
+                   ? user_from_row(r, rows.rows[0], LENZ_VIA_REMOTE) : NULL;
+        if (attempt || lr->dir->remote_create == 0)
+            return NULL;
+        /* First sight: an account named after REMOTE_USER.  Its e-mail is
+         * REMOTE_USER when that looks like one, else a placeholder. */
+        args[0] = strchr(ru, '@') ? ru : apr_pstrcat(r->pool, ru, "@sso.invalid", NULL);
+        args[1] = ru;
+        args[2] = ru;
+        if (lenz_db_exec(db, "lenz_auth_remote_new", NULL, 3, args) != APR_SUCCESS)
+            return NULL;
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      "account created for REMOTE_USER %s", ru);
+    }
+    return NULL;
+}
+
+lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered)
+{
+    const char *authz;
+    lenz_db *db;
+
+    *answered = 0;
+    if (lr->auth_done)
+        return lr->user;
+    lr->auth_done = 1;
+    authz = apr_table_get(r->headers_in, "Authorization");
+    /* Nothing that could identify anyone: a guest, without asking the DB. */
+    if (!(authz && strncasecmp(authz, "Bearer ", 7) == 0) && !cookie_value(r)
+        && !(lr->dir->trust_remote_user == 1 && r->user))
+        return NULL;
+    if (!(db = lenz_db_open(r))) {
+        lenz_fail(r, APLOG_ERR, LENZLOGNO(2200), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                  "Service unavailable", "the database is unavailable; try again shortly");
+        *answered = 1;
+        return NULL;
+    }
+    if (authz && strncasecmp(authz, "Bearer ", 7) == 0) {
+        const char *t = authz + 7;
+        while (*t == ' ')
+            t++;
+        lr->user = from_bearer(r, lr, db, t, answered);
+    }
+    else if (lr->dir->trust_remote_user == 1 && r->user) {
+        lr->user = from_remote(r, lr, db);
+    }
+    else {
+        lr->user = from_session(r, lr, db);
+    }
+    lenz_db_close(db);
+    return lr->user;
+}
+
+/* Sessions ------------------------------------------------------------------ */
+
+apr_status_t lenz_session_start(request_rec *r, lenz_req *lr, lenz_db *db, const char *user_id)
+{
+    const char *tok, *args[5];
+    unsigned char h[32];
+    apr_status_t rv;
+    const char *old = cookie_value(r);
+
+    /* A new id on every sign-in: a planted cookie never becomes a session. */
+    if (old && lenz_token_hash(old, strlen(old), h) == APR_SUCCESS) {
+        args[0] = lenz_hex(r->pool, h, 32);
+        lenz_db_exec(db, "lenz_auth_session_del", NULL, 1, args);
+    }
+    if ((rv = lenz_token_new(r->pool, &tok, h)) != APR_SUCCESS)
+        return rv;
+    args[0] = lenz_hex(r->pool, h, 32);
+    args[1] = user_id;
+    args[2] = apr_itoa(r->pool, lenz_cfg_session_max(lr->srv));
+    args[3] = r->useragent_ip;
+    args[4] = apr_table_get(r->headers_in, "User-Agent");
+    if (args[4] && strlen(args[4]) > 300)
+        args[4] = apr_pstrmemdup(r->pool, args[4], 300);
+    if ((rv = lenz_db_exec(db, "lenz_auth_session_new", NULL, 5, args)) != APR_SUCCESS)
+        return rv;
+    set_cookie(r, tok, lenz_cfg_session_max(lr->srv));
+    lr->user = NULL;
+    lr->auth_done = 0;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_session_end(request_rec *r, lenz_req *lr, lenz_db *db, int all_devices)
+{
+    const char *tok = cookie_value(r), *args[1];
+    unsigned char h[32];
+    apr_status_t rv = APR_SUCCESS;
+
+    if (all_devices && lr->user) {
+        args[0] = lr->user->id;
+        rv = lenz_db_exec(db, "lenz_auth_session_del_all", NULL, 1, args);
+    }
+    else if (tok && lenz_token_hash(tok, strlen(tok), h) == APR_SUCCESS) {
+        args[0] = lenz_hex(r->pool, h, 32);
+        rv = lenz_db_exec(db, "lenz_auth_session_del", NULL, 1, args);
+    }
+    set_cookie(r, "", 0);
+    return rv;
+}
+
+/* CSRF: HMAC(session token, "lenz-csrf-v1"), so it changes with the
+ * session and needs no storage. */
+const char *lenz_csrf_token(request_rec *r, lenz_req *lr)
+{
+    unsigned char mac[32];
+    if (!lr->user || !lr->user->session_token)
+        return "";
+    lenz_hmac_sha256(lr->user->session_token, strlen(lr->user->session_token),
+                     "lenz-csrf-v1", 12, mac);
+    return lenz_b64url(r->pool, mac, sizeof(mac));
+}
+
+int lenz_csrf_ok(request_rec *r, lenz_req *lr, const char *supplied)
+{
+    const char *want = lenz_csrf_token(r, lr);
+    apr_size_t n = strlen(want);
+    return supplied && *want && strlen(supplied) == n && lenz_ct_equal(supplied, want, n);
+}
+
+/* API tokens ------------------------------------------------------------------ */
+
+apr_status_t lenz_tokens_issue(request_rec *r, lenz_db *db, const lenz_user *u,
+                               const char *family, lenz_json *out)
+{
+    lenz_srv_cfg *c = lenz_srv(r->server);
+    lenz_json *claims = lenz_json_new_object(r->pool);
+    const char *access, *refresh, *args[3];
+    unsigned char h[32], jti[12];
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    lenz_rows rows;
+    apr_status_t rv;
+
+    if (!family) {
+        args[0] = u->id;
+        args[1] = apr_table_get(r->headers_in, "User-Agent");
+        if (args[1] && strlen(args[1]) > 300)
+            args[1] = apr_pstrmemdup(r->pool, args[1], 300);
+        if (lenz_db_select(db, "lenz_auth_family_new", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
+            return APR_EGENERAL;
+        family = rows.rows[0][0];
+    }
+    if ((rv = lenz_token_new(r->pool, &refresh, h)) != APR_SUCCESS)
+        return rv;
+    args[0] = lenz_hex(r->pool, h, 32);
+    args[1] = family;
+    args[2] = apr_itoa(r->pool, REFRESH_TTL);
+    if ((rv = lenz_db_exec(db, "lenz_auth_refresh_new", NULL, 3, args)) != APR_SUCCESS)
+        return rv;
+
+    lenz_random(jti, sizeof(jti));
+    lenz_json_set_str(claims, "iss", c->public_url);
+    lenz_json_set_str(claims, "sub", u->id);
+    lenz_json_set_str(claims, "fam", family);
+    lenz_json_set_str(claims, "typ", "access");
+    lenz_json_set_str(claims, "jti", lenz_b64url(r->pool, jti, sizeof(jti)));
+    lenz_json_set_int(claims, "iat", now);
+    lenz_json_set_int(claims, "exp", now + ACCESS_TTL);
+    lenz_roles_json(lenz_json_obj_add_array(claims, "roles"), u->roles);
+    if ((rv = lenz_jwt_sign(r->pool, c->keyring, claims, &access)) != APR_SUCCESS)
+        return rv;
+
+    lenz_json_set_str(out, "access_token", access);
+    lenz_json_set_str(out, "refresh_token", refresh);
+    lenz_json_set_str(out, "token_type", "Bearer");
+    lenz_json_set_int(out, "expires_in", ACCESS_TTL);
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_family_revoke(request_rec *r, lenz_db *db, const char *family, const char *why)
+{
+    const char *args[2] = { why, family };
+    return lenz_db_exec(db, "lenz_auth_family_revoke", NULL, 2, args);
+}
+
+apr_status_t lenz_tokens_refresh(request_rec *r, lenz_db *db, const char *refresh, lenz_json *out)
+{
+    unsigned char h[32];
+    const char *args[1], *family, *status;
+    lenz_rows rows;
+    lenz_user *u;
+
+    if (lenz_token_hash(refresh, strlen(refresh), h) != APR_SUCCESS)
+        return LENZ_EAUTH;
+    args[0] = lenz_hex(r->pool, h, 32);
+    if (lenz_db_select(db, "lenz_auth_refresh_get", &rows, 1, args) != APR_SUCCESS)
+        return APR_EGENERAL;
+    if (rows.nrows != 1)
+        return LENZ_EAUTH;
+    family = rows.rows[0][0];
+    if (strcmp(rows.rows[0][3], "t") == 0 || strcmp(rows.rows[0][2], "t") == 0)
+        return LENZ_EAUTH;
+    if (strcmp(rows.rows[0][1], "t") == 0) {
+        /* A spent refresh token came back: someone holds a copy.  End the
+         * whole family, the thief's and the owner's tokens alike. */
+        lenz_family_revoke(r, db, family, "refresh token reuse");
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      LENZLOGNO(2202) "refresh token reuse: token family %s revoked", family);
+        return LENZ_EAUTH;
+    }
+    /* Spend it; a concurrent spender makes this update find nothing. */
+    if (lenz_db_select(db, "lenz_auth_refresh_use", &rows, 1, args) != APR_SUCCESS)
+        return APR_EGENERAL;
+    if (rows.nrows != 1) {
+        lenz_family_revoke(r, db, family, "refresh token reuse");
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      LENZLOGNO(2202) "refresh token reuse: token family %s revoked", family);
+        return LENZ_EAUTH;
+    }
+    args[0] = family;
+    if (lenz_db_select(db, "lenz_auth_family_user", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
+        return LENZ_EAUTH;
+    status = rows.rows[0][4];
+    if (strcmp(status, "active") != 0)
+        return LENZ_EAUTH;
+    u = user_from_row(r, rows.rows[0], LENZ_VIA_BEARER);
+    lenz_db_exec(db, "lenz_auth_family_touch", NULL, 1, args);
+    return lenz_tokens_issue(r, db, u, family, out);
+}
+
+const char *lenz_safe_next(request_rec *r, const char *next)
+{
+    const char *c;
+    /* Only paths on this site: "/x", never "//host" or "/\host". */
+    if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strlen(next) > 1000)
+        return NULL;
+    for (c = next; *c; c++)
+        if (apr_iscntrl(*c) || *c == '\\')
+            return NULL;
+    return next;
+}

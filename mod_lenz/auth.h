@@ -1,0 +1,67 @@
+/* auth.h - who is calling: a browser session (cookie), an API access
+ * token (Authorization: Bearer, a JWT naming its token family), or a user
+ * another Apache auth module authenticated (REMOTE_USER, when trusted).
+ * Also sessions, CSRF tokens, and API token issue/refresh/revoke.
+ */
+#ifndef LENZ_AUTH_H
+#define LENZ_AUTH_H
+
+#include "lenz.h"
+#include "router.h"
+#include "dbd.h"
+#include "json.h"
+
+#define LENZ_ROLE_MEMBER 0x1
+#define LENZ_ROLE_LAB    0x2
+#define LENZ_ROLE_ADMIN  0x4
+#define LENZ_ROLE_SYSTEM 0x8
+
+typedef enum { LENZ_VIA_SESSION = 1, LENZ_VIA_BEARER, LENZ_VIA_REMOTE } lenz_via;
+
+typedef struct lenz_user {
+    const char *id;
+    const char *email;
+    const char *name;
+    unsigned roles;
+    lenz_via via;
+    const char *session_token;   /* VIA_SESSION: the cookie value */
+    const char *family;          /* VIA_BEARER: the token family */
+} lenz_user;
+
+extern const lenz_stmt lenz_auth_stmts[];
+
+/* The caller, or NULL for a guest.  Resolved once per request.  A bearer
+ * token that is present but invalid answers 401 itself: then *answered is
+ * set and the route must return OK. */
+lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered);
+
+/* Roles as a comma-separated list and as a JSON array. */
+unsigned lenz_roles_parse(const char *pg_array);
+void lenz_roles_json(lenz_json *arr, unsigned roles);
+
+/* Browser sessions. */
+apr_status_t lenz_session_start(request_rec *r, lenz_req *lr, lenz_db *db, const char *user_id);
+apr_status_t lenz_session_end(request_rec *r, lenz_req *lr, lenz_db *db, int all_devices);
+
+/* CSRF token for the current session (hidden form field "csrf" or header
+ * X-CSRF-Token), derived from the session secret: nothing to store. */
+const char *lenz_csrf_token(request_rec *r, lenz_req *lr);
+int lenz_csrf_ok(request_rec *r, lenz_req *lr, const char *supplied);
+
+/* API tokens: a new family (family NULL) or a rotation within one.  Fills
+ * out with access_token, refresh_token, token_type, expires_in. */
+apr_status_t lenz_tokens_issue(request_rec *r, lenz_db *db, const lenz_user *u,
+                               const char *family, lenz_json *out);
+/* Checks and rotates a refresh token.  LENZ_EAUTH for unknown, expired or
+ * revoked ones; reuse of a spent one revokes its whole family (LENZ_EAUTH
+ * too).  On success fills out like lenz_tokens_issue. */
+apr_status_t lenz_tokens_refresh(request_rec *r, lenz_db *db, const char *refresh, lenz_json *out);
+apr_status_t lenz_family_revoke(request_rec *r, lenz_db *db, const char *family, const char *why);
+
+/* Loads a user by id (active or not); NULL if absent. */
+lenz_user *lenz_user_load(request_rec *r, lenz_db *db, const char *id, const char **status);
+
+/* A safe local redirect target from a "next" parameter ("/..." only). */
+const char *lenz_safe_next(request_rec *r, const char *next);
+
+#endif
