@@ -3,8 +3,10 @@
 
 CONFIGURE_FLAGS ?=
 export CONFIGURE_FLAGS
+FUZZ_SECONDS ?= 60
+export FUZZ_SECONDS
 
-.PHONY: all build deps run stop test unit install clean distclean
+.PHONY: all build deps run stop test unit fuzz bench-aead install clean distclean
 
 all build:
 	@scripts/build.sh
@@ -27,6 +29,15 @@ test:
 
 unit:
 	@scripts/build.sh && scripts/unit.sh
+
+# libFuzzer harnesses (clang; docs/fuzzing.md): each runs FUZZ_SECONDS on
+# build/fuzz/corpus-<name>, one at a time; fails on any crash.
+fuzz:
+	@scripts/build.sh && fuzz/run.sh
+
+# Segment seal/open throughput against `openssl speed` (bench/aead.sh).
+bench-aead:
+	@scripts/build.sh && bench/aead.sh
 
 install:
 	@scripts/build.sh && scripts/install.sh

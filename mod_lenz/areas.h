@@ -7,8 +7,10 @@
 extern const lenz_area lenz_area_status;
 extern const lenz_area lenz_area_api;
 extern const lenz_area lenz_area_account;
+extern const lenz_area lenz_area_upload;
 
 /* Route tables that areas gather. */
 extern const lenz_route lenz_api_auth_routes[];
+extern const lenz_route lenz_api_upload_routes[];
 
 #endif

@@ -51,6 +51,16 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->s3_breaker_cooldown = -1;
     c->session_idle = -1;
     c->session_max = -1;
+    c->upload_policy = -1;
+    c->upload_part_size = -1;
+    c->guest_uploads = -1;
+    c->guest_max_size = -1;
+    c->guest_max_files = -1;
+    c->guest_per_hour = -1;
+    c->guest_expiry = -1;
+    c->member_quota = -1;
+    c->link_expiry = -1;
+    c->link_expiry_max = -1;
     return c;
 }
 
@@ -75,6 +85,16 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(shared_cache);
     MERGE_INT(session_idle);
     MERGE_INT(session_max);
+    MERGE_INT(upload_policy);
+    MERGE_INT(upload_part_size);
+    MERGE_INT(guest_uploads);
+    MERGE_INT(guest_max_size);
+    MERGE_INT(guest_max_files);
+    MERGE_INT(guest_per_hour);
+    MERGE_INT(guest_expiry);
+    MERGE_INT(member_quota);
+    MERGE_INT(link_expiry);
+    MERGE_INT(link_expiry_max);
     MERGE_PTR(master_key_file);
     MERGE_PTR(smtp_url);
     MERGE_PTR(mail_from);
@@ -135,6 +155,38 @@ const char *lenz_cfg_base(const request_rec *r, const lenz_dir_cfg *d)
         return no_trailing_slash(r->pool, core->d);
     return "/";
 }
+
+apr_off_t lenz_parse_size(const char *s)
+{
+    char *end;
+    apr_int64_t v = apr_strtoi64(s, &end, 10);
+    apr_int64_t mul = 1;
+    if (v < 0 || end == s)
+        return -1;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': mul = 1024; end++; break;
+    case 'm': case 'M': mul = 1024 * 1024; end++; break;
+    case 'g': case 'G': mul = (apr_int64_t)1 << 30; end++; break;
+    case 't': case 'T': mul = (apr_int64_t)1 << 40; end++; break;
+    default: return -1;
+    }
+    if (*end || v > APR_INT64_MAX / mul)
+        return -1;
+    return (apr_off_t)(v * mul);
+}
+
+#define OR(v, d) ((v) >= 0 ? (v) : (d))
+int lenz_cfg_upload_policy(const lenz_srv_cfg *c) { return OR(c->upload_policy, LENZ_POLICY_CHOICE); }
+apr_off_t lenz_cfg_part_size(const lenz_srv_cfg *c) { return OR(c->upload_part_size, (apr_off_t)8 << 20); }
+int lenz_cfg_guest_uploads(const lenz_srv_cfg *c) { return OR(c->guest_uploads, 1); }
+apr_off_t lenz_cfg_guest_max_size(const lenz_srv_cfg *c) { return OR(c->guest_max_size, (apr_off_t)2 << 30); }
+int lenz_cfg_guest_max_files(const lenz_srv_cfg *c) { return OR(c->guest_max_files, 20); }
+int lenz_cfg_guest_per_hour(const lenz_srv_cfg *c) { return OR(c->guest_per_hour, 20); }
+int lenz_cfg_guest_expiry(const lenz_srv_cfg *c) { return OR(c->guest_expiry, 7 * 86400); }
+apr_off_t lenz_cfg_member_quota(const lenz_srv_cfg *c) { return OR(c->member_quota, (apr_off_t)10 << 30); }
+int lenz_cfg_link_expiry(const lenz_srv_cfg *c) { return OR(c->link_expiry, 7 * 86400); }
+int lenz_cfg_link_expiry_max(const lenz_srv_cfg *c) { return OR(c->link_expiry_max, 30 * 86400); }
 
 int lenz_cfg_session_idle(const lenz_srv_cfg *c)
 {
@@ -334,6 +386,93 @@ static const char *set_dir_flag(cmd_parms *cmd, void *dv, int on)
     return NULL;
 }
 
+static const char *set_upload_policy(cmd_parms *cmd, void *d, const char *arg)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    if (!strcasecmp(arg, "choice")) c->upload_policy = LENZ_POLICY_CHOICE;
+    else if (!strcasecmp(arg, "encrypted")) c->upload_policy = LENZ_POLICY_ENCRYPTED;
+    else if (!strcasecmp(arg, "plain")) c->upload_policy = LENZ_POLICY_PLAIN;
+    else return LENZ_D_UPLOAD_POLICY ": choice, encrypted or plain";
+    return NULL;
+}
+
+static const char *set_part_size(cmd_parms *cmd, void *d, const char *arg)
+{
+    apr_off_t v = lenz_parse_size(arg);
+    if (v < ((apr_off_t)5 << 20) || v > ((apr_off_t)5 << 30))
+        return LENZ_D_UPLOAD_PART_SIZE ": between 5M and 5G (S3's part limits)";
+    cmd_srv(cmd)->upload_part_size = v;
+    return NULL;
+}
+
+static const char *set_srv_flag(cmd_parms *cmd, void *d, int on)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    *(int *)((char *)c + (apr_size_t)cmd->info) = on ? 1 : 0;
+    return NULL;
+}
+
+static const char *set_guest_limits(cmd_parms *cmd, void *d, const char *a1, const char *a2,
+                                    const char *a3)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    char *end;
+    long v;
+    c->guest_max_size = lenz_parse_size(a1);
+    if (c->guest_max_size < 0)
+        return LENZ_D_GUEST_LIMITS ": the first value is a size such as 2G";
+    if (a2) {
+        v = strtol(a2, &end, 10);
+        if (*end || v < 1 || v > 10000)
+            return LENZ_D_GUEST_LIMITS ": files per transfer must be 1-10000";
+        c->guest_max_files = (int)v;
+    }
+    if (a3) {
+        v = strtol(a3, &end, 10);
+        if (*end || v < 1 || v > 1000000)
+            return LENZ_D_GUEST_LIMITS ": uploads per hour must be 1-1000000";
+        c->guest_per_hour = (int)v;
+    }
+    return NULL;
+}
+
+static const char *set_guest_expiry(cmd_parms *cmd, void *d, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end == 'd') { v *= 86400; end++; }
+    else if (*end == 'h') { v *= 3600; end++; }
+    if (*end || v < 60 || v > 365L * 86400)
+        return LENZ_D_GUEST_EXPIRY ": seconds, or days such as 7d (1 minute to 365 days)";
+    cmd_srv(cmd)->guest_expiry = (int)v;
+    return NULL;
+}
+
+static const char *set_member_quota(cmd_parms *cmd, void *d, const char *arg)
+{
+    apr_off_t v = lenz_parse_size(arg);
+    if (v < 0)
+        return LENZ_D_MEMBER_QUOTA ": a size such as 10G";
+    cmd_srv(cmd)->member_quota = v;
+    return NULL;
+}
+
+static const char *set_link_expiry(cmd_parms *cmd, void *d, const char *a1, const char *a2)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    const char *err = parse_secs(cmd->pool, LENZ_D_LINK_EXPIRY " (default)", a1, &c->link_expiry);
+    if (!err && a2) {
+        char *end;
+        long v = strtol(a2, &end, 10);
+        if (*end || v < 60 || v > 3650L * 86400)
+            return LENZ_D_LINK_EXPIRY " (maximum): 60 s to 10 years";
+        c->link_expiry_max = (int)v;
+        if (c->link_expiry_max < c->link_expiry)
+            return LENZ_D_LINK_EXPIRY ": the maximum must not be below the default";
+    }
+    return err;
+}
+
 static const char *set_smtp_url(cmd_parms *cmd, void *d, const char *arg)
 {
     static const char *const schemes[] = { "smtp", "smtps", NULL };
@@ -414,6 +553,22 @@ const command_rec lenz_cmds[] = {
                   "directory of Mustache templates"),
     AP_INIT_TAKE2(LENZ_D_SESSION_TIMEOUTS, set_session_timeouts, NULL, RSRC_CONF,
                   "browser sessions: idle seconds, absolute seconds (default 7200 1209600)"),
+    AP_INIT_TAKE1(LENZ_D_UPLOAD_POLICY, set_upload_policy, NULL, RSRC_CONF,
+                  "which upload paths are open: choice (default), encrypted or plain"),
+    AP_INIT_TAKE1(LENZ_D_UPLOAD_PART_SIZE, set_part_size, NULL, RSRC_CONF,
+                  "plaintext bytes per upload part (default 8M; grown for very large files)"),
+    AP_INIT_FLAG(LENZ_D_GUEST_UPLOADS, set_srv_flag,
+                 (void *)APR_OFFSETOF(lenz_srv_cfg, guest_uploads), RSRC_CONF,
+                 "allow uploads without an account (default On)"),
+    AP_INIT_TAKE13(LENZ_D_GUEST_LIMITS, set_guest_limits, NULL, RSRC_CONF,
+                   "guests: largest file, files per transfer, uploads per address and hour "
+                   "(default 2G 20 20)"),
+    AP_INIT_TAKE1(LENZ_D_GUEST_EXPIRY, set_guest_expiry, NULL, RSRC_CONF,
+                  "how long guests' files live (default 7d)"),
+    AP_INIT_TAKE1(LENZ_D_MEMBER_QUOTA, set_member_quota, NULL, RSRC_CONF,
+                  "storage per member (default 10G)"),
+    AP_INIT_TAKE12(LENZ_D_LINK_EXPIRY, set_link_expiry, NULL, RSRC_CONF,
+                   "share links: default and longest lifetime in seconds (default 604800 2592000)"),
     AP_INIT_FLAG(LENZ_D_TRUST_REMOTE_USER, set_dir_flag,
                  (void *)APR_OFFSETOF(lenz_dir_cfg, trust_remote_user), ACCESS_CONF,
                  "sign in the account matching REMOTE_USER set by another auth module"),

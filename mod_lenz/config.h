@@ -30,6 +30,16 @@ typedef struct lenz_srv_cfg {
     const char *shared_cache;       /* socache spec (main server only) */
     int session_idle;               /* seconds, -1 unset */
     int session_max;                /* seconds, -1 unset */
+    int upload_policy;              /* -1 unset, LENZ_POLICY_* */
+    apr_off_t upload_part_size;     /* plaintext bytes, -1 unset */
+    int guest_uploads;              /* -1 unset, 0 off, 1 on */
+    apr_off_t guest_max_size;       /* -1 unset */
+    int guest_max_files;            /* per transfer, -1 unset */
+    int guest_per_hour;             /* initiates per client address and hour, -1 unset */
+    int guest_expiry;               /* seconds, -1 unset */
+    apr_off_t member_quota;         /* bytes, -1 unset */
+    int link_expiry;                /* default seconds, -1 unset */
+    int link_expiry_max;            /* longest allowed, -1 unset */
     const char *master_key_file;
     const char *smtp_url;
     const char *mail_from;
@@ -65,7 +75,23 @@ int lenz_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 lenz_srv_cfg *lenz_srv(const server_rec *s);
 lenz_dir_cfg *lenz_dir(const request_rec *r);
 
+#define LENZ_POLICY_CHOICE    0
+#define LENZ_POLICY_ENCRYPTED 1
+#define LENZ_POLICY_PLAIN     2
+
 /* Getters with defaults. */
+int lenz_cfg_upload_policy(const lenz_srv_cfg *c);
+apr_off_t lenz_cfg_part_size(const lenz_srv_cfg *c);
+int lenz_cfg_guest_uploads(const lenz_srv_cfg *c);
+apr_off_t lenz_cfg_guest_max_size(const lenz_srv_cfg *c);
+int lenz_cfg_guest_max_files(const lenz_srv_cfg *c);
+int lenz_cfg_guest_per_hour(const lenz_srv_cfg *c);
+int lenz_cfg_guest_expiry(const lenz_srv_cfg *c);
+apr_off_t lenz_cfg_member_quota(const lenz_srv_cfg *c);
+int lenz_cfg_link_expiry(const lenz_srv_cfg *c);
+int lenz_cfg_link_expiry_max(const lenz_srv_cfg *c);
+/* "123", "64K", "8M", "2G", "1T": bytes, or -1. */
+apr_off_t lenz_parse_size(const char *s);
 const char *lenz_cfg_shared_cache(const lenz_srv_cfg *c);
 void lenz_cfg_breaker(const lenz_srv_cfg *c, lenz_breaker_conf *bc);
 const char *lenz_cfg_region(const lenz_srv_cfg *c);

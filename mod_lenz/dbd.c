@@ -123,8 +123,12 @@ apr_status_t lenz_db_select(lenz_db *db, const char *label, lenz_rows *out,
     while (apr_dbd_get_row(db->conn->driver, p, res, &row, -1) == 0) {
         const char **vals = apr_pcalloc(p, sizeof(char *) * (out->ncols ? out->ncols : 1));
         for (i = 0; i < out->ncols; i++) {
-            /* The driver's value dies with the next row: copy it now. */
-            const char *v = apr_dbd_get_entry(db->conn->driver, row, i);
+            /* apr_dbd_get_entry() gives "" for SQL NULL; datum_get tells
+             * them apart.  The driver's value dies with the next row:
+             * copy it now. */
+            const char *v = NULL;
+            if (apr_dbd_datum_get(db->conn->driver, row, i, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS)
+                v = NULL;
             vals[i] = v ? apr_pstrdup(p, v) : NULL;
         }
         APR_ARRAY_PUSH(rows, const char **) = vals;

@@ -18,6 +18,13 @@
 #define LENZ_D_TEMPLATE_DIR       "LenzTemplateDir"
 #define LENZ_D_S3_BREAKER         "LenzS3Breaker"
 #define LENZ_D_SESSION_TIMEOUTS   "LenzSessionTimeouts"
+#define LENZ_D_UPLOAD_POLICY      "LenzUploadPolicy"
+#define LENZ_D_UPLOAD_PART_SIZE   "LenzUploadPartSize"
+#define LENZ_D_GUEST_UPLOADS      "LenzGuestUploads"
+#define LENZ_D_GUEST_LIMITS       "LenzGuestLimits"
+#define LENZ_D_GUEST_EXPIRY       "LenzGuestExpiry"
+#define LENZ_D_MEMBER_QUOTA       "LenzMemberQuota"
+#define LENZ_D_LINK_EXPIRY        "LenzLinkExpiry"
 
 /* Global (main server only). */
 #define LENZ_D_SHARED_CACHE       "LenzSharedCache"

@@ -16,11 +16,14 @@
 #include "auth.h"
 #include "accounts.h"
 #include "otp.h"
+#include "links.h"
+#include "uploads.h"
 
 const lenz_area *const lenz_areas[] = {
     &lenz_area_status,
     &lenz_area_api,
     &lenz_area_account,
+    &lenz_area_upload,
     NULL
 };
 
@@ -29,6 +32,8 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_auth_stmts,
     lenz_accounts_stmts,
     lenz_otp_stmts,
+    lenz_links_stmts,
+    lenz_uploads_stmts,
     NULL
 };
 

@@ -32,7 +32,8 @@
 
 #define MST_MAX_NEST   64          /* open sections/blocks/parents at compile */
 #define MST_MAX_DEPTH  64          /* sections + expansions while rendering */
-#define MST_MAX_EXPAND (1UL << 20) /* partial/parent/block expansions a render */
+#define MST_MAX_EXPAND (1UL << 20) /* section passes and partial/parent/block
+                                    * expansions a render */
 #define MST_MAX_DELIM  16          /* bytes in a custom delimiter */
 #define MST_BUFSZ      4096        /* output buffer in front of the writer */
 
@@ -718,7 +719,9 @@ static apr_status_t with_context(rstate *st, const lenz_json *v, const node *kid
                                  const seg *ind)
 {
     apr_status_t rv;
-    if (st->depth >= MST_MAX_DEPTH)
+    /* Each pass counts as an expansion: sections nested over lists
+     * multiply ({{#l}}{{#l}}...{{/l}}{{/l}} is len(l)^depth passes). */
+    if (st->depth >= MST_MAX_DEPTH || ++st->expansions > MST_MAX_EXPAND)
         return LENZ_ETOOBIG;
     st->depth++;
     st->stack[st->sp++] = v;

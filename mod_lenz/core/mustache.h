@@ -16,8 +16,9 @@
  *
  * A compiled template is immutable and may be shared between threads; it
  * lives as long as the pool it was compiled in.  Rendering is bounded: 64
- * levels of sections/partials/blocks, 2^20 expansions per render; past
- * either it stops with LENZ_ETOOBIG.
+ * levels of sections/partials/blocks, 2^20 expansions (section passes,
+ * partials, parents, blocks) per render; past either it stops with
+ * LENZ_ETOOBIG.
  */
 #ifndef LENZ_MUSTACHE_H
 #define LENZ_MUSTACHE_H

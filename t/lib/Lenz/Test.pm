@@ -10,7 +10,7 @@ use Apache::Test ();
 use Apache::TestRequest ();
 
 our @EXPORT = qw(json_of expect_log stack_env top_dir error_log_since error_log_mark
-                 http_get http_post http_req);
+                 http_get http_post http_req second_httpd);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -64,6 +64,45 @@ sub error_log_since {
     seek $fh, $mark, 0;
     local $/;
     return <$fh> // '';
+}
+
+# A second httpd instance with the same configuration (same PostgreSQL,
+# S3 and master key) on ports 100 higher, for "any host can take any
+# request" tests.  Returns (base URL, stop function).
+sub second_httpd {
+    my $vars = Apache::Test::vars();
+    my $t = $vars->{t_dir};
+    my $dir = "$vars->{t_logs}/second";
+    mkdir $dir;
+    my %port;
+    for my $f ('httpd.conf', 'extra.conf') {
+        open my $in, '<', "$t/conf/$f" or die "$t/conf/$f: $!";
+        local $/;
+        my $c = <$in>;
+        # Only where httpd listens: the public URL stays the same, as it
+        # does for every host behind one load balancer.
+        $c =~ s/^(\s*(?:Listen|<VirtualHost|ServerName)\b.*?):(85\d\d)\b/$1 . ':' . ($2 + 100)/gme;
+        $c =~ s{\Q$t/conf/extra.conf\E}{$dir/extra.conf}g;
+        $c =~ s{\Q$vars->{t_logs}\E/(httpd\.pid|error_log|access_log)}{$dir/$1}g;
+        open my $out, '>', "$dir/$f" or die;
+        print $out $c;
+    }
+    my $httpd = $vars->{httpd};
+    system("$httpd -f $dir/httpd.conf -k start") == 0 or die "second httpd did not start";
+    my $port = $vars->{port} + 100;
+    require IO::Socket::INET;
+    for (1 .. 100) {
+        last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
+        select undef, undef, undef, 0.1;
+    }
+    my $stop = sub {
+        system("$httpd -f $dir/httpd.conf -k stop");
+        for (1 .. 100) {
+            last unless -e "$dir/httpd.pid";
+            select undef, undef, undef, 0.1;
+        }
+    };
+    return ("http://127.0.0.1:$port", $stop);
 }
 
 # Requests through Apache::TestRequest's user agent (host and port of the

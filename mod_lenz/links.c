@@ -1,0 +1,55 @@
+/* links.c - creating share links. */
+#include <apr_strings.h>
+
+#include "lenz.h"
+#include "links.h"
+#include "config.h"
+#include "token.h"
+#include "codec.h"
+
+const lenz_stmt lenz_links_stmts[] = {
+    { "lenz_link_new",
+      "INSERT INTO links (token_hash, transfer_id, file_id, owner_id, expires_at, max_downloads, "
+      "password_hash) VALUES (decode(%s, 'hex'), %s::uuid, %s::uuid, %s::uuid, "
+      "now() + make_interval(secs => %s::int), %s::int, %s) "
+      "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" },
+    { "lenz_link_recipient",
+      "INSERT INTO link_recipients (link_id, email) VALUES (%s::uuid, %s) ON CONFLICT DO NOTHING" },
+    { NULL }
+};
+
+apr_status_t lenz_link_create(request_rec *r, lenz_db *db, const lenz_link_spec *spec,
+                              const char **token, const char **link_id, const char **expires_at)
+{
+    unsigned char h[32];
+    const char *args[7];
+    lenz_rows rows;
+    apr_status_t rv = lenz_token_new(r->pool, token, h);
+    int i;
+
+    if (rv != APR_SUCCESS)
+        return rv;
+    args[0] = lenz_hex(r->pool, h, 32);
+    args[1] = spec->transfer_id;
+    args[2] = spec->file_id;
+    args[3] = spec->owner_id;
+    args[4] = apr_itoa(r->pool, spec->ttl);
+    args[5] = spec->max_downloads > 0 ? apr_itoa(r->pool, spec->max_downloads) : NULL;
+    args[6] = spec->password_hash;
+    if (lenz_db_select(db, "lenz_link_new", &rows, 7, args) != APR_SUCCESS || rows.nrows != 1)
+        return APR_EGENERAL;
+    *link_id = rows.rows[0][0];
+    *expires_at = rows.rows[0][1];
+    for (i = 0; spec->recipients && i < spec->recipients->nelts; i++) {
+        args[0] = *link_id;
+        args[1] = APR_ARRAY_IDX(spec->recipients, i, const char *);
+        if (lenz_db_exec(db, "lenz_link_recipient", NULL, 2, args) != APR_SUCCESS)
+            return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+const char *lenz_link_url(request_rec *r, const char *token)
+{
+    return apr_pstrcat(r->pool, lenz_srv(r->server)->public_url, "/download/", token, NULL);
+}

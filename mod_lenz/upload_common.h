@@ -1,0 +1,39 @@
+/* upload_common.h - what the upload files share: the upload token's
+ * contents and the checks every call makes.  Internal to uploads*.c. */
+#ifndef LENZ_UPLOAD_COMMON_H
+#define LENZ_UPLOAD_COMMON_H
+
+#include "lenz.h"
+#include "router.h"
+#include "dbd.h"
+#include "s3.h"
+
+#define LENZ_UPLOAD_TOKEN_TTL (24 * 3600)
+
+typedef struct lenz_up {
+    const char *file_id;
+    const char *transfer_id;
+    const char *key;              /* S3 object key */
+    const char *upload_id;        /* S3 multipart upload id */
+    apr_int64_t size;             /* plaintext bytes of the file */
+    apr_int64_t part_size;        /* plaintext bytes per part */
+    int part_count;
+    int encrypted;
+    int segment_size;
+} lenz_up;
+
+/* Opens the token from ?token= (or a JSON member when body is given),
+ * checking it belongs to this caller.  Answers 4xx and returns NULL when
+ * it does not. */
+lenz_up *lenz_up_token(request_rec *r, lenz_req *lr, int member, const char *token);
+
+/* Plaintext bytes of part n (1-based). */
+apr_int64_t lenz_up_part_len(const lenz_up *u, int n);
+
+/* The sealed-token subject for this caller: "user:<id>" or "guest". */
+const char *lenz_up_subject(request_rec *r, lenz_req *lr, int member);
+
+/* Answers 503 when no DB connection can be had. */
+lenz_db *lenz_up_db(request_rec *r);
+
+#endif

@@ -1,0 +1,28 @@
+/* uploads.h - the upload flows behind /upload/guest/..., /upload/member/...
+ * and /api/v1/uploads/...:
+ *
+ *   plain:      initiate -> presigned part URLs (the browser PUTs parts
+ *               straight to S3) -> complete (checked against ListParts)
+ *   encrypted:  initiate -> upload-part (httpd streams each part through
+ *               the segmented AEAD into S3 UploadPart) -> complete
+ *
+ * State between calls is a sealed upload token (any process or host can
+ * take any call) plus the rows in files/uploads/upload_parts.
+ */
+#ifndef LENZ_UPLOADS_H
+#define LENZ_UPLOADS_H
+
+#include "lenz.h"
+#include "router.h"
+
+extern const lenz_stmt lenz_uploads_stmts[];
+
+/* who: 0 guest, 1 member (the route's access says which). */
+int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted);
+int lenz_up_presign(request_rec *r, lenz_req *lr, int member);
+int lenz_up_part(request_rec *r, lenz_req *lr, int member);
+int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted);
+int lenz_up_parts(request_rec *r, lenz_req *lr, int member);
+int lenz_up_abort(request_rec *r, lenz_req *lr, int member);
+
+#endif
