@@ -30,7 +30,8 @@ BASE_CFLAGS := -std=gnu11 -g -O2 -fPIC -pipe -fvisibility=hidden $(WARN_CFLAGS) 
 	-DLENZ_DATADIR='"$(LENZ_DATADIR)"'
 LIB_CFLAGS  := $(APR_INCLUDES) $(APU_INCLUDES) $(OPENSSL_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
 CORE_CFLAGS := $(BASE_CFLAGS) -Imod_lenz/core $(LIB_CFLAGS)
-GLUE_CFLAGS := $(BASE_CFLAGS) $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) -Imod_lenz -Imod_lenz/core $(LIB_CFLAGS)
+GLUE_CFLAGS := $(BASE_CFLAGS) $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) -Imod_lenz -Imod_lenz/core $(LIB_CFLAGS) \
+	$(ARCHIVE_CFLAGS)
 TOOL_CFLAGS := $(CORE_CFLAGS) $(PQ_CFLAGS)
 CORE_LIBS   := $(APU_LIBS) $(APR_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
 DEPFLAGS     = -MMD -MP -MF $(@:.lo=.d) -MT $@
@@ -59,7 +60,7 @@ $(B)/tool/%.lo: mod_lenz/tool/%.c config.mk
 $(B)/mod_lenz.so: $(GLUE_LO) $(CORE_LO) mod_lenz/exports.map
 	cd $(B) && $(APXS) -c -o mod_lenz.la \
 	  -Wl,-Wl,--version-script=$(CURDIR)/mod_lenz/exports.map $(SAN_CFLAGS:%=-Wl,%) \
-	  $(GLUE_LO:$(B)/%=%) $(CORE_LO:$(B)/%=%) $(CORE_LIBS) >link.log 2>&1 \
+	  $(GLUE_LO:$(B)/%=%) $(CORE_LO:$(B)/%=%) $(CORE_LIBS) $(ARCHIVE_LIBS) >link.log 2>&1 \
 	  || { cat link.log; exit 1; }
 	cp $(B)/.libs/mod_lenz.so $@
 

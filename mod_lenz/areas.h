@@ -8,9 +8,12 @@ extern const lenz_area lenz_area_status;
 extern const lenz_area lenz_area_api;
 extern const lenz_area lenz_area_account;
 extern const lenz_area lenz_area_upload;
+extern const lenz_area lenz_area_download;
 
 /* Route tables that areas gather. */
 extern const lenz_route lenz_api_auth_routes[];
 extern const lenz_route lenz_api_upload_routes[];
+extern const lenz_route lenz_api_link_routes[];
+extern const lenz_stmt lenz_api_links_stmts[];
 
 #endif

@@ -18,12 +18,14 @@
 #include "otp.h"
 #include "links.h"
 #include "uploads.h"
+#include "download.h"
 
 const lenz_area *const lenz_areas[] = {
     &lenz_area_status,
     &lenz_area_api,
     &lenz_area_account,
     &lenz_area_upload,
+    &lenz_area_download,
     NULL
 };
 
@@ -34,6 +36,8 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_otp_stmts,
     lenz_links_stmts,
     lenz_uploads_stmts,
+    lenz_download_stmts,
+    lenz_api_links_stmts,
     NULL
 };
 

@@ -50,7 +50,10 @@ sub run_tap {
     my $status = $bad ? "FAIL" : "ok";
     printf "%-40s %s (%d passed%s)\n", $name, $status, $ok, $bad ? ", $bad failed" : "";
     if ($bad) {
-        print map { "    $_\n" } grep { /^not ok|^#|Bail/ } @out;
+        my @shown = grep { /^not ok|^#|Bail/ } @out;
+        # A file that died says why outside TAP: show its last words.
+        @shown = @out[($#out > 15 ? $#out - 15 : 0) .. $#out] if !@shown || !$parser->plan;
+        print map { "    $_\n" } @shown;
         push @problems, "$name: " . ($why || "$bad failed");
     }
 }

@@ -1,0 +1,202 @@
+/* download.c - share-link look-up, gates and grants. */
+#include <apr_strings.h>
+
+#include "lenz.h"
+#include "download.h"
+#include "config.h"
+#include "problem.h"
+#include "token.h"
+#include "codec.h"
+#include "err.h"
+
+#define GRANT_TTL 3600
+#define GRANT_COOKIE "lenz_grant"
+
+const lenz_stmt lenz_download_stmts[] = {
+    { "lenz_dl_link",
+      "SELECT id, transfer_id, file_id, owner_id, (expires_at <= now()), (revoked_at IS NOT NULL), "
+      "coalesce(max_downloads, 0), downloads, password_hash, "
+      "EXISTS (SELECT 1 FROM link_recipients r WHERE r.link_id = links.id), "
+      "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+      "FROM links WHERE token_hash = decode(%s, 'hex')" },
+    { "lenz_dl_files",
+      "SELECT id, name, content_type, size, storage, s3_key, coalesce(segment_size, 0), "
+      "encode(nonce_prefix, 'hex'), encode(wrapped_dek, 'hex'), kek_user_id, coalesce(kek_version, 0), "
+      "extract(epoch FROM updated_at)::bigint FROM files "
+      "WHERE state = 'ready' AND (id = %s::uuid OR transfer_id = %s::uuid) "
+      "AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at, id" },
+    { "lenz_dl_count",
+      "UPDATE links SET downloads = downloads + 1 WHERE id = %s::uuid "
+      "AND (max_downloads IS NULL OR downloads < max_downloads) RETURNING downloads" },
+    { "lenz_dl_recipient",
+      "SELECT 1 FROM link_recipients WHERE link_id = %s::uuid AND email = %s" },
+    { NULL }
+};
+
+static int t(const char *v)
+{
+    return v && v[0] == 't';
+}
+
+lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char *token)
+{
+    unsigned char h[32];
+    const char *args[2], **row;
+    lenz_rows rows;
+    lenz_link *l;
+    int i;
+
+    /* A token that cannot be one is unknown without asking the database. */
+    if (!token || lenz_token_hash(token, strlen(token), h) != APR_SUCCESS) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(2100), HTTP_NOT_FOUND, "no-link", "Link not found",
+                  "this link does not exist");
+        return NULL;
+    }
+    args[0] = lenz_hex(r->pool, h, 32);
+    if (lenz_db_select(db, "lenz_dl_link", &rows, 1, args) != APR_SUCCESS) {
+        lenz_fail(r, APLOG_ERR, LENZLOGNO(2101), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                  "Service unavailable", "try again shortly");
+        return NULL;
+    }
+    if (rows.nrows != 1) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(2100), HTTP_NOT_FOUND, "no-link", "Link not found",
+                  "this link does not exist");
+        return NULL;
+    }
+    row = rows.rows[0];
+    l = apr_pcalloc(r->pool, sizeof(*l));
+    l->id = row[0];
+    l->transfer_id = row[1];
+    l->file_id = row[2];
+    l->owner_id = row[3];
+    l->expired = t(row[4]);
+    l->revoked = t(row[5]);
+    l->max_downloads = (int)apr_atoi64(row[6]);
+    l->downloads = (int)apr_atoi64(row[7]);
+    l->password_hash = row[8];
+    l->has_recipients = t(row[9]);
+    l->expires_at = row[10];
+    l->token = token;
+    if (l->revoked || l->expired || (l->max_downloads && l->downloads >= l->max_downloads)) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(2102), HTTP_GONE, "link-gone", "Link no longer valid",
+                  l->revoked ? "the owner revoked this link"
+                  : l->expired ? "this link has expired" : "this link's downloads are used up");
+        return NULL;
+    }
+    args[0] = l->file_id;
+    args[1] = l->transfer_id;
+    if (lenz_db_select(db, "lenz_dl_files", &rows, 2, args) != APR_SUCCESS) {
+        lenz_fail(r, APLOG_ERR, LENZLOGNO(2101), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                  "Service unavailable", "try again shortly");
+        return NULL;
+    }
+    l->files = apr_array_make(r->pool, rows.nrows + 1, sizeof(lenz_dfile));
+    for (i = 0; i < rows.nrows; i++) {
+        lenz_dfile *f = apr_array_push(l->files);
+        row = rows.rows[i];
+        f->id = row[0];
+        f->name = row[1];
+        f->content_type = row[2];
+        f->size = apr_atoi64(row[3]);
+        f->storage = row[4];
+        f->s3_key = row[5];
+        f->segment_size = (int)apr_atoi64(row[6]);
+        f->prefix_hex = row[7];
+        f->wrapped_hex = row[8];
+        f->kek_user = row[9];
+        f->kek_version = (int)apr_atoi64(row[10]);
+        f->modified = apr_time_from_sec(apr_atoi64(row[11]));
+        l->total_size += f->size;
+    }
+    if (l->files->nelts == 0) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(2103), HTTP_GONE, "link-gone", "Link no longer valid",
+                  "the files behind this link are gone");
+        return NULL;
+    }
+    return l;
+}
+
+static const char *cookie_path(request_rec *r, const lenz_link *l)
+{
+    return apr_pstrcat(r->pool, "/download/", l->token, NULL);
+}
+
+static const char *read_cookie(request_rec *r)
+{
+    const char *h = apr_table_get(r->headers_in, "Cookie");
+    apr_size_t nl = strlen(GRANT_COOKIE);
+    while (h && *h) {
+        while (*h == ' ' || *h == ';')
+            h++;
+        if (strncmp(h, GRANT_COOKIE, nl) == 0 && h[nl] == '=') {
+            const char *v = h + nl + 1, *e = strchr(v, ';');
+            return apr_pstrmemdup(r->pool, v, e ? (apr_size_t)(e - v) : strlen(v));
+        }
+        h = strchr(h, ';');
+    }
+    return NULL;
+}
+
+void lenz_grant_read(request_rec *r, lenz_req *lr, lenz_link *l)
+{
+    const char *authz = apr_table_get(r->headers_in, "Authorization");
+    const char *g = NULL;
+    lenz_json *c;
+    int b;
+
+    if (authz && strncasecmp(authz, "Grant ", 6) == 0)
+        g = authz + 6;
+    if (!g) {
+        const char *q = r->args ? ap_strstr_c(r->args, "grant=") : NULL;
+        if (q && (q == r->args || q[-1] == '&')) {
+            const char *e = strchr(q + 6, '&');
+            g = apr_pstrmemdup(r->pool, q + 6, e ? (apr_size_t)(e - q - 6) : strlen(q + 6));
+        }
+    }
+    if (!g)
+        g = read_cookie(r);
+    if (!g || lenz_token_open(r->pool, lr->srv->keyring, "grant", l->id,
+                              apr_time_sec(apr_time_now()), g, &c) != APR_SUCCESS)
+        return;
+    if (lenz_json_get_bool(c, "pw", &b) == APR_SUCCESS)
+        l->pw_ok = b;
+    if (lenz_json_get_bool(c, "otp", &b) == APR_SUCCESS)
+        l->otp_ok = b;
+    lenz_json_get_str(c, "email", &l->grant_email);
+}
+
+const char *lenz_grant_issue(request_rec *r, lenz_req *lr, lenz_link *l, int pw, int otp,
+                             const char *email)
+{
+    lenz_json *c = lenz_json_new_object(r->pool);
+    const char *g, *pub = lr->srv->public_url;
+    l->pw_ok = l->pw_ok || pw;
+    l->otp_ok = l->otp_ok || otp;
+    if (email)
+        l->grant_email = email;
+    lenz_json_set_bool(c, "pw", l->pw_ok);
+    lenz_json_set_bool(c, "otp", l->otp_ok);
+    if (l->grant_email)
+        lenz_json_set_str(c, "email", l->grant_email);
+    if (lenz_token_seal(r->pool, lr->srv->keyring, "grant", l->id, GRANT_TTL,
+                        apr_time_sec(apr_time_now()), c, &g) != APR_SUCCESS)
+        return NULL;
+    /* The grant cookie only goes back to this link's own URLs. */
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   apr_psprintf(r->pool, GRANT_COOKIE "=%s; Path=%s; HttpOnly; SameSite=Lax%s; Max-Age=%d",
+                                g, cookie_path(r, l), pub && !strncasecmp(pub, "https:", 6) ? "; Secure" : "",
+                                GRANT_TTL));
+    return g;
+}
+
+int lenz_link_open_to_caller(const lenz_link *l)
+{
+    return (!l->password_hash || l->pw_ok) && (!l->has_recipients || l->otp_ok);
+}
+
+int lenz_link_count(request_rec *r, lenz_db *db, const lenz_link *l)
+{
+    const char *args[1] = { l->id };
+    lenz_rows rows;
+    return lenz_db_select(db, "lenz_dl_count", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1;
+}

@@ -1,0 +1,54 @@
+/* download.h - share links as a visitor meets them: look-up by token,
+ * the gates (password, e-mail one-time code), grants that record which
+ * gates were passed, and the files behind the link. */
+#ifndef LENZ_DOWNLOAD_H
+#define LENZ_DOWNLOAD_H
+
+#include "lenz.h"
+#include "router.h"
+#include "dbd.h"
+
+extern const lenz_stmt lenz_download_stmts[];
+
+typedef struct lenz_dfile {
+    const char *id, *name, *content_type, *storage, *s3_key;
+    apr_int64_t size;
+    apr_time_t modified;
+    int segment_size;
+    const char *prefix_hex, *wrapped_hex, *kek_user;
+    int kek_version;
+} lenz_dfile;
+
+typedef struct lenz_link {
+    const char *id;
+    const char *transfer_id, *file_id, *owner_id;
+    const char *expires_at;         /* ISO 8601 */
+    int expired, revoked;
+    int max_downloads, downloads;   /* max 0: no limit */
+    const char *password_hash;
+    int has_recipients;
+    const char *token;
+    apr_array_header_t *files;      /* of lenz_dfile, ready ones */
+    apr_int64_t total_size;
+    /* gates passed, from the request's grant */
+    int pw_ok, otp_ok;
+    const char *grant_email;
+} lenz_link;
+
+/* The link for token with its files; NULL after answering 404/410. */
+lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char *token);
+
+/* Reads a grant (cookie, ?grant= or Authorization: Grant) into l. */
+void lenz_grant_read(request_rec *r, lenz_req *lr, lenz_link *l);
+/* Issues a grant with the gates passed so far (plus the new ones), sets
+ * the cookie and returns the grant text. */
+const char *lenz_grant_issue(request_rec *r, lenz_req *lr, lenz_link *l, int pw, int otp,
+                             const char *email);
+
+/* Are the link's gates all passed? */
+int lenz_link_open_to_caller(const lenz_link *l);
+
+/* Counts a completed download; 0 when the limit was reached meanwhile. */
+int lenz_link_count(request_rec *r, lenz_db *db, const lenz_link *l);
+
+#endif

@@ -1,0 +1,228 @@
+/* h_api_links.c - /api/v1/links: a member's share links (create, list,
+ * change limits, revoke).  Tokens are shown once, at creation; the list
+ * identifies links by id, and {token} in paths may be the token or the id. */
+#include <apr_strings.h>
+#include <apr_uuid.h>
+
+#include "lenz.h"
+#include "areas.h"
+#include "links.h"
+#include "config.h"
+#include "body.h"
+#include "problem.h"
+#include "passwd.h"
+#include "mail.h"
+#include "token.h"
+#include "codec.h"
+#include "auth.h"
+
+const lenz_stmt lenz_api_links_stmts[] = {
+    { "lenz_links_owns_file",
+      "SELECT 1 FROM files WHERE id = %s::uuid AND owner_id = %s::uuid AND state = 'ready'" },
+    { "lenz_links_owns_transfer",
+      "SELECT 1 FROM transfers WHERE id = %s::uuid AND owner_id = %s::uuid AND state = 'open'" },
+    { "lenz_links_mine",
+      "SELECT l.id, l.file_id, l.transfer_id, "
+      "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "l.max_downloads, l.downloads, (l.password_hash IS NOT NULL), (l.revoked_at IS NOT NULL), "
+      "(SELECT string_agg(email::text, ',' ORDER BY email) FROM link_recipients r WHERE r.link_id = l.id) "
+      "FROM links l WHERE l.owner_id = %s::uuid ORDER BY l.created_at DESC LIMIT 500" },
+    { "lenz_links_revoke",
+      "UPDATE links SET revoked_at = now() WHERE owner_id = %s::uuid AND revoked_at IS NULL "
+      "AND (token_hash = decode(%s, 'hex') OR id::text = %s)" },
+    { "lenz_links_limits",
+      "UPDATE links SET expires_at = CASE WHEN %s::int IS NULL THEN expires_at "
+      "ELSE now() + make_interval(secs => %s::int) END, "
+      "max_downloads = CASE WHEN %s::int IS NULL THEN max_downloads ELSE nullif(%s::int, 0) END "
+      "WHERE owner_id = %s::uuid AND revoked_at IS NULL "
+      "AND (token_hash = decode(%s, 'hex') OR id::text = %s) "
+      "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), max_downloads" },
+    { NULL }
+};
+
+static const char *token_key(request_rec *r, const char *t)
+{
+    unsigned char h[32];
+    /* A token hashes; an id does not: pass both forms to the statement. */
+    if (lenz_token_hash(t, strlen(t), h) == APR_SUCCESS)
+        return lenz_hex(r->pool, h, 32);
+    return "00";
+}
+
+static int create(request_rec *r, lenz_req *lr)
+{
+    lenz_json *b = lenz_body_json(r, lr), *out, *rj;
+    lenz_link_spec spec;
+    const char *file = NULL, *transfer = NULL, *pw = NULL, *token, *link_id, *expires, *args[2];
+    apr_int64_t ttl = lenz_cfg_link_expiry(lr->srv), max = 0;
+    lenz_rows rows;
+    lenz_db *db;
+    apr_status_t rv;
+    apr_uuid_t u;
+    apr_size_t i;
+
+    if (!b || !lenz_field_str(r, b, "file_id", 0, 64, &file) || !lenz_field_str(r, b, "transfer_id", 0, 64, &transfer)
+        || !lenz_field_int(r, b, "expires_in", 0, 60, lenz_cfg_link_expiry_max(lr->srv), &ttl)
+        || !lenz_field_int(r, b, "max_downloads", 0, 1, 1000000, &max)
+        || !lenz_field_str(r, b, "password", 0, 1024, &pw))
+        return OK;
+    if (!!file == !!transfer)
+        return lenz_field_bad(r, file ? "transfer_id" : "file_id", "give exactly one of file_id and transfer_id"), OK;
+    if (apr_uuid_parse(&u, file ? file : transfer) != APR_SUCCESS)
+        return lenz_field_bad(r, file ? "file_id" : "transfer_id", "not an id"), OK;
+    memset(&spec, 0, sizeof(spec));
+    rj = lenz_json_get(b, "recipients");
+    if (rj && lenz_json_typeof(rj) != LENZ_JSON_NULL) {
+        if (lenz_json_typeof(rj) != LENZ_JSON_ARRAY || lenz_json_array_len(rj) > 20)
+            return lenz_field_bad(r, "recipients", "an array of at most 20 e-mail addresses"), OK;
+        spec.recipients = apr_array_make(r->pool, 4, sizeof(const char *));
+        for (i = 0; i < lenz_json_array_len(rj); i++) {
+            const char *e = lenz_json_string(lenz_json_array_get(rj, i));
+            if (!e || !lenz_mail_addr_ok(e))
+                return lenz_field_bad(r, "recipients", "each entry must be an e-mail address"), OK;
+            APR_ARRAY_PUSH(spec.recipients, const char *) = e;
+        }
+    }
+    if (!(db = lenz_db_open(r)))
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2140), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "try again shortly");
+    args[0] = file ? file : transfer;
+    args[1] = lr->user->id;
+    /* Only the owner's own ready files and transfers; anything else is 404. */
+    if (lenz_db_select(db, file ? "lenz_links_owns_file" : "lenz_links_owns_transfer", &rows, 2, args)
+        != APR_SUCCESS || rows.nrows != 1) {
+        lenz_db_close(db);
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2141), HTTP_NOT_FOUND, "not-found", "Not found",
+                         file ? "no such file of yours" : "no such transfer of yours");
+    }
+    spec.file_id = file;
+    spec.transfer_id = transfer;
+    spec.owner_id = lr->user->id;
+    spec.ttl = (int)ttl;
+    spec.max_downloads = (int)max;
+    if (pw && *pw && lenz_passwd_hash(r->pool, pw, NULL, &spec.password_hash) != APR_SUCCESS) {
+        lenz_db_close(db);
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2142), HTTP_INTERNAL_SERVER_ERROR, "internal",
+                         "Internal error", "the password could not be stored");
+    }
+    lenz_db_begin(db);
+    rv = lenz_link_create(r, db, &spec, &token, &link_id, &expires);
+    lenz_db_end(db, rv != APR_SUCCESS);
+    lenz_db_close(db);
+    if (rv != APR_SUCCESS)
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2143), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "the link could not be stored; try again");
+    out = lenz_json_new_object(r->pool);
+    lenz_json_set_str(out, "token", token);
+    lenz_json_set_str(out, "url", lenz_link_url(r, token));
+    lenz_json_set_str(out, "expires_at", expires);
+    if (max)
+        lenz_json_set_int(out, "max_downloads", max);
+    else
+        lenz_json_set_null(out, "max_downloads");
+    lenz_json_set_str(out, "id", link_id);
+    return lenz_send_json(r, HTTP_CREATED, out);
+}
+
+static int list(request_rec *r, lenz_req *lr)
+{
+    const char *args[1] = { lr->user->id };
+    lenz_json *out, *arr;
+    lenz_rows rows;
+    lenz_db *db = lenz_db_open(r);
+    int i;
+    if (!db || lenz_db_select(db, "lenz_links_mine", &rows, 1, args) != APR_SUCCESS) {
+        if (db)
+            lenz_db_close(db);
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2144), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "try again shortly");
+    }
+    lenz_db_close(db);
+    out = lenz_json_new_object(r->pool);
+    arr = lenz_json_obj_add_array(out, "links");
+    for (i = 0; i < rows.nrows; i++) {
+        const char **row = rows.rows[i];
+        lenz_json *o = lenz_json_arr_add_object(arr), *rec;
+        char *list_copy, *tok, *state;
+        lenz_json_set_str(o, "id", row[0]);
+        lenz_json_set_str(o, "file_id", row[1]);
+        lenz_json_set_str(o, "transfer_id", row[2]);
+        lenz_json_set_str(o, "created_at", row[3]);
+        lenz_json_set_str(o, "expires_at", row[4]);
+        if (row[5])
+            lenz_json_set_int(o, "max_downloads", apr_atoi64(row[5]));
+        else
+            lenz_json_set_null(o, "max_downloads");
+        lenz_json_set_int(o, "downloads", apr_atoi64(row[6]));
+        lenz_json_set_bool(o, "has_password", row[7][0] == 't');
+        lenz_json_set_bool(o, "revoked", row[8][0] == 't');
+        rec = lenz_json_obj_add_array(o, "recipients");
+        list_copy = row[9] ? apr_pstrdup(r->pool, row[9]) : NULL;
+        for (tok = list_copy ? apr_strtok(list_copy, ",", &state) : NULL; tok; tok = apr_strtok(NULL, ",", &state))
+            lenz_json_arr_add_str(rec, tok);
+    }
+    return lenz_send_json(r, HTTP_OK, out);
+}
+
+static int link_revoke(request_rec *r, lenz_req *lr)
+{
+    const char *t = lenz_param(lr, "token"), *args[3];
+    lenz_db *db = lenz_db_open(r);
+    int n = 0;
+    if (!db)
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2145), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "try again shortly");
+    args[0] = lr->user->id;
+    args[1] = token_key(r, t);
+    args[2] = t;
+    lenz_db_exec(db, "lenz_links_revoke", &n, 3, args);
+    lenz_db_close(db);
+    if (n != 1)
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2146), HTTP_NOT_FOUND, "not-found", "Not found",
+                         "no such link of yours (or it was revoked already)");
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
+static int limits(request_rec *r, lenz_req *lr)
+{
+    lenz_json *b = lenz_body_json(r, lr), *out;
+    const char *t = lenz_param(lr, "token"), *args[7];
+    apr_int64_t ttl = -1, max = -1;
+    lenz_rows rows;
+    lenz_db *db;
+    if (!b || !lenz_field_int(r, b, "expires_in", 0, 60, lenz_cfg_link_expiry_max(lr->srv), &ttl)
+        || !lenz_field_int(r, b, "max_downloads", 0, 0, 1000000, &max))
+        return OK;
+    if (!(db = lenz_db_open(r)))
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2147), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "try again shortly");
+    args[0] = args[1] = ttl >= 0 ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, ttl) : NULL;
+    args[2] = args[3] = max >= 0 ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, max) : NULL;
+    args[4] = lr->user->id;
+    args[5] = token_key(r, t);
+    args[6] = t;
+    if (lenz_db_select(db, "lenz_links_limits", &rows, 7, args) != APR_SUCCESS || rows.nrows != 1) {
+        lenz_db_close(db);
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2148), HTTP_NOT_FOUND, "not-found", "Not found",
+                         "no such live link of yours");
+    }
+    lenz_db_close(db);
+    out = lenz_json_new_object(r->pool);
+    lenz_json_set_str(out, "id", rows.rows[0][0]);
+    lenz_json_set_str(out, "expires_at", rows.rows[0][1]);
+    if (rows.rows[0][2])
+        lenz_json_set_int(out, "max_downloads", apr_atoi64(rows.rows[0][2]));
+    else
+        lenz_json_set_null(out, "max_downloads");
+    return lenz_send_json(r, HTTP_OK, out);
+}
+
+const lenz_route lenz_api_link_routes[] = {
+    { LENZ_POST, "/links", create, LENZ_ACCESS_MEMBER },
+    { LENZ_GET, "/links", list, LENZ_ACCESS_MEMBER },
+    { LENZ_DELETE, "/links/{token}", link_revoke, LENZ_ACCESS_MEMBER },
+    { LENZ_PATCH, "/links/{token}", limits, LENZ_ACCESS_MEMBER },
+    { 0 }
+};
