@@ -15,5 +15,7 @@ extern const lenz_route lenz_api_auth_routes[];
 extern const lenz_route lenz_api_upload_routes[];
 extern const lenz_route lenz_api_link_routes[];
 extern const lenz_stmt lenz_api_links_stmts[];
+extern const lenz_route lenz_api_admin_routes[];
+extern const lenz_stmt lenz_api_admin_stmts[];
 
 #endif

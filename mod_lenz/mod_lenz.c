@@ -38,6 +38,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_uploads_stmts,
     lenz_download_stmts,
     lenz_api_links_stmts,
+    lenz_api_admin_stmts,
     NULL
 };
 
