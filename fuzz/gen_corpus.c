@@ -1,6 +1,6 @@
 /* gen_corpus.c - writes the seeds that need the core to make them: sealed
  * objects (fuzz_aead_dec), sealed and link tokens (fuzz_token), password
- * hashes (fuzz_passwd).  Deterministic: fixed keys, nonces and salts, so
+ * hashes (fuzz_passwd), signed JWTs (fuzz_jwt).  Deterministic: fixed keys, nonces and salts, so
  * running it again rewrites the same files.
  *
  *   build/fuzz/gen_corpus fuzz/corpus      (make -f fuzz/fuzz.mk corpus)
@@ -14,6 +14,7 @@
 #include "keys.h"
 #include "json.h"
 #include "passwd.h"
+#include "jwt.h"
 #include "codec.h"
 #include "crypto.h"
 #include "err.h"
@@ -246,6 +247,60 @@ static void passwd_seeds(void)
             "$eo40JB24mNWRdcaWU4xBdGepdf/laQaEJfFhiNMVnFg$");
 }
 
+/* ---- fuzz_jwt ---- */
+
+static const char *jwt(lenz_keyring *kr, apr_int64_t exp, const char *iss, const char *extra)
+{
+    lenz_json *c = lenz_json_new_object(pool);
+    const char *t;
+    lenz_json_set_str(c, "sub", "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d");
+    lenz_json_set_int(c, "iat", FUZZ_NOW - 60);
+    lenz_json_set_int(c, "exp", exp);
+    if (iss)
+        lenz_json_set_str(c, "iss", iss);
+    if (extra)
+        lenz_json_set_int(c, extra, FUZZ_NOW + 3600);
+    if (lenz_jwt_sign(pool, kr, c, &t) != APR_SUCCESS)
+        abort();
+    return t;
+}
+
+/* header.payload.<signature> with header and payload given as JSON. */
+static const char *unsigned_jwt(const char *hdr, const char *claims, const char *sig)
+{
+    return apr_pstrcat(pool, lenz_b64url(pool, hdr, strlen(hdr)), ".",
+                       lenz_b64url(pool, claims, strlen(claims)), ".", sig, NULL);
+}
+
+static void jwt_seeds(void)
+{
+    lenz_keyring *kr = ring(FUZZ_KEYRING), *old = ring("3:" FUZZ_MK2 "\n");
+    const char *t = jwt(kr, FUZZ_NOW + 900, "https://files.example.org", NULL);
+    char *s;
+
+    put_str("jwt", "valid-mk7-issuer", t);
+    put_str("jwt", "valid-mk3-no-issuer", jwt(old, FUZZ_NOW + 900, NULL, NULL));
+    put_str("jwt", "other-issuer", jwt(kr, FUZZ_NOW + 900, "https://evil.example", NULL));
+    put_str("jwt", "expired", jwt(kr, FUZZ_NOW - 1, NULL, NULL));
+    put_str("jwt", "nbf-future", jwt(kr, FUZZ_NOW + 900, NULL, "nbf"));
+    put_str("jwt", "bearer-prefix", apr_pstrcat(pool, "Bearer ", t, NULL));
+    put_str("jwt", "near-signature-padded", apr_pstrcat(pool, t, "=", NULL));
+    s = apr_pstrdup(pool, t);
+    s[strlen(s) - 2] ^= 1;
+    put_str("jwt", "near-signature-flipped", s);
+    put_str("jwt", "alg-none", unsigned_jwt("{\"alg\":\"none\",\"typ\":\"JWT\"}",
+            "{\"sub\":\"admin\",\"exp\":9999999999}", ""));
+    put_str("jwt", "alg-none-empty-sig", apr_pstrcat(pool, unsigned_jwt("{\"alg\":\"none\"}",
+            "{\"sub\":\"admin\",\"exp\":9999999999}", "x"), NULL));
+    put_str("jwt", "alg-rs256", unsigned_jwt("{\"alg\":\"RS256\",\"kid\":\"mk7\"}",
+            "{\"exp\":9999999999}", "c2lnbmF0dXJl"));
+    put_str("jwt", "kid-leading-zero", unsigned_jwt("{\"alg\":\"HS256\",\"kid\":\"mk07\"}",
+            "{\"exp\":9999999999}", "c2lnbmF0dXJl"));
+    put_str("jwt", "kid-wraps", unsigned_jwt("{\"alg\":\"HS256\",\"kid\":\"mk4294967303\"}",
+            "{\"exp\":9999999999}", "c2lnbmF0dXJl"));
+    put_str("jwt", "four-parts", apr_pstrcat(pool, t, ".e30", NULL));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -258,7 +313,8 @@ int main(int argc, char **argv)
     aead_seeds();
     token_seeds();
     passwd_seeds();
+    jwt_seeds();
     apr_terminate();
-    printf("gen_corpus: wrote the aead_dec, token and passwd seeds under %s\n", top);
+    printf("gen_corpus: wrote the aead_dec, token, passwd and jwt seeds under %s\n", top);
     return 0;
 }

@@ -23,7 +23,7 @@ if [ "${1:-}" = "--smoke" ]; then
     secs=${FUZZ_SMOKE_SECONDS:-10}
     shift
 fi
-names=${*:-json s3xml aead_dec mustache token keyring passwd}
+names=${*:-json s3xml aead_dec mustache token keyring passwd jwt httpfmt}
 cc=${FUZZ_CC:-clang}
 timeout=${FUZZ_TIMEOUT:-10}      # seconds one input may take
 count=$(echo $names | wc -w)

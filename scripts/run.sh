@@ -49,6 +49,16 @@ else
     "$httpd" -f "$var/httpd/httpd.conf" -k start
 fi
 
+# A first administrator, once; its password is kept in var/dev/admin.txt.
+if [ ! -s "$var/admin.txt" ]; then
+    pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+    if printf '%s\n' "$pw" | LENZ_MASTER_KEY_FILE="$var/master.key" \
+        build/lenzctl -d "$LENZ_PG_CONNINFO" create-user admin@lenz.local --name Admin --admin \
+        --password-stdin >/dev/null; then
+        ( umask 077; printf 'admin@lenz.local %s\n' "$pw" > "$var/admin.txt" )
+    fi
+fi
+
 health=""
 for _ in $(seq 1 100); do
     health=$(curl -s -m 5 "http://127.0.0.1:$port/health" || true)
@@ -64,6 +74,7 @@ mod_lenz is running: http://127.0.0.1:$port/
   logs:     $var/httpd/error_log
   database: psql "$LENZ_PG_CONNINFO"
   S3:       $LENZ_S3_ENDPOINT bucket $LENZ_S3_BUCKET
-Sign-in: there are no accounts yet in this build (see README, "Status").
+Sign in:  http://127.0.0.1:$port/account/login as $(cut -d' ' -f1 "$var/admin.txt" 2>/dev/null) with password $(cut -d' ' -f2 "$var/admin.txt" 2>/dev/null)
+Upload:   http://127.0.0.1:$port/upload/
 Stop everything with: make stop
 INFO

@@ -69,7 +69,9 @@ apr_status_t lenz_jwt_verify(apr_pool_t *p, const lenz_keyring *kr, const char *
     char *end;
     apr_status_t rv;
 
-    if (!token || (len = strlen(token)) > LENZ_JWT_MAX)
+    /* Unpadded base64url only (RFC 7515): lenz_unb64url() also takes '='
+     * padding, which would give one token a second spelling. */
+    if (!token || (len = strlen(token)) > LENZ_JWT_MAX || memchr(token, '=', len))
         return LENZ_EFORMAT;
     d1 = strchr(token, '.');
     d2 = d1 ? strchr(d1 + 1, '.') : NULL;
