@@ -27,8 +27,9 @@ static int name_ok(const char *n)
     return 1;
 }
 
-apr_status_t lenz_mail_enqueue(lenz_db *db, const char *tmpl, const char *to,
-                               const char *subject, const lenz_json *data)
+apr_status_t lenz_mail_enqueue_ex(lenz_db *db, const char *tmpl, const char *to,
+                                  const char *subject, const lenz_json *data,
+                                  const char *unique_key)
 {
     apr_pool_t *p = lenz_db_pool(db);
     server_rec *s = lenz_db_server(db);
@@ -49,7 +50,13 @@ apr_status_t lenz_mail_enqueue(lenz_db *db, const char *tmpl, const char *to,
     lenz_json_set_str(pl, "subject", subject ? subject : "");
     if (data)
         lenz_json_set_copy(pl, "data", (lenz_json *)data);
-    return lenz_job_enqueue_ex(db, "mail", pl, 0, NULL, LENZ_MAIL_ATTEMPTS, NULL);
+    return lenz_job_enqueue_ex(db, "mail", pl, 0, unique_key, LENZ_MAIL_ATTEMPTS, NULL);
+}
+
+apr_status_t lenz_mail_enqueue(lenz_db *db, const char *tmpl, const char *to,
+                               const char *subject, const lenz_json *data)
+{
+    return lenz_mail_enqueue_ex(db, tmpl, to, subject, data, NULL);
 }
 
 /* Control characters (CR, LF, TAB, ...) become one space; ends trimmed. */

@@ -26,6 +26,11 @@
  * LENZ_EFORMAT for an address lenz_mail_addr_ok() refuses. */
 apr_status_t lenz_mail_enqueue(lenz_db *db, const char *tmpl, const char *to,
                                const char *subject, const lenz_json *data);
+/* The same with a unique key ("otp:<request id>"): enqueueing it again
+ * while the job exists queues no second mail. */
+apr_status_t lenz_mail_enqueue_ex(lenz_db *db, const char *tmpl, const char *to,
+                                  const char *subject, const lenz_json *data,
+                                  const char *unique_key);
 
 /* The "mail" job kind. */
 lenz_job_fn lenz_mail_job;

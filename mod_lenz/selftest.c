@@ -7,8 +7,9 @@
  *   "sleep_ms": MS    takes that long (at most 10 s)
  *   "event": true     emits system.selftest (-> the audit log)
  *   "mail_to": ADDR   queues the "test" mail to ADDR
- * Every run is in job_runs, like any job's.  The event and the mail are
- * written in one transaction on the successful attempt. */
+ * Every run is in job_runs, like any job's.  The event, the mail and a
+ * note on the job's own row ("effects") are written in one transaction:
+ * a retry after a crash sees the note and does not write them again. */
 #include <apr_strings.h>
 
 #include "lenz.h"
@@ -42,6 +43,8 @@ apr_status_t lenz_selftest_job(lenz_jobctx *jc)
                                jc->job->attempt, fail);
     if (!event && !mail_to)
         return APR_SUCCESS;
+    if (jc->job->result && lenz_json_has(jc->job->result, "effects"))
+        return APR_SUCCESS;     /* an earlier attempt committed them */
 
     info = lenz_json_new_object(jc->pool);
     lenz_json_set_int(info, "job", jc->job->id);
@@ -57,6 +60,11 @@ apr_status_t lenz_selftest_job(lenz_jobctx *jc)
             lenz_db_end(jc->db, 1);
             return lenz_job_failed(jc, 1, "selftest: mail_to is not an address we send to");
         }
+    }
+    if (rv == APR_SUCCESS) {
+        lenz_json *note = lenz_json_new_object(jc->pool);
+        lenz_json_set_str(note, "effects", lenz_epoch_text(jc->pool, apr_time_now()));
+        rv = lenz_job_record(jc, note);
     }
     if (lenz_db_end(jc->db, rv != APR_SUCCESS) != APR_SUCCESS || rv != APR_SUCCESS)
         return lenz_job_failed(jc, 0, "selftest: writing the event or the mail failed");

@@ -5,7 +5,7 @@
 # subscribers at once.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 22;
+use Test::More tests => 25;
 use Time::HiRes qw(time);
 use Lenz::Test;
 use Lenz::Jobs;
@@ -79,6 +79,15 @@ my ($id) = $o =~ /^job (\d+) queued/m;
 ok(wait_until(sub { audited("job:$id") }, 5), 'lenz_event_emit from a job: audited');
 is(psql("SELECT type || ' ' || (payload->>'job') FROM audit_log WHERE subject = 'job:$id'"),
    "system.selftest $id", '... as system.selftest with its payload');
+
+# A retry of a job whose effects committed (the note on its row was
+# written in their transaction) does not write them again.
+my $again = psql("INSERT INTO jobs (kind, payload, result) VALUES ('selftest', '{\"event\": true}', "
+                 . "'{\"effects\": \"1\"}') RETURNING id");
+ok(wait_until(sub { job_row($again)->{state} eq 'done' }, 5), 'a selftest job whose effects committed earlier: done');
+is(psql("SELECT count(*) FROM events WHERE subject = 'job:$again'"), 0, '... without emitting its event again');
+is(psql("SELECT result ? 'effects' FROM jobs WHERE id = $id"), 't',
+   'the first run noted its effects on the job row');
 
 # The database refuses malformed events.
 like(psql("SELECT lenz_event_emit('NoDots', NULL, NULL, NULL)"), qr/ERROR:.*check constraint/,
