@@ -69,7 +69,7 @@ libexec=$(sed -n 's/^APXS_LIBEXECDIR *= *//p' config.mk)
 } > t/conf/modules.conf
 
 t/TEST -clean >/dev/null 2>&1 || true
-rm -f t/logs/expected-log-tags
+rm -f t/logs/expected-log-tags t/logs/figures.txt
 if ! t/TEST -httpd "$httpd" -apxs "$apxs" -httpd_conf "$top/t/conf/modules.conf" \
         -user www-data -group www-data -port 8529 -servername 127.0.0.1 \
         -start-httpd > build/apache-test-start.log 2>&1; then

@@ -6,7 +6,7 @@
 # graceful restart and a stop leave no runner thread or connection behind.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 22;
+use Test::More tests => 28;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
@@ -141,16 +141,31 @@ for my $sleep (5, 0) {
 }
 psql("DELETE FROM jobs WHERE payload ? 'batch'");
 
+# A runner that died mid-job (a job left 'running' with a lease that ran
+# out): the job goes back to the queue and runs, or dies if that was its
+# last attempt.  (Checked below: the poll that finds the next job reaps.)
+expect_log('LENZ2313');     # in the suite's error log, if its runners reap them first
+my $ghost = uniq('ghost');
+my $ghosts = "INSERT INTO jobs (kind, payload, state, attempts, max_attempts, locked_by, locked_until) VALUES "
+     . "('selftest', '{\"t\": \"$ghost-1\"}', 'running', 1, 3, 'gone/1/1', now() - interval '1 second'), "
+     . "('selftest', '{\"t\": \"$ghost-2\"}', 'running', 3, 3, 'gone/1/1', now() - interval '1 second'); ";
 # Without NOTIFY (as if a notification were lost) the poll finds the job:
 # the second instance polls every 2 s.
 my $quiet = uniq('quiet');
-$out = psql_super('lenz', "SET session_replication_role = replica; "
+$out = psql_super('lenz', "SET session_replication_role = replica; $ghosts"
                   . "SELECT lenz_job_enqueue('selftest', '{\"t\": \"$quiet\"}', NULL, NULL, NULL);");
 like($out, qr/^\d+$/, 'a job inserted with the NOTIFY trigger off') or diag $out;
 my ($all, $took) = wait_until(sub { psql("SELECT state FROM jobs WHERE payload->>'t' = '$quiet'") eq 'done' }, 10);
 ok($all, '... is run anyway');
 figure(sprintf 'enqueue-to-done without NOTIFY: %.3f s (the second instance polls every 2 s)', $took);
 ok($took < 4, sprintf '... within the poll interval (%.2f s)', $took);
+
+ok(wait_until(sub { psql("SELECT state FROM jobs WHERE payload->>'t' = '$ghost-1'") eq 'done' }, 10),
+   'a job whose runner died runs again once its lease is over');
+is(psql("SELECT state || ': ' || last_error FROM jobs WHERE payload->>'t' = '$ghost-2'"),
+   'dead: the lease ran out: runner gone/1/1 did not finish the job (stopped or killed?)',
+   '... or is dead when that was its last attempt');
+psql("DELETE FROM jobs WHERE payload->>'t' LIKE '$ghost%'");
 
 # Graceful restart: the old children's runners stop and let go of their
 # connections, the new children's connect.
@@ -169,9 +184,31 @@ psql("SELECT lenz_job_enqueue('selftest', '{\"t\": \"$after\"}', NULL, NULL, NUL
 ok(wait_until(sub { psql("SELECT state FROM jobs WHERE payload->>'t' = '$after'") eq 'done' }, 5),
    'jobs run after the restart');
 
-# Stop: every runner of the second instance lets go; nothing was killed.
+# Stop while jobs run: the job in flight finishes before the runner
+# goes, none is left 'running'.
 my @last = second_pids();
+my %last = map { $_ => 1 } @last;
+my $slow = uniq('slow');
+psql("SELECT count(lenz_job_enqueue('selftest', jsonb_build_object('slow', '$slow', 'sleep_ms', 300), "
+     . "NULL, NULL, NULL)) FROM generate_series(1, 40) g");
+my $busy = wait_until(sub {
+    grep { m{/(\d+)/\d+$} && $last{$1} }
+        split /\n/, psql("SELECT locked_by FROM jobs WHERE payload->>'slow' = '$slow' AND state = 'running'") }, 10);
+ok($busy, 'the second instance is running some of 40 slow jobs');
+my $t0 = time;
 stop_second();
+my $stop_took = time - $t0;
+figure(sprintf 'stopping the second instance with jobs in flight took %.2f s', $stop_took);
+my @stuck = grep { m{/(\d+)/\d+$} && $last{$1} }
+    split /\n/, psql("SELECT locked_by FROM jobs WHERE payload->>'slow' = '$slow' AND state = 'running'");
+is(scalar @stuck, 0, '... it finished its jobs in flight before stopping: none left running');
+ok(wait_until(sub { psql("SELECT count(*) FROM jobs WHERE payload->>'slow' = '$slow' AND state = 'done'") == 40 }, 30),
+   '... and the first instance did the rest');
+is(psql("SELECT count(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE j.payload->>'slow' = '$slow'"), 40,
+   '... each of the 40 ran once');
+psql("DELETE FROM jobs WHERE payload ? 'slow'");
+
+# Every runner of the second instance let go; nothing was killed.
 ok(!-f $pidfile, 'the second instance stopped');
 my $c = runner_conns();
 is(scalar(grep { $c->{$_} } @last, keys %second), 0, '... and left no runner connection behind');
@@ -181,6 +218,6 @@ my $started = () = $text =~ /job runner \S+: connected/g;
 is($stopped, $started, "every runner that connected stopped ($started)");
 unlike($text, qr/still did not exit|SIGKILL|exit signal|Segmentation fault/,
        '... no child had to be killed and none crashed');
-my @bad = grep { /\[lenz:(warn|error|crit|alert|emerg)\]/ } split /\n/, $text;
-is(scalar @bad, 0, 'the second error log holds no LENZ warning or error') or diag join "\n", grep { defined } @bad[0 .. 4];
+my @bad = grep { /\[lenz:(warn|error|crit|alert|emerg)\]/ && !/LENZ2313:/ } split /\n/, $text;
+is(scalar @bad, 0, 'the second error log holds no LENZ warning or error (but the reaped leases)') or diag join "\n", grep { defined } @bad[0 .. 4];
 ok(-s $log > $mark, '... (it did log the restart)');
