@@ -36,7 +36,7 @@ void lenz_db_close(lenz_db *db);
  * back on close, errors are logged against s, results come from p. */
 lenz_db *lenz_db_wrap(apr_pool_t *p, server_rec *s, ap_dbd_t *conn);
 /* Prepares on conn what mod_dbd prepares on its connections: every
- * area's and shared statement. */
+ * area's, shared and event subscriber's statement. */
 apr_status_t lenz_db_prepare_conn(apr_pool_t *p, ap_dbd_t *conn, const char **why);
 server_rec *lenz_db_server(const lenz_db *db);
 apr_pool_t *lenz_db_pool(const lenz_db *db);

@@ -52,6 +52,8 @@ typedef struct lenz_subscriber {
     const char *pattern;          /* "*", "file.*" (a prefix) or an exact type */
     const char *name;             /* for logs */
     lenz_subscriber_fn *fn;
+    const lenz_stmt *stmts;       /* the statements it uses (prepared on every
+                                     connection), ending with { NULL }; or NULL */
 } lenz_subscriber;
 
 /* subscribers.c: every subscriber, ending with { NULL }. */

@@ -15,7 +15,6 @@
 #include "keystore.h"
 #include "jobs.h"
 #include "events.h"
-#include "audit.h"
 #include "schedule.h"
 #include "jobkinds.h"
 #include "runner.h"
@@ -29,7 +28,6 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_keystore_stmts,
     lenz_jobs_stmts,
     lenz_events_stmts,
-    lenz_audit_stmts,
     lenz_schedule_stmts,
     lenz_purge_stmts,
     lenz_s3abort_stmts,
