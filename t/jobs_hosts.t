@@ -6,7 +6,7 @@
 # graceful restart and a stop leave no runner thread or connection behind.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 28;
+use Test::More tests => 32;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
@@ -184,6 +184,25 @@ psql("SELECT lenz_job_enqueue('selftest', '{\"t\": \"$after\"}', NULL, NULL, NUL
 ok(wait_until(sub { psql("SELECT state FROM jobs WHERE payload->>'t' = '$after'") eq 'done' }, 5),
    'jobs run after the restart');
 
+# The database drops the runners' connections (a failover, a restart):
+# they notice, reconnect, LISTEN again and go on.
+my $re = join '|', @new;
+my %before = map { $_ => 1 } split /\n/, psql("SELECT pid FROM pg_stat_activity WHERE application_name ~ '^mod_lenz jobs ($re)/'");
+is(psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name ~ '^mod_lenz jobs ($re)/'"),
+   2 * @new, "the database terminates the second instance's runner connections");
+ok(wait_until(sub {
+    my @now = split /\n/, psql("SELECT pid FROM pg_stat_activity WHERE application_name ~ '^mod_lenz jobs ($re)/'");
+    @now == 2 * @new && !grep { $before{$_} } @now }, 10), '... they connect again');
+my $back = uniq('back');
+psql("SELECT count(lenz_job_enqueue('selftest', jsonb_build_object('back', '$back'), NULL, NULL, NULL)) "
+     . "FROM generate_series(1, 20)");
+ok(wait_until(sub { psql("SELECT count(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id "
+                         . "WHERE j.payload->>'back' = '$back' AND r.runner ~ '/($re)/'") > 0 }, 5),
+   '... and take jobs again (woken by NOTIFY)');
+my $lost = () = do { local $/; open my $f, '<', $log or die; <$f> } =~ /LENZ2321: job runner \S+: the database connection broke; reconnecting/g;
+is($lost, 2 * @new, '... each said so once (LENZ2321)');
+psql("DELETE FROM jobs WHERE payload ? 'back'");
+
 # Stop while jobs run: the job in flight finishes before the runner
 # goes, none is left 'running'.
 my @last = second_pids();
@@ -213,11 +232,12 @@ ok(!-f $pidfile, 'the second instance stopped');
 my $c = runner_conns();
 is(scalar(grep { $c->{$_} } @last, keys %second), 0, '... and left no runner connection behind');
 my $text = do { local $/; open my $f, '<', $log or die $!; <$f> };
-my $stopped = () = $text =~ /job runner \S+ stopped/g;
-my $started = () = $text =~ /job runner \S+: connected/g;
-is($stopped, $started, "every runner that connected stopped ($started)");
+my %started = map { $_ => 1 } $text =~ /job runner (\S+): connected/g;
+my %stopped = map { $_ => 1 } $text =~ /job runner (\S+) stopped/g;
+is(join(' ', sort keys %stopped), join(' ', sort keys %started),
+   'every runner that connected stopped (' . scalar(keys %started) . ')');
 unlike($text, qr/still did not exit|SIGKILL|exit signal|Segmentation fault/,
        '... no child had to be killed and none crashed');
-my @bad = grep { /\[lenz:(warn|error|crit|alert|emerg)\]/ && !/LENZ2313:/ } split /\n/, $text;
-is(scalar @bad, 0, 'the second error log holds no LENZ warning or error (but the reaped leases)') or diag join "\n", grep { defined } @bad[0 .. 4];
+my @bad = grep { /\[lenz:(warn|error|crit|alert|emerg)\]/ && !/LENZ23(13|21):/ } split /\n/, $text;
+is(scalar @bad, 0, 'the second error log holds no other LENZ warning or error than those provoked') or diag join "\n", grep { defined } @bad[0 .. 4];
 ok(-s $log > $mark, '... (it did log the restart)');
