@@ -8,7 +8,7 @@
 #include "problem.h"
 #include "rate.h"
 #include "otp.h"
-#include "mailq.h"
+#include "mailjob.h"
 #include "keystore.h"
 #include "passwd.h"
 #include "mail.h"

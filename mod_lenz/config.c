@@ -20,12 +20,20 @@
 #include "keys.h"
 #include "s3.h"
 #include "shared.h"
+#include "runner.h"
 
 #define DEFAULT_REGION          "us-east-1"
 #define DEFAULT_CONNECT_TIMEOUT 5
 #define DEFAULT_STALL_TIMEOUT   30
 #define DEFAULT_OP_TIMEOUT      30
 #define DEFAULT_JSON_LIMIT      (64 * 1024)
+#define DEFAULT_JOB_WORKERS     1
+#define DEFAULT_JOB_POLL        5
+#define DEFAULT_JOB_BACKOFF     30
+#define DEFAULT_JOB_BACKOFF_MAX 3600
+#define DEFAULT_JOB_RETENTION   7
+#define DEFAULT_UPLOAD_ABANDON  (24 * 3600)
+#define MAX_JOB_WORKERS         32
 #define MAX_SECRET_FILE         4096
 
 static const char *no_trailing_slash(apr_pool_t *p, const char *s);
@@ -61,6 +69,14 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->member_quota = -1;
     c->link_expiry = -1;
     c->link_expiry_max = -1;
+    c->smtp_tls = -1;
+    c->jobs = -1;
+    c->job_workers = -1;
+    c->job_poll = -1;
+    c->job_backoff_base = -1;
+    c->job_backoff_max = -1;
+    c->job_retention = -1;
+    c->upload_abandon = -1;
     return c;
 }
 
@@ -97,9 +113,19 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(link_expiry_max);
     MERGE_PTR(master_key_file);
     MERGE_PTR(smtp_url);
+    MERGE_PTR(smtp_auth_file);
+    MERGE_INT(smtp_tls);
     MERGE_PTR(mail_from);
     MERGE_PTR(public_url);
     MERGE_PTR(template_dir);
+    MERGE_INT(jobs);
+    MERGE_PTR(jobs_db);
+    MERGE_INT(job_workers);
+    MERGE_INT(job_poll);
+    MERGE_INT(job_backoff_base);
+    MERGE_INT(job_backoff_max);
+    MERGE_INT(job_retention);
+    MERGE_INT(upload_abandon);
     c->enabled = base->enabled || add->enabled;
     return c;
 }
@@ -201,6 +227,49 @@ int lenz_cfg_session_max(const lenz_srv_cfg *c)
 apr_off_t lenz_cfg_json_limit(const lenz_dir_cfg *d)
 {
     return d->json_limit >= 0 ? d->json_limit : DEFAULT_JSON_LIMIT;
+}
+
+int lenz_cfg_smtp_tls(const lenz_srv_cfg *c)
+{
+    return c->smtp_tls >= 0 ? c->smtp_tls : LENZ_SMTP_TLS_STARTTLS;
+}
+
+int lenz_cfg_jobs_on(const lenz_srv_cfg *c)
+{
+    return c->jobs != 0;
+}
+
+int lenz_cfg_job_workers(const lenz_srv_cfg *c)
+{
+    return c->job_workers > 0 ? c->job_workers : DEFAULT_JOB_WORKERS;
+}
+
+apr_interval_time_t lenz_cfg_job_poll(const lenz_srv_cfg *c)
+{
+    return apr_time_from_sec(c->job_poll > 0 ? c->job_poll : DEFAULT_JOB_POLL);
+}
+
+int lenz_cfg_job_backoff_base(const lenz_srv_cfg *c)
+{
+    return c->job_backoff_base > 0 ? c->job_backoff_base : DEFAULT_JOB_BACKOFF;
+}
+
+int lenz_cfg_job_backoff_max(const lenz_srv_cfg *c)
+{
+    if (c->job_backoff_max > 0)
+        return c->job_backoff_max;
+    return lenz_cfg_job_backoff_base(c) > DEFAULT_JOB_BACKOFF_MAX
+           ? lenz_cfg_job_backoff_base(c) : DEFAULT_JOB_BACKOFF_MAX;
+}
+
+int lenz_cfg_job_retention(const lenz_srv_cfg *c)
+{
+    return c->job_retention > 0 ? c->job_retention : DEFAULT_JOB_RETENTION;
+}
+
+int lenz_cfg_upload_abandon(const lenz_srv_cfg *c)
+{
+    return c->upload_abandon > 0 ? c->upload_abandon : DEFAULT_UPLOAD_ABANDON;
 }
 
 /* Directive handlers ------------------------------------------------------ */
@@ -522,6 +591,122 @@ static const char *set_json_limit(cmd_parms *cmd, void *dv, const char *arg)
     return NULL;
 }
 
+static const char *set_smtp_tls(cmd_parms *cmd, void *d, const char *arg)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    if (strcasecmp(arg, "off") == 0)
+        c->smtp_tls = LENZ_SMTP_TLS_OFF;
+    else if (strcasecmp(arg, "starttls") == 0)
+        c->smtp_tls = LENZ_SMTP_TLS_STARTTLS;
+    else if (strcasecmp(arg, "required") == 0)
+        c->smtp_tls = LENZ_SMTP_TLS_REQUIRED;
+    else
+        return LENZ_D_SMTP_TLS ": use 'off', 'starttls' or 'required'";
+    return NULL;
+}
+
+/* Directives of the job runner: one runner set per process, so they are
+ * global (the main server's values reach every virtual host). */
+static lenz_srv_cfg *cmd_global(cmd_parms *cmd, const char **err)
+{
+    *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    return *err ? NULL : cmd_srv(cmd);
+}
+
+static const char *set_jobs(cmd_parms *cmd, void *d, int on)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    if (c)
+        c->jobs = on ? 1 : 0;
+    return err;
+}
+
+static const char *set_jobs_db(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    if (!c)
+        return err;
+    if (!*arg || has_ctl(arg))
+        return LENZ_D_JOBS_DB ": give a libpq connection string, e.g. \"host=db dbname=lenz user=lenz\"";
+    c->jobs_db = arg;
+    return NULL;
+}
+
+static const char *parse_int(apr_pool_t *p, const char *what, const char *arg, long lo, long hi,
+                             int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (!*arg || *end || v < lo || v > hi)
+        return apr_psprintf(p, "%s: '%s' is not a number from %ld to %ld", what, arg, lo, hi);
+    *out = (int)v;
+    return NULL;
+}
+
+static const char *set_job_workers(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    return c ? parse_int(cmd->pool, LENZ_D_JOB_WORKERS, arg, 1, MAX_JOB_WORKERS, &c->job_workers) : err;
+}
+
+static const char *set_job_poll(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    return c ? parse_int(cmd->pool, LENZ_D_JOB_POLL " (seconds)", arg, 1, 3600, &c->job_poll) : err;
+}
+
+static const char *set_job_backoff(cmd_parms *cmd, void *d, const char *a1, const char *a2)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    if (!c)
+        return err;
+    err = parse_int(cmd->pool, LENZ_D_JOB_BACKOFF " (base seconds)", a1, 1, 86400, &c->job_backoff_base);
+    if (!err && a2)
+        err = parse_int(cmd->pool, LENZ_D_JOB_BACKOFF " (maximum seconds)", a2, 1, 7 * 86400,
+                        &c->job_backoff_max);
+    if (!err && a2 && c->job_backoff_max < c->job_backoff_base)
+        err = LENZ_D_JOB_BACKOFF ": the maximum is smaller than the base";
+    return err;
+}
+
+static const char *set_job_retention(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    return c ? parse_int(cmd->pool, LENZ_D_JOB_RETENTION " (days)", arg, 1, 3650, &c->job_retention) : err;
+}
+
+/* "90" (seconds), "45m", "24h", "7d". */
+static const char *set_upload_abandon(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    char *end;
+    long v, unit = 1;
+    if (!c)
+        return err;
+    v = strtol(arg, &end, 10);
+    if (*end && !end[1]) {
+        switch (*end) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        default: unit = 0;
+        }
+        end++;
+    }
+    if (end == arg || *end || unit == 0 || v < 1 || v > 365L * 86400 / unit || v * unit < 600)
+        return LENZ_D_UPLOAD_ABANDON ": an age such as 24h, 90m or 7d, from 10 minutes to 365 days";
+    c->upload_abandon = (int)(v * unit);
+    return NULL;
+}
+
 const command_rec lenz_cmds[] = {
     AP_INIT_TAKE1(LENZ_D_S3_ENDPOINT, set_s3_endpoint, NULL, RSRC_CONF,
                   "S3 endpoint URL, e.g. https://s3.eu-central-1.wasabisys.com"),
@@ -545,6 +730,11 @@ const command_rec lenz_cmds[] = {
                   "master key file (mode 0600 or stricter)"),
     AP_INIT_TAKE1(LENZ_D_SMTP_URL, set_smtp_url, NULL, RSRC_CONF,
                   "SMTP server, smtp://host:port or smtps://host:port"),
+    AP_INIT_TAKE1(LENZ_D_SMTP_AUTH_FILE, set_file,
+                  (void *)APR_OFFSETOF(lenz_srv_cfg, smtp_auth_file), RSRC_CONF,
+                  "file holding the SMTP AUTH credentials as user:password"),
+    AP_INIT_TAKE1(LENZ_D_SMTP_TLS, set_smtp_tls, NULL, RSRC_CONF,
+                  "TLS on smtp:// URLs: off, starttls (when offered; default) or required"),
     AP_INIT_TAKE1(LENZ_D_MAIL_FROM, set_mail_from, NULL, RSRC_CONF, "sender address of mails"),
     AP_INIT_TAKE1(LENZ_D_PUBLIC_URL, set_public_url, NULL, RSRC_CONF,
                   "public base URL of the site, used in links and mails"),
@@ -575,6 +765,20 @@ const command_rec lenz_cmds[] = {
     AP_INIT_FLAG(LENZ_D_REMOTE_USER_CREATE, set_dir_flag,
                  (void *)APR_OFFSETOF(lenz_dir_cfg, remote_create), ACCESS_CONF,
                  "create an account for an unknown REMOTE_USER on first sight"),
+    AP_INIT_FLAG(LENZ_D_JOBS, set_jobs, NULL, RSRC_CONF,
+                 "run background jobs in this server's processes (default On)"),
+    AP_INIT_TAKE1(LENZ_D_JOBS_DB, set_jobs_db, NULL, RSRC_CONF,
+                  "libpq connection string for the job runners' own connections"),
+    AP_INIT_TAKE1(LENZ_D_JOB_WORKERS, set_job_workers, NULL, RSRC_CONF,
+                  "job runners per httpd process (default 1)"),
+    AP_INIT_TAKE1(LENZ_D_JOB_POLL, set_job_poll, NULL, RSRC_CONF,
+                  "seconds between looks at the queue when no notification came (default 5)"),
+    AP_INIT_TAKE12(LENZ_D_JOB_BACKOFF, set_job_backoff, NULL, RSRC_CONF,
+                   "retry delay of failed jobs: base [maximum] seconds (default 30 3600)"),
+    AP_INIT_TAKE1(LENZ_D_JOB_RETENTION, set_job_retention, NULL, RSRC_CONF,
+                  "days finished jobs and dispatched events are kept (default 7)"),
+    AP_INIT_TAKE1(LENZ_D_UPLOAD_ABANDON, set_upload_abandon, NULL, RSRC_CONF,
+                  "age after which unfinished multipart uploads are aborted (default 24h)"),
     AP_INIT_TAKE1(LENZ_D_BASE, set_base, NULL, ACCESS_CONF,
                   "path that routes are relative to (default: the <Location> path)"),
     AP_INIT_TAKE1(LENZ_D_JSON_LIMIT, set_json_limit, NULL, ACCESS_CONF,
@@ -616,6 +820,31 @@ static const char *read_secret_file(apr_pool_t *p, const char *path, const char 
     memset(buf, 0, sizeof(buf));
     if (has_ctl(*secret))
         return apr_psprintf(p, "'%s' holds more than one line", path);
+    return NULL;
+}
+
+static int is_loopback(const char *host)
+{
+    return host && (strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0
+                    || strcmp(host, "::1") == 0);
+}
+
+/* Credentials may cross the network only inside TLS: smtps://, or
+ * STARTTLS required.  Plain AUTH is fine to a relay on this host. */
+static const char *check_smtp_tls(apr_pool_t *p, const lenz_srv_cfg *c, const char **directive)
+{
+    apr_uri_t u;
+    int tls = lenz_cfg_smtp_tls(c);
+    if (apr_uri_parse(p, c->smtp_url, &u) != APR_SUCCESS || !u.scheme)
+        return "cannot parse " LENZ_D_SMTP_URL;
+    *directive = LENZ_D_SMTP_TLS;
+    if (strcasecmp(u.scheme, "smtps") == 0)
+        return c->smtp_tls == LENZ_SMTP_TLS_OFF
+               ? "'off' contradicts the smtps:// URL (TLS from the first byte)" : NULL;
+    *directive = LENZ_D_SMTP_AUTH_FILE;
+    if (c->smtp_user && tls != LENZ_SMTP_TLS_REQUIRED && !is_loopback(u.hostname))
+        return "the password would cross the network unencrypted: use an smtps:// URL "
+               "or " LENZ_D_SMTP_TLS " required";
     return NULL;
 }
 
@@ -669,6 +898,24 @@ static int check_server(apr_pool_t *pconf, server_rec *s, lenz_srv_cfg *c, load_
     if (why)
         return refuse(s, LENZ_D_S3_SECRET_FILE, why);
 
+    if (c->smtp_auth_file) {
+        const char *cred = NULL, *colon;
+        why = read_secret_file(pconf, c->smtp_auth_file, &cred);
+        if (why)
+            return refuse(s, LENZ_D_SMTP_AUTH_FILE, why);
+        colon = strchr(cred, ':');
+        if (!colon || colon == cred)
+            return refuse(s, LENZ_D_SMTP_AUTH_FILE,
+                          apr_psprintf(pconf, "'%s' must hold user:password", c->smtp_auth_file));
+        c->smtp_user = apr_pstrmemdup(pconf, cred, colon - cred);
+        c->smtp_password = colon + 1;
+    }
+    {
+        const char *directive = LENZ_D_SMTP_URL;
+        if ((why = check_smtp_tls(pconf, c, &directive)) != NULL)
+            return refuse(s, directive, why);
+    }
+
     memset(&s3c, 0, sizeof(s3c));
     s3c.endpoint = c->s3_endpoint;
     s3c.bucket = c->s3_bucket;
@@ -720,6 +967,11 @@ int lenz_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         const char *why = lenz_shared_check(pconf, ptemp, lenz_cfg_shared_cache(lenz_srv(s)));
         if (why)
             return refuse(s, LENZ_D_SHARED_CACHE, why);
+    }
+    if (lenz_cfg_jobs_on(lenz_srv(s))) {
+        const char *directive = LENZ_D_JOBS, *why = lenz_runner_check(ptemp, s, &directive);
+        if (why)
+            return refuse(s, directive, why);
     }
     return OK;
 }

@@ -42,16 +42,34 @@ typedef struct lenz_srv_cfg {
     int link_expiry_max;            /* longest allowed, -1 unset */
     const char *master_key_file;
     const char *smtp_url;
+    const char *smtp_auth_file;     /* "user:password" file */
+    int smtp_tls;                   /* -1 unset, LENZ_SMTP_TLS_* */
     const char *mail_from;
     const char *public_url;
     const char *template_dir;
     int enabled;                    /* some Lenz directive is set here or inherited */
 
+    /* Background jobs (global: the main server's values reach every vhost). */
+    int jobs;                       /* LenzJobs: -1 unset, 0 off, 1 on */
+    const char *jobs_db;            /* libpq conninfo of the runners' connections */
+    int job_workers;                /* runners per process, -1 unset */
+    int job_poll;                   /* seconds, -1 unset */
+    int job_backoff_base;           /* seconds, -1 unset */
+    int job_backoff_max;            /* seconds, -1 unset */
+    int job_retention;              /* days, -1 unset */
+    int upload_abandon;             /* seconds, -1 unset */
+
     /* Runtime state, filled by lenz_config_check() from pconf. */
     struct lenz_keyring *keyring;
     struct lenz_s3 *s3;
     struct lenz_tmpl_set *templates;
+    const char *smtp_user;          /* from LenzSMTPAuthFile */
+    const char *smtp_password;
 } lenz_srv_cfg;
+
+#define LENZ_SMTP_TLS_OFF      0    /* plain SMTP, never STARTTLS */
+#define LENZ_SMTP_TLS_STARTTLS 1    /* STARTTLS when offered (default) */
+#define LENZ_SMTP_TLS_REQUIRED 2    /* STARTTLS or fail */
 
 typedef struct lenz_dir_cfg {
     const char *base;               /* LenzBase, or NULL */
@@ -100,5 +118,13 @@ const char *lenz_cfg_base(const request_rec *r, const lenz_dir_cfg *d);
 apr_off_t lenz_cfg_json_limit(const lenz_dir_cfg *d);
 int lenz_cfg_session_idle(const lenz_srv_cfg *c);
 int lenz_cfg_session_max(const lenz_srv_cfg *c);
+int lenz_cfg_smtp_tls(const lenz_srv_cfg *c);
+int lenz_cfg_jobs_on(const lenz_srv_cfg *c);
+int lenz_cfg_job_workers(const lenz_srv_cfg *c);
+apr_interval_time_t lenz_cfg_job_poll(const lenz_srv_cfg *c);
+int lenz_cfg_job_backoff_base(const lenz_srv_cfg *c);   /* seconds */
+int lenz_cfg_job_backoff_max(const lenz_srv_cfg *c);    /* seconds */
+int lenz_cfg_job_retention(const lenz_srv_cfg *c);      /* days */
+int lenz_cfg_upload_abandon(const lenz_srv_cfg *c);     /* seconds */
 
 #endif

@@ -7,12 +7,21 @@
 #include "lenz.h"
 #include "dbd.h"
 #include "metrics.h"
+#include "events.h"
 
 struct lenz_db {
-    request_rec *r;
+    request_rec *r;               /* NULL outside a request (the job runner) */
+    server_rec *s;
+    apr_pool_t *pool;             /* results and transactions live here */
     ap_dbd_t *conn;
     apr_dbd_transaction_t *txn;
+    int pooled;                   /* from mod_dbd's pool: release() gives it back */
 };
+
+#define DB_LOG(db, level, ...) do { \
+        if ((db)->r) ap_log_rerror(APLOG_MARK, (level), 0, (db)->r, __VA_ARGS__); \
+        else ap_log_error(APLOG_MARK, (level), 0, (db)->s, __VA_ARGS__); \
+    } while (0)
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_open) *dbd_open;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_close) *dbd_close;
@@ -40,15 +49,51 @@ void lenz_db_prepare_all(server_rec *s)
     for (a = 0; lenz_shared_stmts[a]; a++)
         for (st = lenz_shared_stmts[a]; st->label; st++)
             dbd_prepare(s, st->sql, st->label);
+    /* Subscribers bring their statements along (subscribers.c). */
+    for (a = 0; lenz_subscribers[a].pattern; a++)
+        for (st = lenz_subscribers[a].stmts; st && st->label; st++)
+            dbd_prepare(s, st->sql, st->label);
+}
+
+static apr_status_t prepare_list(apr_pool_t *p, ap_dbd_t *conn, const lenz_stmt *st,
+                                 const char **why)
+{
+    for (; st && st->label; st++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        int rc = apr_dbd_prepare(conn->driver, p, conn->handle, st->sql, st->label, &stmt);
+        if (rc != 0) {
+            const char *msg = apr_dbd_error(conn->driver, conn->handle, rc);
+            *why = apr_psprintf(p, "preparing '%s' failed: %s", st->label,
+                                msg ? msg : "(no message)");
+            return APR_EGENERAL;
+        }
+        apr_hash_set(conn->prepared, st->label, APR_HASH_KEY_STRING, stmt);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_db_prepare_conn(apr_pool_t *p, ap_dbd_t *conn, const char **why)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int a;
+    if (!conn->prepared)
+        conn->prepared = apr_hash_make(p);
+    for (a = 0; rv == APR_SUCCESS && lenz_areas[a]; a++)
+        rv = prepare_list(p, conn, lenz_areas[a]->stmts, why);
+    for (a = 0; rv == APR_SUCCESS && lenz_shared_stmts[a]; a++)
+        rv = prepare_list(p, conn, lenz_shared_stmts[a], why);
+    for (a = 0; rv == APR_SUCCESS && lenz_subscribers[a].pattern; a++)
+        rv = prepare_list(p, conn, lenz_subscribers[a].stmts, why);
+    return rv;
 }
 
 static apr_status_t release(void *data)
 {
     lenz_db *db = data;
-    if (db->conn) {
+    if (db->conn && db->pooled) {
         if (db->txn)
-            apr_dbd_transaction_end(db->conn->driver, db->r->pool, db->txn);
-        dbd_close(db->r->server, db->conn);
+            apr_dbd_transaction_end(db->conn->driver, db->pool, db->txn);
+        dbd_close(db->s, db->conn);
         db->conn = NULL;
         db->txn = NULL;
         lenz_metrics_db(0, 1, 0);
@@ -69,23 +114,44 @@ lenz_db *lenz_db_open(request_rec *r)
     lenz_metrics_db(1, 0, 0);
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
+    db->s = r->server;
+    db->pool = r->pool;
     db->conn = conn;
+    db->pooled = 1;
     apr_pool_cleanup_register(r->pool, db, release, apr_pool_cleanup_null);
     return db;
 }
 
 void lenz_db_close(lenz_db *db)
 {
-    if (db)
-        apr_pool_cleanup_run(db->r->pool, db, release);
+    if (db && db->pooled)
+        apr_pool_cleanup_run(db->pool, db, release);
+}
+
+lenz_db *lenz_db_wrap(apr_pool_t *p, server_rec *s, ap_dbd_t *conn)
+{
+    lenz_db *db = apr_pcalloc(p, sizeof(*db));
+    db->s = s;
+    db->pool = p;
+    db->conn = conn;
+    return db;
+}
+
+server_rec *lenz_db_server(const lenz_db *db)
+{
+    return db->s;
+}
+
+apr_pool_t *lenz_db_pool(const lenz_db *db)
+{
+    return db->pool;
 }
 
 static apr_dbd_prepared_t *stmt(lenz_db *db, const char *label)
 {
     apr_dbd_prepared_t *st = apr_hash_get(db->conn->prepared, label, APR_HASH_KEY_STRING);
     if (!st)
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
-                      LENZLOGNO(0201) "prepared statement '%s' is missing "
+        DB_LOG(db, APLOG_ERR, LENZLOGNO(0201) "prepared statement '%s' is missing "
                       "(did preparing it fail at connect? see mod_dbd's messages)", label);
     return st;
 }
@@ -93,14 +159,14 @@ static apr_dbd_prepared_t *stmt(lenz_db *db, const char *label)
 static void log_db_error(lenz_db *db, const char *label, int rc)
 {
     const char *msg = apr_dbd_error(db->conn->driver, db->conn->handle, rc);
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
-                  LENZLOGNO(0202) "statement '%s' failed: %s", label, msg ? msg : "(no message)");
+    DB_LOG(db, APLOG_ERR, LENZLOGNO(0202) "statement '%s' failed: %s", label,
+           msg ? msg : "(no message)");
 }
 
 apr_status_t lenz_db_select(lenz_db *db, const char *label, lenz_rows *out,
                             int nargs, const char *const *args)
 {
-    apr_pool_t *p = db->r->pool;
+    apr_pool_t *p = db->pool;
     apr_dbd_prepared_t *st;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
@@ -123,9 +189,9 @@ apr_status_t lenz_db_select(lenz_db *db, const char *label, lenz_rows *out,
     while (apr_dbd_get_row(db->conn->driver, p, res, &row, -1) == 0) {
         const char **vals = apr_pcalloc(p, sizeof(char *) * (out->ncols ? out->ncols : 1));
         for (i = 0; i < out->ncols; i++) {
-            /* apr_dbd_get_entry() gives "" for SQL NULL; datum_get tells
-             * them apart.  The driver's value dies with the next row:
-             * copy it now. */
+            /* The driver's value dies with the next row: copy it now.
+             * apr_dbd_get_entry() gives "" for NULL with pgsql; the datum
+             * call tells NULL (APR_ENOENT) apart. */
             const char *v = NULL;
             if (apr_dbd_datum_get(db->conn->driver, row, i, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS)
                 v = NULL;
@@ -145,7 +211,7 @@ apr_status_t lenz_db_exec(lenz_db *db, const char *label, int *affected,
     int n = 0, rc;
     if (!db->conn || !(st = stmt(db, label)))
         return APR_EGENERAL;
-    rc = apr_dbd_pquery(db->conn->driver, db->r->pool, db->conn->handle, &n, st,
+    rc = apr_dbd_pquery(db->conn->driver, db->pool, db->conn->handle, &n, st,
                         nargs, (const char **)args);
     if (rc != 0) {
         log_db_error(db, label, rc);
@@ -158,8 +224,16 @@ apr_status_t lenz_db_exec(lenz_db *db, const char *label, int *affected,
 
 apr_status_t lenz_db_begin(lenz_db *db)
 {
-    int rc = apr_dbd_transaction_start(db->conn->driver, db->r->pool, db->conn->handle, &db->txn);
+    int rc;
+    if (db->txn) {
+        /* A second BEGIN would only warn, and the inner end would commit
+         * the outer transaction: refuse it. */
+        DB_LOG(db, APLOG_ERR, LENZLOGNO(0203) "a transaction is already open on this connection");
+        return APR_EGENERAL;
+    }
+    rc = apr_dbd_transaction_start(db->conn->driver, db->pool, db->conn->handle, &db->txn);
     if (rc != 0) {
+        db->txn = NULL;
         log_db_error(db, "BEGIN", rc);
         return APR_EGENERAL;
     }
@@ -173,7 +247,7 @@ apr_status_t lenz_db_end(lenz_db *db, int rollback)
         return APR_EGENERAL;
     if (rollback)
         apr_dbd_transaction_mode_set(db->conn->driver, db->txn, APR_DBD_TRANSACTION_ROLLBACK);
-    rc = apr_dbd_transaction_end(db->conn->driver, db->r->pool, db->txn);
+    rc = apr_dbd_transaction_end(db->conn->driver, db->pool, db->txn);
     db->txn = NULL;
     if (rc != 0) {
         log_db_error(db, rollback ? "ROLLBACK" : "COMMIT", rc);

@@ -25,9 +25,18 @@
 #define LENZ_D_GUEST_EXPIRY       "LenzGuestExpiry"
 #define LENZ_D_MEMBER_QUOTA       "LenzMemberQuota"
 #define LENZ_D_LINK_EXPIRY        "LenzLinkExpiry"
+#define LENZ_D_SMTP_AUTH_FILE     "LenzSMTPAuthFile"
+#define LENZ_D_SMTP_TLS           "LenzSMTPTLS"
 
 /* Global (main server only). */
 #define LENZ_D_SHARED_CACHE       "LenzSharedCache"
+#define LENZ_D_JOBS               "LenzJobs"
+#define LENZ_D_JOBS_DB            "LenzJobsDB"
+#define LENZ_D_JOB_WORKERS        "LenzJobWorkers"
+#define LENZ_D_JOB_POLL           "LenzJobPollInterval"
+#define LENZ_D_JOB_BACKOFF        "LenzJobBackoff"
+#define LENZ_D_JOB_RETENTION      "LenzJobRetention"
+#define LENZ_D_UPLOAD_ABANDON     "LenzUploadAbandonAfter"
 
 /* Directory scope (<Location>). */
 #define LENZ_D_BASE               "LenzBase"

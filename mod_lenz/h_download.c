@@ -17,7 +17,7 @@
 #include "render.h"
 #include "rate.h"
 #include "otp.h"
-#include "mailq.h"
+#include "mailjob.h"
 #include "passwd.h"
 #include "mail.h"
 #include "err.h"

@@ -25,6 +25,12 @@ static const double buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 static const char *const counter_names[LENZ_CNT__MAX][2] = {
     { "lenz_aead_auth_failures_total", "encrypted segments that failed authentication" },
     { "lenz_health_checks_total", "health checks run" },
+    { "lenz_jobs_done_total", "background jobs that finished" },
+    { "lenz_jobs_retried_total", "failed job attempts that will be retried" },
+    { "lenz_jobs_dead_total", "background jobs given up after their last attempt" },
+    { "lenz_events_dispatched_total", "events every subscriber handled" },
+    { "lenz_events_failed_total", "event dispatch attempts that failed" },
+    { "lenz_mails_sent_total", "mails the SMTP server accepted" },
 };
 
 typedef struct {

@@ -11,6 +11,12 @@
 typedef enum {
     LENZ_CNT_AEAD_AUTH_FAILURES = 0,   /* segments that failed authentication */
     LENZ_CNT_HEALTH_CHECKS,
+    LENZ_CNT_JOBS_DONE,                /* jobs that finished */
+    LENZ_CNT_JOBS_RETRIED,             /* failed attempts that will be retried */
+    LENZ_CNT_JOBS_DEAD,                /* jobs given up */
+    LENZ_CNT_EVENTS_DISPATCHED,        /* events every subscriber handled */
+    LENZ_CNT_EVENTS_FAILED,            /* dispatch attempts that failed */
+    LENZ_CNT_MAILS_SENT,               /* messages the SMTP server took */
     LENZ_CNT__MAX
 } lenz_counter;
 

@@ -19,6 +19,11 @@
 #include "links.h"
 #include "uploads.h"
 #include "download.h"
+#include "jobs.h"
+#include "events.h"
+#include "schedule.h"
+#include "jobkinds.h"
+#include "runner.h"
 
 const lenz_area *const lenz_areas[] = {
     &lenz_area_status,
@@ -39,6 +44,11 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_download_stmts,
     lenz_api_links_stmts,
     lenz_api_admin_stmts,
+    lenz_jobs_stmts,
+    lenz_events_stmts,
+    lenz_schedule_stmts,
+    lenz_purge_stmts,
+    lenz_s3abort_stmts,
     NULL
 };
 
@@ -108,6 +118,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         lenz_s3_set_breaker(c->s3, lenz_breaker_make(pconf, apr_pstrcat(pconf, "s3:", sc->endpoint,
                                                      "/", sc->bucket, NULL), &bc, lenz_shared_kv()));
     }
+    if (lenz_runner_post_config(pconf, s) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
 }
 
@@ -120,6 +132,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     lenz_shared_child_init(pchild, s);
+    lenz_runner_child_init(pchild, s);
     process_http = lenz_http_make(pchild);
     if (!process_http)
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,

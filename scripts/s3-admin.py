@@ -9,6 +9,9 @@
                                                   (what scripts/stack.sh start runs)
     s3-admin.py [--env FILE] selftest             put/get/range/delete, 2x5 MiB multipart,
                                                   wrong secret refused, CORS preflight
+    s3-admin.py [--env FILE] start-upload KEY     start a multipart upload, print its id
+    s3-admin.py [--env FILE] uploads PREFIX       list open uploads: key, id, initiated
+    s3-admin.py [--env FILE] abort-upload KEY ID  abort one
 
 Settings come from LENZ_S3_ENDPOINT, LENZ_S3_REGION, LENZ_S3_BUCKET,
 LENZ_S3_ACCESS_KEY and LENZ_S3_SECRET_FILE: first the environment, then
@@ -259,6 +262,32 @@ def cmd_put(cfg, args):
     return 0
 
 
+def cmd_start_upload(cfg, args):
+    """Starts a multipart upload and leaves it open (tests of the clean-up)."""
+    r = client(cfg).create_multipart_upload(Bucket=cfg["LENZ_S3_BUCKET"], Key=args.key)
+    print(r["UploadId"])
+    return 0
+
+
+def cmd_uploads(cfg, args):
+    s3 = client(cfg)
+    kw = {"Bucket": cfg["LENZ_S3_BUCKET"], "Prefix": args.prefix}
+    while True:
+        r = s3.list_multipart_uploads(**kw)
+        for u in r.get("Uploads", []):
+            print("%s\t%s\t%s" % (u["Key"], u["UploadId"], u["Initiated"].isoformat()))
+        if not r.get("IsTruncated"):
+            return 0
+        kw["KeyMarker"] = r["NextKeyMarker"]
+        kw["UploadIdMarker"] = r["NextUploadIdMarker"]
+
+
+def cmd_abort_upload(cfg, args):
+    client(cfg).abort_multipart_upload(Bucket=cfg["LENZ_S3_BUCKET"], Key=args.key,
+                                       UploadId=args.upload_id)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description="S3 admin for the mod_lenz dev/test stack")
     ap.add_argument("--env", help="stack.env file to read settings from")
@@ -276,11 +305,19 @@ def main():
         g = sub.add_parser(name, help="%s an object from/to a local file" % name)
         g.add_argument("key")
         g.add_argument("file")
+    g = sub.add_parser("start-upload", help="start a multipart upload, print its id")
+    g.add_argument("key")
+    g = sub.add_parser("uploads", help="list open multipart uploads under a prefix")
+    g.add_argument("prefix")
+    g = sub.add_parser("abort-upload", help="abort a multipart upload")
+    g.add_argument("key")
+    g.add_argument("upload_id")
     args = ap.parse_args()
     cfg = load_settings(args.env)
     fn = {"wait": cmd_wait, "create-bucket": cmd_create_bucket,
           "put-cors": cmd_put_cors, "setup": cmd_setup, "selftest": cmd_selftest,
-          "get": cmd_get, "put": cmd_put}[args.cmd]
+          "get": cmd_get, "put": cmd_put, "start-upload": cmd_start_upload,
+          "uploads": cmd_uploads, "abort-upload": cmd_abort_upload}[args.cmd]
     try:
         return fn(cfg, args)
     except (BotoCoreError, ClientError) as e:

@@ -51,6 +51,9 @@ export LENZ_MASTER_KEY_FILE="$top/var/test/master.key"
 [ -f "$LENZ_MASTER_KEY_FILE" ] || build/lenzctl gen-master-key "$LENZ_MASTER_KEY_FILE" >/dev/null \
     || fail "cannot create the master key"
 build/lenzctl -d "$LENZ_PG_CONNINFO" migrate sql || fail "migrations failed"
+# SMTP AUTH credentials for the sink (which takes any).
+export LENZ_SMTP_AUTH_FILE="$top/var/test/smtp.auth"
+( umask 077; printf 'lenz-test:sink-password' > "$LENZ_SMTP_AUTH_FILE" )
 # A secret S3 refuses, for the virtual host that tests signature errors.
 export LENZ_BAD_SECRET_FILE="$top/var/test/bad.secret"
 ( umask 077; printf 'not-the-secret' > "$LENZ_BAD_SECRET_FILE" )
@@ -71,7 +74,7 @@ libexec=$(sed -n 's/^APXS_LIBEXECDIR *= *//p' config.mk)
 } > t/conf/modules.conf
 
 t/TEST -clean >/dev/null 2>&1 || true
-rm -f t/logs/expected-log-tags
+rm -f t/logs/expected-log-tags t/logs/figures.txt
 if ! t/TEST -httpd "$httpd" -apxs "$apxs" -httpd_conf "$top/t/conf/modules.conf" \
         -user www-data -group www-data -port 8529 -servername 127.0.0.1 \
         -start-httpd > build/apache-test-start.log 2>&1; then

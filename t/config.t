@@ -29,6 +29,9 @@ my $key640  = write_file("$dir/master-640.key", "1:$hex\n", 0640);
 my $keybad  = write_file("$dir/master-bad.key", "this is not a key\n", 0600);
 my $secret  = write_file("$dir/s3.secret", "s3cr3t\n", 0600);
 my $secret4 = write_file("$dir/s3-world.secret", "s3cr3t\n", 0644);
+my $auth    = write_file("$dir/smtp.auth", "mailer:pw\n", 0600);
+my $auth4   = write_file("$dir/smtp-world.auth", "mailer:pw\n", 0644);
+my $authbad = write_file("$dir/smtp-bad.auth", "no colon here\n", 0600);
 write_file("$dir/tpl-empty/readme.txt", "no templates here\n");
 write_file("$dir/tpl-bad/error.mustache", "line one\n{{#open}}\nnever closed\n");
 
@@ -48,6 +51,7 @@ my %good = (
     LenzMailFrom        => 'lenz@example.org',
     LenzPublicURL       => 'https://files.example.org',
     LenzTemplateDir     => "$top/templates",
+    LenzJobsDB          => '"host=127.0.0.1 dbname=lenz user=lenz"',
 );
 
 # Writes a config from %good with overrides (undef removes a directive)
@@ -120,9 +124,43 @@ my @bad = (
       qr/LenzS3Timeouts \(connect\): '0' is not a number of seconds/ ],
     [ 'mod_dbd not loaded', { _no_dbd => 1 },
       qr/LENZ0001: mod_dbd is not loaded/ ],
+    [ 'jobs on without LenzJobsDB', { LenzJobsDB => undef },
+      qr/LENZ0010: LenzJobsDB: is required while LenzJobs is On/ ],
+    [ 'LenzJobsDB libpq cannot parse', { LenzJobsDB => '"host=x port"' },
+      qr/LENZ0010: LenzJobsDB: libpq cannot parse it: missing "=" after "port"/ ],
+    [ 'LenzJobs neither on nor off', { LenzJobs => 'maybe' },
+      qr/LenzJobs must be On or Off/ ],
+    [ 'LenzJobWorkers 0', { LenzJobWorkers => 0 },
+      qr/LenzJobWorkers: '0' is not a number from 1 to 32/ ],
+    [ 'LenzJobPollInterval not a number', { LenzJobPollInterval => '5s' },
+      qr/LenzJobPollInterval \(seconds\): '5s' is not a number from 1 to 3600/ ],
+    [ 'LenzJobBackoff maximum below the base', { LenzJobBackoff => '60 10' },
+      qr/LenzJobBackoff: the maximum is smaller than the base/ ],
+    [ 'LenzUploadAbandonAfter too short', { LenzUploadAbandonAfter => '5m' },
+      qr/LenzUploadAbandonAfter: an age such as 24h/ ],
+    [ 'LenzSMTPTLS unknown', { LenzSMTPTLS => 'maybe' },
+      qr/LenzSMTPTLS: use 'off', 'starttls' or 'required'/ ],
+    [ 'LenzSMTPTLS off with smtps://', { LenzSMTPTLS => 'off', LenzSMTPURL => 'smtps://mail.example.org:465' },
+      qr/LENZ0010: LenzSMTPTLS: 'off' contradicts the smtps:\/\/ URL/ ],
+    [ 'SMTP password in clear to another host', { LenzSMTPAuthFile => $auth, LenzSMTPURL => 'smtp://mail.example.org:587' },
+      qr/LENZ0010: LenzSMTPAuthFile: the password would cross the network unencrypted/ ],
+    [ 'world-readable SMTP auth file', { LenzSMTPAuthFile => $auth4 },
+      qr/LENZ0010: LenzSMTPAuthFile: .*readable by everyone/ ],
+    [ 'SMTP auth file without user:password', { LenzSMTPAuthFile => $authbad },
+      qr/LENZ0010: LenzSMTPAuthFile: .* must hold user:password/ ],
 );
 
-plan tests => 3 + 2 * @bad;
+my @good = (
+    [ 'LenzJobs Off needs no LenzJobsDB', { LenzJobs => 'Off', LenzJobsDB => undef } ],
+    [ 'jobs with every directive', { LenzJobWorkers => 4, LenzJobPollInterval => 10,
+      LenzJobBackoff => '5 600', LenzJobRetention => 30, LenzUploadAbandonAfter => '36h' } ],
+    [ 'SMTP AUTH with STARTTLS required', { LenzSMTPAuthFile => $auth, LenzSMTPTLS => 'required',
+      LenzSMTPURL => 'smtp://mail.example.org:587' } ],
+    [ 'SMTP AUTH over smtps://', { LenzSMTPAuthFile => $auth, LenzSMTPURL => 'smtps://mail.example.org:465' } ],
+    [ 'SMTP AUTH to a relay on loopback', { LenzSMTPAuthFile => $auth } ],
+);
+
+plan tests => 3 + 2 * @bad + @good;
 
 my ($rc, $out) = configtest();
 is($rc, 0, 'a complete configuration passes httpd -t') or diag $out;
@@ -130,6 +168,12 @@ like($out, qr/Syntax OK/, '... Syntax OK');
 
 ($rc, $out) = configtest(_no_lenz => 1);
 is($rc, 0, 'the module loaded without any Lenz directive still starts') or diag $out;
+
+for my $case (@good) {
+    my ($name, $over) = @$case;
+    ($rc, $out) = configtest(%$over);
+    is($rc, 0, "$name: httpd -t passes") or diag $out;
+}
 
 for my $case (@bad) {
     my ($name, $over, $re) = @$case;

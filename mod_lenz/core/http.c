@@ -347,8 +347,20 @@ static size_t smtp_read(char *buf, size_t size, size_t n, void *u)
     return want;
 }
 
+static long use_ssl(lenz_starttls t)
+{
+    switch (t) {
+    case LENZ_STARTTLS_REQUIRED:
+        return (long)CURLUSESSL_ALL;
+    case LENZ_STARTTLS_NEVER:
+        return (long)CURLUSESSL_NONE;
+    default:
+        return (long)CURLUSESSL_TRY;
+    }
+}
+
 apr_status_t lenz_smtp_send(lenz_http *h, apr_pool_t *p, const lenz_smtp_msg *m,
-                            const char **why)
+                            long *code, const char **why)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *rcpt = NULL;
@@ -370,15 +382,18 @@ apr_status_t lenz_smtp_send(lenz_http *h, apr_pool_t *p, const lenz_smtp_msg *m,
             || curl_easy_setopt(c, CURLOPT_READFUNCTION, smtp_read) != CURLE_OK
             || curl_easy_setopt(c, CURLOPT_READDATA, &src) != CURLE_OK
             || curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)m->data_len) != CURLE_OK
-            || curl_easy_setopt(c, CURLOPT_USE_SSL,
-                                m->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY) != CURLE_OK))
+            || curl_easy_setopt(c, CURLOPT_USE_SSL, use_ssl(m->starttls)) != CURLE_OK))
         rv = LENZ_EFORMAT;
     if (rv == APR_SUCCESS && m->user
         && (curl_easy_setopt(c, CURLOPT_USERNAME, m->user) != CURLE_OK
             || curl_easy_setopt(c, CURLOPT_PASSWORD, m->password ? m->password : "") != CURLE_OK))
         rv = LENZ_EFORMAT;
+    if (code)
+        *code = 0;
     if (rv == APR_SUCCESS) {
         cc = curl_easy_perform(c);
+        if (code)
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
         if (cc != CURLE_OK) {
             rv = map_curl_error(cc);
             if (why)

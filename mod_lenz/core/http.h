@@ -66,10 +66,17 @@ apr_status_t lenz_http_perform(lenz_http *h, apr_pool_t *p,
                                const lenz_http_req *req, lenz_http_resp *resp);
 
 /* SMTP */
+typedef enum {
+    LENZ_STARTTLS_TRY = 0,         /* upgrade when the server offers it (and then verify it) */
+    LENZ_STARTTLS_REQUIRED,        /* upgrade or fail before anything else is sent */
+    LENZ_STARTTLS_NEVER            /* plain SMTP */
+} lenz_starttls;
+
 typedef struct lenz_smtp_msg {
-    const char *url;               /* smtp://host:port or smtps://host:port */
-    const char *user, *password;   /* optional AUTH */
-    int require_tls;               /* STARTTLS required on smtp:// */
+    const char *url;               /* smtp://host:port or smtps://host:port (TLS from
+                                      the first byte, whatever starttls says) */
+    const char *user, *password;   /* optional AUTH (after STARTTLS when TLS is used) */
+    lenz_starttls starttls;        /* for smtp:// URLs */
     const char *from;              /* envelope sender */
     apr_array_header_t *rcpt;      /* of const char * envelope recipients */
     const char *data;              /* the complete RFC 5322 message, CRLF lines */
@@ -77,8 +84,11 @@ typedef struct lenz_smtp_msg {
     long timeout_ms;               /* 0: 30 s */
 } lenz_smtp_msg;
 
+/* Submits the message.  *code (optional) receives the server's last reply
+ * code (550 for a refused recipient, 0 when no reply came): 5xx replies
+ * are final, 4xx and transport errors are worth a retry. */
 apr_status_t lenz_smtp_send(lenz_http *h, apr_pool_t *p, const lenz_smtp_msg *m,
-                            const char **why);
+                            long *code, const char **why);
 
 /* Connect, read the greeting, EHLO, QUIT: is the SMTP server there? */
 apr_status_t lenz_smtp_probe(lenz_http *h, apr_pool_t *p, const char *url,

@@ -49,9 +49,10 @@ apr_status_t lenz_mail_build(apr_pool_t *p, const lenz_mail *m,
                              const char **data, apr_size_t *len,
                              apr_array_header_t **rcpt, const char **why);
 
-/* Test hook: lenz_mail_build() with the random parts fixed.  mid_random
- * becomes the Message-ID's left side and bnd_random follows "=_lenz_" in
- * the multipart boundary; both 1..40 base64url characters. */
+/* lenz_mail_build() with the random parts given: tests fix them, and the
+ * mail job keeps one Message-ID across its retries.  mid_random becomes
+ * the Message-ID's left side and bnd_random follows "=_lenz_" in the
+ * multipart boundary; both 1..40 base64url characters. */
 apr_status_t lenz_mail_build_ex(apr_pool_t *p, const lenz_mail *m,
                                 const char *mid_random, const char *bnd_random,
                                 const char **data, apr_size_t *len,

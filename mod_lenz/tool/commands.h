@@ -20,5 +20,11 @@ int lenz_cmd_rotate_master_key(lenz_cli *cli, int argc, const char *const *argv)
 int lenz_cmd_retire_master_key(lenz_cli *cli, int argc, const char *const *argv);
 int lenz_cmd_import(lenz_cli *cli, int argc, const char *const *argv);
 int lenz_cmd_decrypt(lenz_cli *cli, int argc, const char *const *argv);
+int lenz_cmd_enqueue(lenz_cli *cli, int argc, const char *const *argv);
+int lenz_cmd_jobs(lenz_cli *cli, int argc, const char *const *argv);
+int lenz_cmd_job(lenz_cli *cli, int argc, const char *const *argv);
+int lenz_cmd_retry_job(lenz_cli *cli, int argc, const char *const *argv);
+int lenz_cmd_schedules(lenz_cli *cli, int argc, const char *const *argv);
+int lenz_cmd_run_schedule(lenz_cli *cli, int argc, const char *const *argv);
 
 #endif

@@ -1,6 +1,6 @@
 /* lenzctl - mod_lenz's command-line tool: schema migrations, accounts'
- * keys and the master key, import and disaster-recovery decryption.  It
- * links the same core as the module. */
+ * keys and the master key, import and disaster-recovery decryption, the
+ * job queue.  It links the same core as the module. */
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -30,6 +30,14 @@ int lenz_cli_usage(lenz_cli *cli)
         "  import --owner USER FILE [--name N] [--type MIME]\n"
         "                                   encrypt a local file into USER's storage\n"
         "  decrypt FILE_ID [--range A-B]    stream a stored file's plaintext to stdout\n"
+        "  enqueue KIND [JSON] [--in SECONDS] [--key KEY] [--max-attempts N]\n"
+        "                                   queue a job (e.g. selftest '{\"mail_to\":\"me@x.org\"}')\n"
+        "  jobs [--state S] [--kind K] [--limit N]\n"
+        "                                   list jobs, newest first\n"
+        "  job ID                           a job with its payload, result and every run\n"
+        "  retry-job ID                     queue a dead job again (attempts start over)\n"
+        "  schedules                        the scheduled jobs and when they run next\n"
+        "  run-schedule NAME                make a scheduled job due now"
         "  version\n"
         "\n"
         "Settings come from the environment or the -e file (KEY=VALUE lines, as in\n"
@@ -90,6 +98,12 @@ static const struct {
     { "create-user", lenz_cmd_create_user },
     { "import", lenz_cmd_import },
     { "decrypt", lenz_cmd_decrypt },
+    { "enqueue", lenz_cmd_enqueue },
+    { "jobs", lenz_cmd_jobs },
+    { "job", lenz_cmd_job },
+    { "retry-job", lenz_cmd_retry_job },
+    { "schedules", lenz_cmd_schedules },
+    { "run-schedule", lenz_cmd_run_schedule },
     { "version", cmd_version },
 };
 

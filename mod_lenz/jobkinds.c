@@ -1,0 +1,23 @@
+/* jobkinds.c - every job kind this module runs and every schedule: the
+ * one place to add either.  A runner claims only the kinds listed here,
+ * so during a rolling upgrade an older host leaves a newer kind alone. */
+#include "lenz.h"
+#include "jobkinds.h"
+#include "mailjob.h"
+
+const lenz_job_kind lenz_job_kinds[] = {
+    { "mail", lenz_mail_job },
+    { "selftest", lenz_selftest_job },
+    { "lenz-purge-jobs", lenz_purge_jobs_job },
+    { "lenz-purge-events", lenz_purge_events_job },
+    { "lenz-s3-abort-abandoned", lenz_s3_abort_job },
+    { NULL }
+};
+
+/* name, kind, period (runs at multiples of the period, UTC). */
+const lenz_schedule lenz_schedules[] = {
+    { "lenz-purge-jobs", "lenz-purge-jobs", "1 hour" },
+    { "lenz-purge-events", "lenz-purge-events", "1 hour" },
+    { "lenz-s3-abort-abandoned", "lenz-s3-abort-abandoned", "1 hour" },
+    { NULL }
+};

@@ -1,0 +1,19 @@
+/* jobkinds.h - the handlers of the job kinds listed in jobkinds.c, and
+ * the statements they prepare. */
+#ifndef LENZ_JOBKINDS_H
+#define LENZ_JOBKINDS_H
+
+#include "jobs.h"
+#include "schedule.h"
+
+/* selftest.c: a job operators enqueue to see the queue work end to end. */
+lenz_job_fn lenz_selftest_job;
+/* purge.c: housekeeping of the queue's own tables. */
+lenz_job_fn lenz_purge_jobs_job;
+lenz_job_fn lenz_purge_events_job;
+extern const lenz_stmt lenz_purge_stmts[];
+/* s3abort.c: multipart uploads left unfinished. */
+lenz_job_fn lenz_s3_abort_job;
+extern const lenz_stmt lenz_s3abort_stmts[];
+
+#endif

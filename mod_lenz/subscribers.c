@@ -1,0 +1,16 @@
+/* subscribers.c - who hears about which events: the one place to add a
+ * subscriber (its function and statements live in a file of its own; the
+ * statements listed here are prepared on every connection).  Patterns:
+ * "*" for every event, "file.*" for a prefix, or an exact type.  Each
+ * matching subscriber runs, in this order, inside the event's dispatch
+ * transaction (see events.h for what a subscriber may do). */
+#include "lenz.h"
+#include "events.h"
+#include "audit.h"
+
+const lenz_subscriber lenz_subscribers[] = {
+    { "*", "audit", lenz_audit_on_event, lenz_audit_stmts },
+    /* In-app notifications (issue 4, item 6) go here, e.g.
+     * { "link.downloaded", "notify", lenz_notify_on_event, lenz_notify_stmts }, */
+    { NULL }
+};
