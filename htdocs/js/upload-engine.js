@@ -108,6 +108,21 @@ function hex(buf) {
   return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+// A Blob's bytes: arrayBuffer() where there is one, else FileReader (older
+// browsers, jsdom), else null (the part is then sent without a digest).
+function bytesOf(blob) {
+  if (typeof blob.arrayBuffer === 'function')
+    return blob.arrayBuffer();
+  if (typeof globalThis.FileReader !== 'function')
+    return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const r = new globalThis.FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsArrayBuffer(blob);
+  });
+}
+
 function defaultSleep(ms, signal) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted)
@@ -342,8 +357,11 @@ export function createUploader(options = {}) {
       const h = { ...headers, Accept: 'application/json', 'Content-Type': 'application/octet-stream' };
       let body = blob;
       if (subtle && len <= o.digestLimit) {
-        body = await blob.arrayBuffer();
-        h['X-Part-SHA256'] = hex(await subtle.digest('SHA-256', body));
+        const bytes = await bytesOf(blob);
+        if (bytes) {
+          body = bytes;
+          h['X-Part-SHA256'] = hex(await subtle.digest('SHA-256', bytes));
+        }
       }
       const url = `${endpoint}/encrypted/upload-part?token=${encodeURIComponent(rec.token)}&part=${n}`;
       const res = await withRetries(what, () => {

@@ -4,10 +4,6 @@
 // logic is upload-engine.js (no DOM there); this file is only the page.
 import { Batch, createUploader } from './upload-engine.js';
 
-const form = document.getElementById('uploader');
-if (form)
-  start(form);
-
 // Part bodies go through XMLHttpRequest: unlike fetch it reports upload
 // progress (xhr.upload.onprogress), so the bars move while a 10 MiB part is
 // on its way instead of jumping when it finishes.  Everything else uses
@@ -20,7 +16,12 @@ function xhrFetch(url, init = {}) {
       reject(signal.reason);
       return;
     }
-    const onAbort = () => xhr.abort();
+    // abort() on a request not yet sent fires no event: settle here too.
+    const onAbort = () => {
+      xhr.abort();
+      cleanup();
+      reject(signal.reason);
+    };
     const cleanup = () => signal?.removeEventListener('abort', onAbort);
     xhr.open(init.method || 'GET', url);
     for (const [k, v] of Object.entries(init.headers || {}))
@@ -307,25 +308,29 @@ function start(form) {
     render();
   }
 
+  // One row per share link (usually one per batch), its label naming
+  // what the link holds; rows stay when a later batch adds its own link.
+  const linkRows = new Map();     // url -> { label, copy }
   function showLinks() {
     const list = batch.links();
     if (!list.length)
       return;
     result.hidden = false;
-    const known = new Set(Array.from(links.querySelectorAll('input'), (i) => i.value));
     for (const { url, names } of list) {
-      if (known.has(url))
-        continue;
-      const n = links.children.length + 1;
-      const id = `link-${n}`;
-      const field = el('input', { id, class: 'link', type: 'url', readonly: true, value: url });
-      const copy = el('button', { type: 'button', class: 'secondary' }, 'Copy link');
-      copy.setAttribute('aria-label', `Copy the link to ${names.length} file${names.length > 1 ? 's' : ''}`);
-      copy.addEventListener('click', () => copyLink(field));
-      links.append(el('p', { class: 'link-row' },
-                      el('label', { for: id }, `Link to ${names.length === 1 ? `“${names[0]}”`
-                                                                : `${names.length} files`}`),
-                      field, copy));
+      let row = linkRows.get(url);
+      if (!row) {
+        const id = `link-${linkRows.size + 1}`;
+        const field = el('input', { id, class: 'link', type: 'url', readonly: true, value: url });
+        const label = el('label', { for: id });
+        const copy = el('button', { type: 'button', class: 'secondary' }, 'Copy link');
+        copy.addEventListener('click', () => copyLink(field));
+        links.append(el('p', { class: 'link-row' }, label, field, copy));
+        row = { label, copy };
+        linkRows.set(url, row);
+      }
+      const what = names.length === 1 ? `“${names[0]}”` : `${names.length} files`;
+      row.label.textContent = `Link to ${what}`;
+      row.copy.setAttribute('aria-label', `Copy the link to ${what}`);
     }
   }
 
@@ -481,3 +486,8 @@ function start(form) {
   showInterrupted();
   render();
 }
+
+// Last, once every declaration above is initialised.
+const form = document.getElementById('uploader');
+if (form)
+  start(form);
