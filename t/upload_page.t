@@ -149,44 +149,53 @@ like($html, qr{Signed in as Uma Page: the files go to your storage\s+\(0 bytes o
 unlike($html, qr{You are not signed in}, '... no guest limits');
 page_checks($html, 'member page');
 
-# --- The engine in Node, against this server and S3 -------------------------------------------
+# --- The engine in Node, and the page in jsdom, against this server and S3 ------------------
 my $node = `command -v node 2>/dev/null`;
 chomp $node;
 my $version = $node ? `$node --version 2>/dev/null` : '';
 chomp $version;
 ok($node && $version =~ /^v(\d+)\./ && $1 >= 18, "node 18+ is installed ($version)")
     or diag('install Debian\'s nodejs (scripts/deps.sh does)');
-my %results;
-if ($node) {
-    my $results = "$dir/results.json";
-    (my $base = Apache::TestRequest::resolve_url('/')) =~ s{/$}{};
+(my $base = Apache::TestRequest::resolve_url('/')) =~ s{/$}{};
+
+# Runs a Node test file: each of its TAP lines is a check here, and so are
+# a clean exit and a complete plan.  Returns what it wrote to LENZ_RESULTS.
+sub run_node {
+    my ($script, $what, %env) = @_;
+    my $results = "$dir/results-$what.json";
     local $ENV{LENZ_BASE_URL} = $base;
     local $ENV{LENZ_RESULTS} = $results;
-    local $ENV{LENZ_MEMBER_COOKIE} = $cookie // '';
-    local $ENV{LENZ_MEMBER_CSRF} = $csrf // '';
+    local $ENV{NODE_PATH} = join ':', grep { $_ } '/usr/share/nodejs', $ENV{NODE_PATH};
+    local @ENV{keys %env} = values %env;
     my ($plan, $seen) = (undef, 0);
-    open my $fh, '-|', "$node $top/t/js/upload_engine.test.mjs 2>&1" or die "cannot run node: $!";
-    while (my $line = <$fh>) {
-        chomp $line;
-        if ($line =~ /^(not )?ok \d+(?: - (.*))?$/) {
-            $seen++;
-            ok(!$1, 'engine: ' . ($2 // ''));
+    if (open my $fh, '-|', "$node $top/t/js/$script 2>&1") {
+        while (my $line = <$fh>) {
+            chomp $line;
+            if ($line =~ /^(not )?ok \d+(?: - (.*))?$/) {
+                $seen++;
+                ok(!$1, "$what: " . ($2 // ''));
+            }
+            elsif ($line =~ /^1\.\.(\d+)$/) {
+                $plan = $1;
+            }
+            elsif ($line =~ /\S/) {
+                diag($line =~ /^#/ ? $line : "# $line");
+            }
         }
-        elsif ($line =~ /^1\.\.(\d+)$/) {
-            $plan = $1;
-        }
-        elsif ($line =~ /\S/) {
-            diag($line =~ /^#/ ? $line : "# $line");
-        }
+        close $fh;
     }
-    close $fh;
-    is($?, 0, 'the Node test exited with 0');
-    ok(defined $plan && $plan == $seen, "the Node test ran its whole plan ($seen of " . ($plan // '?') . ')');
-    if (open my $r, '<', $results) {
-        local $/;
-        %results = %{ JSON::PP->new->decode(<$r>) };
+    else {
+        $? = -1;
     }
+    is($?, 0, "$script exited with 0");
+    ok(defined $plan && $plan == $seen && $seen > 0, "$script ran its whole plan ($seen of " . ($plan // '?') . ')');
+    open my $r, '<', $results or return {};
+    local $/;
+    return JSON::PP->new->decode(<$r>);
 }
+my %results = %{ run_node('upload_engine.test.mjs', 'engine',
+                          LENZ_MEMBER_COOKIE => $cookie // '', LENZ_MEMBER_CSRF => $csrf // '') };
+my %page = %{ run_node('upload_page.test.mjs', 'page') };
 
 # --- What the engine stored ---------------------------------------------------------------
 my $b = $results{batch} // {};
@@ -210,5 +219,20 @@ my $m = $results{member} // {};
 is(psql("SELECT u.email FROM files f JOIN users u ON u.id = f.owner_id WHERE f.id = '"
         . ($m->{file_id} // '00000000-0000-0000-0000-000000000000') . "'"), $email, "member: the file is the member's");
 is(decrypt_sha($m->{file_id} // 'none'), $m->{sha256} // 'none', 'member: decrypts to the file');
+
+
+# --- What the page uploaded ----------------------------------------------------------------
+sub newest { psql("SELECT id || ' ' || state || ' ' || storage FROM files WHERE name = '$_[0]' "
+                  . "ORDER BY created_at DESC LIMIT 1") }
+for ([ 'page big.bin', 'page_big' ], [ 'page hello.txt', 'page_hello' ], [ 'page resume.bin', 'page_resume' ]) {
+    my ($name, $k) = @$_;
+    my ($id, $state, $storage) = split ' ', newest($name);
+    ok(($state // '') eq 'ready' && ($storage // '') eq 'enc', "page: '$name' is stored, encrypted");
+    is(decrypt_sha($id // 'none'), $page{$k} // 'none', "page: '$name' decrypts to the file");
+}
+my ($pid, $pstate, $pstorage) = split ' ', newest('page plain.bin');
+ok(($pstate // '') eq 'ready' && ($pstorage // '') eq 'plain', "page: 'page plain.bin' is stored plain");
+is(s3_sha('files/' . ($pid // 'none')), $page{page_plain} // 'none', '... the S3 object is the file');
+is((split ' ', newest('page cancel.bin'))[1], 'deleted', "page: 'page cancel.bin' was cancelled (deleted)");
 
 done_testing();

@@ -11,6 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
+import { ok, is, same, section, plan, watchdog } from './tap.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const engine = await import(path.join(here, '..', '..', 'htdocs', 'js', 'upload-engine.js'));
 const { createUploader, memoryStore, Batch, UploadError, safeName, safeType, parseRetryAfter } = engine;
@@ -21,18 +23,6 @@ const MiB = 1024 * 1024;
 const subtle = webcrypto.subtle;      // Node 18 has no global crypto
 const results = {};
 
-let count = 0;
-function ok(cond, name, diag) {
-  count++;
-  console.log(`${cond ? 'ok' : 'not ok'} ${count} - ${name}`);
-  if (!cond && diag !== undefined)
-    console.log(`# ${String(typeof diag === 'string' ? diag : JSON.stringify(diag)).split('\n').join('\n# ')}`);
-  return !!cond;
-}
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-function is(got, want, name) {
-  return ok(same(got, want), name, `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
-}
 const sha256 = (buf) => createHash('sha256').update(buf).digest('hex');
 const sorted = (a) => [...a].sort((x, y) => x - y);
 const range = (n) => Array.from({ length: n }, (_, i) => i + 1);
@@ -106,19 +96,7 @@ async function api(method, url, body, headers = {}) {
   return { status: res.status, data };
 }
 
-async function section(name, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    ok(false, `${name}: no exception`, e?.stack ?? String(e));
-  }
-}
-
-const watchdog = setTimeout(() => {
-  ok(false, 'finished within 10 minutes');
-  console.log(`1..${count}`);
-  process.exit(1);
-}, 600000);
+const stopWatchdog = watchdog(600000);
 
 // --- Pure helpers ----------------------------------------------------------------
 await section('helpers', async () => {
@@ -344,5 +322,5 @@ await section('member', async () => {
 
 if (process.env.LENZ_RESULTS)
   writeFileSync(process.env.LENZ_RESULTS, JSON.stringify(results, null, 1));
-clearTimeout(watchdog);
-console.log(`1..${count}`);
+stopWatchdog();
+plan();
