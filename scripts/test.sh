@@ -84,5 +84,6 @@ if ! t/TEST -httpd "$httpd" -apxs "$apxs" -httpd_conf "$top/t/conf/modules.conf"
 fi
 started_httpd=1
 
+export FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-5}"
 LENZ_SUMMARY="$summary" perl t/run-tests.pl
 status=$?

@@ -73,6 +73,9 @@ for my $src (sort(glob("t/unit/test_*.c")), sort(glob("t/unit/stack_*.c"))) {
     run_tap("unit/$name", $bin);
 }
 
+# libFuzzer harnesses, a short smoke run each over their committed seeds.
+run_tap("fuzz/smoke", "scripts/fuzz-smoke.sh") if !$only || "fuzz/smoke" =~ /$only/;
+
 # Apache::Test files, in name order.
 my @files = sort glob "t/*.t";
 for my $t (@files) {

@@ -101,7 +101,8 @@ apr_status_t lenz_aead_part(const lenz_aead_params *pp, apr_uint32_t segments_pe
                             apr_uint64_t part_no, lenz_aead_part_info *out);
 
 /* Receives output.  data is valid only during the call (the decryptor
- * wipes its plaintext buffer right after), so copy what must outlive it.
+ * reuses its buffer for the next segment and wipes it when the stream
+ * ends, fails or its pool goes), so copy what must outlive it.
  * A non-success return stops the stream and is passed back to the caller
  * of feed/finish. */
 typedef apr_status_t lenz_aead_emit_fn(void *baton, const unsigned char *data,

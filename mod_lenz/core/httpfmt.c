@@ -43,8 +43,8 @@ apr_status_t lenz_range_parse(const char *h, apr_uint64_t size, lenz_range *out,
     if (!h)
         return APR_NOTFOUND;
     s = skip_ws(h);
-    if (strncasecmp(s, "bytes", 5) != 0)
-        return APR_NOTFOUND;
+    if (strncasecmp(s, "bytes", 5) != 0 || (s[5] != '=' && s[5] != ' ' && s[5] != '\t'))
+        return APR_NOTFOUND;        /* another unit ("bytesx=", "items="): ignored */
     s = skip_ws(s + 5);
     if (*s != '=')
         return LENZ_EFORMAT;

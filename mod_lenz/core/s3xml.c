@@ -144,7 +144,10 @@ apr_status_t lenz_s3xml_parts(apr_pool_t *p, const char *xml, apr_size_t len,
             continue;
         num = child_text(p, e, "PartNumber");
         pt = apr_array_push(parts);
-        pt->number = num ? atoi(num) : 0;
+        {
+            apr_off_t v = to_off(num);   /* strict digits: "1x" or 2^32+1 are not 1 */
+            pt->number = v >= 1 && v <= 10000 ? (int)v : 0;
+        }
         pt->etag = child_text(p, e, "ETag");
         pt->size = to_off(child_text(p, e, "Size"));
         if (pt->number < 1 || pt->number > 10000 || !pt->etag || pt->size < 0)

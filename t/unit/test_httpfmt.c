@@ -37,6 +37,7 @@ int main(void)
     ok(rng("bytes=5000-6000,7000-", 1000, APR_EINVAL, 0, 0, 0), "none satisfiable");
     ok(rng("bytes=5000-6000,0-1", 1000, APR_SUCCESS, 1, 0, 1), "the satisfiable one kept");
     ok(rng("items=0-1", 10, APR_NOTFOUND, 0, 0, 0), "another unit: ignored");
+    ok(rng("bytesx=0-1", 10, APR_NOTFOUND, 0, 0, 0), "a unit that starts with bytes: ignored");
     ok(rng(NULL, 10, APR_NOTFOUND, 0, 0, 0), "no header");
     ok(rng("bytes=abc", 10, LENZ_EFORMAT, 0, 0, 0), "garbage");
     ok(rng("bytes=", 10, LENZ_EFORMAT, 0, 0, 0), "no spec");

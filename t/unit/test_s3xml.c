@@ -64,6 +64,10 @@ int main(void)
     ok(APR_ARRAY_IDX(a, 0, lenz_s3_part).size == 5242880, "... sizes");
     x = "<ListPartsResult><Part><PartNumber>0</PartNumber><ETag>\"a\"</ETag><Size>1</Size></Part></ListPartsResult>";
     ok(lenz_s3xml_parts(p, x, strlen(x), a, &n1) == LENZ_EFORMAT, "part number 0 refused");
+    x = "<ListPartsResult><Part><PartNumber>4294967297</PartNumber><ETag>\"a\"</ETag><Size>1</Size></Part></ListPartsResult>";
+    ok(lenz_s3xml_parts(p, x, strlen(x), a, &n1) == LENZ_EFORMAT, "part number 2^32+1 refused (not wrapped to 1)");
+    x = "<ListPartsResult><Part><PartNumber>1x</PartNumber><ETag>\"a\"</ETag><Size>1</Size></Part></ListPartsResult>";
+    ok(lenz_s3xml_parts(p, x, strlen(x), a, &n1) == LENZ_EFORMAT, "part number 1x refused");
     x = "<ListPartsResult><Part><PartNumber>1</PartNumber><ETag>\"a\"</ETag><Size>-5</Size></Part></ListPartsResult>";
     ok(lenz_s3xml_parts(p, x, strlen(x), a, &n1) == LENZ_EFORMAT, "negative size refused");
     x = "<ListPartsResult><IsTruncated>true</IsTruncated></ListPartsResult>";
