@@ -17,6 +17,7 @@
 #include "crypto.h"
 #include "keys.h"
 #include "err.h"
+#include "events.h"
 
 #define WINDOW        900        /* brute-force windows: 15 minutes */
 #define FAIL_PAIR     5          /* failures per (account, address) */
@@ -300,8 +301,15 @@ void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const cha
     }
     args[0] = rows.rows[0][C_ID];
     rv = lenz_otp_check(r, db, "register", args[0], code);
-    if (rv == APR_SUCCESS)
+    if (rv == APR_SUCCESS) {
+        lenz_json *ev = lenz_json_new_object(r->pool);
+        lenz_json_set_str(ev, "email", email);
+        lenz_db_begin(db);
         rv = lenz_db_exec(db, "lenz_acct_activate", NULL, 1, args);
+        if (rv == APR_SUCCESS)
+            rv = lenz_event_emit(db, "user.registered", args[0], args[0], ev);
+        lenz_db_end(db, rv != APR_SUCCESS);
+    }
     lenz_db_close(db);
     if (rv == LENZ_EAUTH)
         set(res, HTTP_BAD_REQUEST, "invalid-code", "Invalid code", "the code is wrong", "code");
@@ -472,6 +480,15 @@ void lenz_acct_login(request_rec *r, lenz_req *lr, const char *email, const char
             args[1] = row[C_ID];
             lenz_db_exec(db, "lenz_acct_rehash", NULL, 2, args);
         }
+    }
+    {
+        lenz_json *ev = lenz_json_new_object(r->pool);
+        lenz_json_set_str(ev, "ip", r->useragent_ip);
+        lenz_json_set_bool(ev, "second_factor", strcmp(row[C_TOTP_ON], "t") == 0);
+        /* The sign-in stands even when its audit event cannot be written. */
+        if (lenz_event_emit(db, "user.login", row[C_ID], row[C_ID], ev) != APR_SUCCESS)
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LENZLOGNO(2211)
+                          "could not record the sign-in of %s", row[C_ID]);
     }
     lenz_db_close(db);
     res->status = HTTP_OK;

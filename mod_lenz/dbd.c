@@ -103,8 +103,13 @@ static apr_status_t release(void *data)
 
 lenz_db *lenz_db_open(request_rec *r)
 {
+    return lenz_db_open_in(r, r->pool);
+}
+
+lenz_db *lenz_db_open_in(request_rec *r, apr_pool_t *p)
+{
     lenz_db *db;
-    ap_dbd_t *conn = dbd_open ? dbd_open(r->pool, r->server) : NULL;
+    ap_dbd_t *conn = dbd_open ? dbd_open(p, r->server) : NULL;
     if (!conn) {
         lenz_metrics_db(0, 0, 1);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -112,13 +117,13 @@ lenz_db *lenz_db_open(request_rec *r)
         return NULL;
     }
     lenz_metrics_db(1, 0, 0);
-    db = apr_pcalloc(r->pool, sizeof(*db));
+    db = apr_pcalloc(p, sizeof(*db));
     db->r = r;
     db->s = r->server;
-    db->pool = r->pool;
+    db->pool = p;
     db->conn = conn;
     db->pooled = 1;
-    apr_pool_cleanup_register(r->pool, db, release, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, db, release, apr_pool_cleanup_null);
     return db;
 }
 

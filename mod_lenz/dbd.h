@@ -30,6 +30,9 @@ const char *lenz_db_check_loaded(void);
 void lenz_db_prepare_all(server_rec *s);
 
 lenz_db *lenz_db_open(request_rec *r);     /* NULL (and logged) when no DB */
+/* The same with results and the release cleanup in p (a subpool, for
+ * long-lived requests that query in a loop). */
+lenz_db *lenz_db_open_in(request_rec *r, apr_pool_t *p);
 void lenz_db_close(lenz_db *db);
 
 /* A connection that is not mod_dbd's (the runner's): nothing is given

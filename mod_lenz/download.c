@@ -8,6 +8,7 @@
 #include "token.h"
 #include "codec.h"
 #include "err.h"
+#include "events.h"
 
 #define GRANT_TTL 3600
 #define GRANT_COOKIE "lenz_grant"
@@ -197,6 +198,24 @@ int lenz_link_open_to_caller(const lenz_link *l)
 int lenz_link_count(request_rec *r, lenz_db *db, const lenz_link *l)
 {
     const char *args[1] = { l->id };
+    lenz_json *ev = lenz_json_new_object(r->pool);
     lenz_rows rows;
-    return lenz_db_select(db, "lenz_dl_count", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1;
+    int ok;
+
+    lenz_db_begin(db);
+    ok = lenz_db_select(db, "lenz_dl_count", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1;
+    if (ok) {
+        lenz_json_set_str(ev, "owner_id", l->owner_id);
+        lenz_json_set_str(ev, "link_id", l->id);
+        lenz_json_set_str(ev, "transfer_id", l->transfer_id);
+        lenz_json_set_str(ev, "name", l->files->nelts == 1
+                                      ? APR_ARRAY_IDX(l->files, 0, lenz_dfile).name
+                                      : apr_psprintf(r->pool, "%d files", l->files->nelts));
+        lenz_json_set_int(ev, "downloads", apr_atoi64(rows.rows[0][0]));
+        if (l->grant_email)
+            lenz_json_set_str(ev, "by", l->grant_email);
+        ok = lenz_event_emit(db, "link.downloaded", NULL, l->id, ev) == APR_SUCCESS;
+    }
+    lenz_db_end(db, !ok);
+    return ok;
 }

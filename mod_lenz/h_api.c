@@ -8,6 +8,7 @@ static const lenz_route *const tables[] = {
     lenz_api_upload_routes,
     lenz_api_link_routes,
     lenz_api_admin_routes,
+    lenz_api_notify_routes,
     NULL
 };
 

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "token.h"
 #include "codec.h"
+#include "events.h"
 
 const lenz_stmt lenz_links_stmts[] = {
     { "lenz_link_new",
@@ -46,7 +47,18 @@ apr_status_t lenz_link_create(request_rec *r, lenz_db *db, const lenz_link_spec 
         if (lenz_db_exec(db, "lenz_link_recipient", NULL, 2, args) != APR_SUCCESS)
             return APR_EGENERAL;
     }
-    return APR_SUCCESS;
+    {
+        lenz_json *ev = lenz_json_new_object(r->pool);
+        lenz_json_set_str(ev, "transfer_id", spec->transfer_id);
+        lenz_json_set_str(ev, "file_id", spec->file_id);
+        lenz_json_set_str(ev, "expires_at", *expires_at);
+        lenz_json_set_int(ev, "recipients", spec->recipients ? spec->recipients->nelts : 0);
+        lenz_json_set_bool(ev, "password", spec->password_hash != NULL);
+        if (spec->max_downloads > 0)
+            lenz_json_set_int(ev, "max_downloads", spec->max_downloads);
+        /* The caller's transaction holds the link and its event together. */
+        return lenz_event_emit(db, "link.created", spec->owner_id, *link_id, ev);
+    }
 }
 
 const char *lenz_link_url(request_rec *r, const char *token)

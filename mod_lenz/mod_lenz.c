@@ -19,6 +19,7 @@
 #include "links.h"
 #include "uploads.h"
 #include "download.h"
+#include "notify.h"
 #include "jobs.h"
 #include "events.h"
 #include "schedule.h"
@@ -31,6 +32,7 @@ const lenz_area *const lenz_areas[] = {
     &lenz_area_account,
     &lenz_area_upload,
     &lenz_area_download,
+    &lenz_area_events,
     NULL
 };
 
@@ -131,6 +133,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    lenz_notify_child_init(pchild);
     lenz_shared_child_init(pchild, s);
     lenz_runner_child_init(pchild, s);
     process_http = lenz_http_make(pchild);

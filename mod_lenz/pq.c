@@ -1,4 +1,5 @@
 /* pq.c - libpq, for what apr_dbd does not cover (see pq.h). */
+#include <string.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include <libpq-fe.h>
@@ -76,6 +77,12 @@ apr_status_t lenz_pq_listen(void *native, const char *channel, const char **why)
 
 int lenz_pq_notified(void *native, int *broken)
 {
+    return lenz_pq_notified_on(native, broken, NULL, NULL);
+}
+
+int lenz_pq_notified_on(void *native, int *broken, const char *channel,
+                        void (*on_channel)(const char *payload))
+{
     PGconn *c = native;
     PGnotify *n;
     int count = 0;
@@ -88,7 +95,10 @@ int lenz_pq_notified(void *native, int *broken)
         return 0;
     }
     while ((n = PQnotifies(c)) != NULL) {
-        count++;
+        if (channel && on_channel && n->relname && strcmp(n->relname, channel) == 0)
+            on_channel(n->extra);
+        else
+            count++;
         PQfreemem(n);
     }
     return count;

@@ -23,6 +23,11 @@ apr_status_t lenz_pq_listen(void *native, const char *channel, const char **why)
  * connection is gone. */
 int lenz_pq_notified(void *native, int *broken);
 
+/* The same, handing each notification on channel to on_channel with its
+ * payload instead (they are not part of the returned count). */
+int lenz_pq_notified_on(void *native, int *broken, const char *channel,
+                        void (*on_channel)(const char *payload));
+
 /* 1 while the connection is usable. */
 int lenz_pq_ok(void *native);
 

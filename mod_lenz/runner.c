@@ -30,6 +30,7 @@
 #include <mod_watchdog.h>
 
 #include "lenz.h"
+#include "notify.h"
 #include "runner.h"
 #include "config.h"
 #include "directives.h"
@@ -176,6 +177,10 @@ static apr_status_t connect_db(runner *r)
     rv = lenz_db_prepare_conn(r->cpool, &r->conn, &why);
     if (rv == APR_SUCCESS)
         rv = lenz_pq_listen(native(r), CHANNEL, &why);
+    /* The runners also hear about new in-app notifications and wake the
+     * live streams of their process (notify.c). */
+    if (rv == APR_SUCCESS)
+        rv = lenz_pq_listen(native(r), LENZ_NOTIFY_CHANNEL, &why);
     if (rv == APR_SUCCESS) {
         db = lenz_db_wrap(r->cpool, r->s, &r->conn);
         rv = lenz_schedules_sync(db);
@@ -294,7 +299,7 @@ static void tick(runner *r, apr_pool_t *ptemp)
         if (now < r->connect_at || connect_db(r) != APR_SUCCESS)
             return;
     }
-    notified = lenz_pq_notified(native(r), &broken);
+    notified = lenz_pq_notified_on(native(r), &broken, LENZ_NOTIFY_CHANNEL, lenz_notify_poke);
     if (broken) {
         lost(r, "the database connection broke");
         return;

@@ -7,10 +7,11 @@
 #include "lenz.h"
 #include "events.h"
 #include "audit.h"
+#include "notify.h"
 
 const lenz_subscriber lenz_subscribers[] = {
     { "*", "audit", lenz_audit_on_event, lenz_audit_stmts },
-    /* In-app notifications (issue 4, item 6) go here, e.g.
-     * { "link.downloaded", "notify", lenz_notify_on_event, lenz_notify_stmts }, */
+    { "link.downloaded", "notify", lenz_notify_on_event, lenz_notify_stmts },
+    { "file.uploaded", "notify", lenz_notify_on_event, NULL },
     { NULL }
 };

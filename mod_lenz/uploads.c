@@ -25,6 +25,7 @@
 #include "crypto.h"
 #include "codec.h"
 #include "err.h"
+#include "events.h"
 
 #define PRESIGN_TTL   900
 #define MAX_RECIPIENTS 20
@@ -788,6 +789,14 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
         const char *pa[5] = { u->file_id, apr_itoa(r->pool, i),
                               apr_psprintf(r->pool, "%" APR_OFF_T_FMT, list[i].size), list[i].etag, NULL };
         rv = lenz_db_exec(db, "lenz_up_part_put", NULL, 5, pa);
+    }
+    if (rv == APR_SUCCESS) {
+        lenz_json *ev = lenz_json_new_object(r->pool);
+        lenz_json_set_str(ev, "name", rows.rows[0][1]);
+        lenz_json_set_int(ev, "size", u->size);
+        lenz_json_set_str(ev, "storage", u->encrypted ? "encrypted" : "plain");
+        lenz_json_set_str(ev, "transfer_id", u->transfer_id);
+        rv = lenz_event_emit(db, "file.uploaded", member ? lr->user->id : NULL, u->file_id, ev);
     }
     lenz_db_end(db, rv != APR_SUCCESS);
     if (rv != APR_SUCCESS) {

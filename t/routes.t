@@ -18,7 +18,7 @@ local $ENV{LENZ_MASTER_KEY_FILE} = "$env->{LENZ_STACK_DIR}/master.key";
 my %mount = (
     'h_status.c' => '', 'h_account.c' => '/account', 'h_upload.c' => '/upload',
     'h_download.c' => '/download', 'h_api_auth.c' => '/api/v1', 'h_api_links.c' => '/api/v1',
-    'h_api_admin.c' => '/api/v1',
+    'h_api_admin.c' => '/api/v1', 'h_notify.c' => '/events',
 );
 my @routes;
 for my $file (sort glob "$top/mod_lenz/h_*.c") {
@@ -27,10 +27,12 @@ for my $file (sort glob "$top/mod_lenz/h_*.c") {
     my $src = do { local $/; open my $fh, '<', $file or die; <$fh> };
     my $table = 0;
     for my $line (split /\n/, $src) {
-        $table = ($line =~ /lenz_api_upload_routes/) ? 2 : ($line =~ /^static const lenz_route routes/ ? 1 : $table);
+        # lenz_api_*_routes tables are mounted under /api/v1 by h_api.c.
+        $table = ($line =~ /^const lenz_route lenz_api_\w+_routes/) ? 2
+               : ($line =~ /^static const lenz_route routes/ ? 1 : $table);
         next unless $line =~ /\{\s*LENZ_(GET|POST|PUT|DELETE|PATCH),\s*"([^"]+)",\s*\w+,\s*LENZ_ACCESS_(\w+)\s*\}/;
         die "no mount for $base" unless exists $mount{$base};
-        my $m = $base eq 'h_upload.c' && $table == 2 ? '/api/v1' : $mount{$base};
+        my $m = $table == 2 ? '/api/v1' : $mount{$base};
         push @routes, [$1, $m . ($2 eq '/' && $m ? '' : $2), $3, $base];
     }
 }
@@ -62,8 +64,16 @@ for my $r (@routes) {
         @cred = ('Authorization' => 'Bearer ' . user("rt-$who-$tag-" . int(rand(1e9)) . '@example.org',
                  $who eq 'admin' ? '--admin' : ())) if $who ne 'guest' && $path =~ /logout/;
         my @h = (@cred, 'Content-Type' => 'application/json', Accept => 'application/json');
-        my $res = http_req($method, $p, \@h, $method eq 'GET' ? undef : '{}');
-        my $code = $res->code;
+        my $code;
+        if ($p eq '/events/stream' && $who ne 'guest') {
+            # A live stream: read its status line, then hang up.
+            my ($sock, $status) = sse_open($p, @cred);
+            close $sock;
+            $code = $status;
+        }
+        else {
+            $code = http_req($method, $p, \@h, $method eq 'GET' ? undef : '{}')->code;
+        }
         my $want;
         if ($path eq '/account/sso') {
             is($code, 401, "$method $path as $who: the SSO module asks first");

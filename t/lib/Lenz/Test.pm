@@ -4,13 +4,15 @@ package Lenz::Test;
 use strict;
 use warnings FATAL => 'all';
 use Exporter 'import';
+use Time::HiRes qw(time);
 use JSON::PP ();
 use File::Spec;
 use Apache::Test ();
 use Apache::TestRequest ();
 
 our @EXPORT = qw(json_of expect_log stack_env top_dir error_log_since error_log_mark
-                 http_get http_post http_req second_httpd);
+                 http_get http_post http_req second_httpd
+                 sse_open sse_next);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -117,6 +119,90 @@ sub http_req {
     $ua->requests_redirectable([]);
     return $ua->request($req);
 }
+# Server-Sent Events over a plain socket (LWP would wait for the end).
+# sse_open(PATH, HEADER => VALUE, ...) -> ($sock, $status, \%headers);
+# sse_next($sock, $timeout) -> { id, event, data, comments => [...] } or
+# undef when nothing complete arrived in time (or the stream ended).
+sub sse_open {
+    my ($path, @h) = @_;
+    require IO::Socket::INET;
+    my $url = Apache::TestRequest::resolve_url($path);
+    my ($hostport, $rest) = $url =~ m{^https?://([^/]+)(/.*)$} or die "bad url $url";
+    my $sock = IO::Socket::INET->new(PeerAddr => $hostport, Timeout => 5) or die "connect: $!";
+    my $req = "GET $rest HTTP/1.1\r\nHost: $hostport\r\nAccept: text/event-stream\r\n";
+    while (my ($k, $v) = splice @h, 0, 2) { $req .= "$k: $v\r\n" }
+    print $sock "$req\r\n";
+    my $buf = '';
+    my $deadline = time + 10;
+    while ($buf !~ /\r\n\r\n/ && time < $deadline) {
+        my $n = _read_some($sock, \$buf, 1) // last;
+        last if $n == 0 && !_readable($sock, 0);
+    }
+    my ($head, $body) = split /\r\n\r\n/, $buf, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
+    my %hdr;
+    for (split /\r\n/, $head // '') { $hdr{lc $1} = $2 if /^([^:]+):\s*(.*)$/ }
+    ${*$sock}{lenz_chunked} = ($hdr{'transfer-encoding'} // '') =~ /chunked/i;
+    ${*$sock}{lenz_raw} = $body // '';
+    ${*$sock}{lenz_text} = '';
+    return ($sock, $status // 0, \%hdr);
+}
+
+sub _readable {
+    my ($sock, $t) = @_;
+    my $rin = '';
+    vec($rin, fileno($sock), 1) = 1;
+    return select($rin, undef, undef, $t);
+}
+
+sub _read_some {
+    my ($sock, $bufref, $t) = @_;
+    return 0 unless _readable($sock, $t) > 0;
+    my $n = sysread($sock, my $chunk, 65536);
+    return undef unless $n;         # closed or error
+    $$bufref .= $chunk;
+    return $n;
+}
+
+# Moves complete chunks of the raw (maybe chunked) body into the text.
+sub _dechunk {
+    my ($sock) = @_;
+    my $raw = \${*$sock}{lenz_raw};
+    unless (${*$sock}{lenz_chunked}) { ${*$sock}{lenz_text} .= $$raw; $$raw = ''; return }
+    while ($$raw =~ /^([0-9a-fA-F]+)[^\r\n]*\r\n/) {
+        my ($len, $hl) = (hex $1, length($&));
+        last if length($$raw) < $hl + $len + 2;
+        ${*$sock}{lenz_text} .= substr($$raw, $hl, $len);
+        substr($$raw, 0, $hl + $len + 2, '');
+        ${*$sock}{lenz_eof} = 1 if $len == 0;
+    }
+}
+
+sub sse_next {
+    my ($sock, $timeout) = @_;
+    my $deadline = time + $timeout;
+    for (;;) {
+        _dechunk($sock);
+        my $text = \${*$sock}{lenz_text};
+        if ($$text =~ /^(.*?)\n\n/s) {
+            my $block = $1;
+            substr($$text, 0, length($block) + 2, '');
+            my %ev = (comments => []);
+            for my $line (split /\n/, $block) {
+                if ($line =~ /^:\s?(.*)$/) { push @{ $ev{comments} }, $1; next }
+                my ($k, $v) = $line =~ /^([^:]+):\s?(.*)$/ or next;
+                $ev{$k} = exists $ev{$k} && $k eq 'data' ? "$ev{$k}\n$v" : $v;
+            }
+            return \%ev;
+        }
+        return undef if ${*$sock}{lenz_eof};
+        my $left = $deadline - time;
+        return undef if $left <= 0;
+        my $n = _read_some($sock, \${*$sock}{lenz_raw}, $left > 0.2 ? 0.2 : $left);
+        return undef unless defined $n;
+    }
+}
+
 sub http_get  { my ($path, @h) = @_; http_req('GET', $path, [@h]) }
 sub http_post { my ($path, $body, @h) = @_; http_req('POST', $path, [@h], $body) }
 

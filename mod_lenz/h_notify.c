@@ -1,0 +1,246 @@
+/* h_notify.c - a member's notifications: /api/v1/notifications (list,
+ * mark read) and lenz-events, the live stream of them as Server-Sent
+ * Events (mounted at /events: GET /events/stream).
+ *
+ * A stream holds one worker thread for its life (httpd's event MPM cannot
+ * park a handler), so the number of concurrent streams a host can carry
+ * is bounded by its threads: see docs/jobs.md, "Live notifications".  Per
+ * stream memory is bounded: each round's query and output live in a
+ * subpool cleared before the next round; at most PAGE rows per round.
+ */
+#include <apr_strings.h>
+#include <ap_mpm.h>
+
+#include "lenz.h"
+#include "areas.h"
+#include "notify.h"
+#include "auth.h"
+#include "body.h"
+#include "dbd.h"
+#include "problem.h"
+
+#define PAGE        50
+#define HEARTBEAT   apr_time_from_sec(15)
+#define POLL        apr_time_from_sec(5)     /* without runners to wake us */
+#define STREAM_MAX  apr_time_from_sec(3600)  /* then the client reconnects */
+
+static int unavailable(request_rec *r)
+{
+    return lenz_fail(r, APLOG_ERR, LENZLOGNO(2400), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                     "Service unavailable", "try again shortly");
+}
+
+static apr_int64_t id_arg(const char *s)
+{
+    char *end;
+    apr_int64_t v;
+    if (!s || !*s)
+        return 0;
+    v = apr_strtoi64(s, &end, 10);
+    return (*end || v < 0) ? -1 : v;
+}
+
+static void row_json(lenz_json *o, const char **row, apr_pool_t *p)
+{
+    lenz_json *body = lenz_json_parse(p, row[3], strlen(row[3]), 0, NULL);
+    lenz_json_set_int(o, "id", apr_atoi64(row[0]));
+    lenz_json_set_str(o, "type", row[1]);
+    lenz_json_set_str(o, "title", row[2]);
+    if (body)
+        lenz_json_set_copy(o, "body", body);
+    lenz_json_set_str(o, "created_at", row[4]);
+    lenz_json_set_bool(o, "read", row[5][0] == 't');
+}
+
+static int list(request_rec *r, lenz_req *lr)
+{
+    apr_int64_t after = id_arg(lenz_query(r, "after"));
+    const char *args[4];
+    lenz_json *out, *arr;
+    lenz_rows rows, unread;
+    lenz_db *db;
+    int i;
+
+    if (after < 0)
+        return lenz_field_bad(r, "after", "a notification id"), OK;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    args[0] = lr->user->id;
+    args[1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, after);
+    args[2] = lenz_query(r, "unread") ? "1" : NULL;
+    args[3] = "100";
+    if (lenz_db_select(db, "lenz_notify_after", &rows, 4, args) != APR_SUCCESS
+        || lenz_db_select(db, "lenz_notify_unread", &unread, 1, args) != APR_SUCCESS) {
+        lenz_db_close(db);
+        return unavailable(r);
+    }
+    lenz_db_close(db);
+    out = lenz_json_new_object(r->pool);
+    lenz_json_set_int(out, "unread", apr_atoi64(unread.rows[0][0]));
+    arr = lenz_json_obj_add_array(out, "notifications");
+    for (i = 0; i < rows.nrows; i++)
+        row_json(lenz_json_arr_add_object(arr), rows.rows[i], r->pool);
+    return lenz_send_json(r, HTTP_OK, out);
+}
+
+static int mark(request_rec *r, lenz_req *lr, const char *label, int nargs, const char *id)
+{
+    const char *args[2] = { lr->user->id, id };
+    lenz_db *db = lenz_db_open(r);
+    int n = 0;
+    if (!db)
+        return unavailable(r);
+    if (lenz_db_exec(db, label, &n, nargs, args) != APR_SUCCESS) {
+        lenz_db_close(db);
+        return unavailable(r);
+    }
+    lenz_db_close(db);
+    if (nargs == 2 && n != 1)
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2401), HTTP_NOT_FOUND, "not-found", "Not found",
+                         "no such unread notification of yours");
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
+static int read_one(request_rec *r, lenz_req *lr)
+{
+    if (id_arg(lenz_param(lr, "id")) <= 0)
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2401), HTTP_NOT_FOUND, "not-found", "Not found",
+                         "no such notification");
+    return mark(r, lr, "lenz_notify_read", 2, lenz_param(lr, "id"));
+}
+
+static int read_all(request_rec *r, lenz_req *lr)
+{
+    return mark(r, lr, "lenz_notify_read_all", 1, NULL);
+}
+
+/* Server-Sent Events ---------------------------------------------------------- */
+
+static apr_status_t flush(request_rec *r, apr_bucket_brigade *bb)
+{
+    apr_status_t rv;
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+    rv = ap_pass_brigade(r->output_filters, bb);
+    apr_brigade_cleanup(bb);
+    return rv == APR_SUCCESS && !r->connection->aborted ? APR_SUCCESS : APR_ECONNABORTED;
+}
+
+/* A graceful restart or stop waits for running requests: a stream ends
+ * then, and its client reconnects (with Last-Event-ID) to the new
+ * generation. */
+static int stopping(void)
+{
+    int state = AP_MPMQ_RUNNING;
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS && state == AP_MPMQ_STOPPING;
+}
+
+/* Sends what is new since *last; returns the client's state. */
+static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bucket_brigade *bb,
+                             apr_int64_t *last, int *more)
+{
+    const char *args[4];
+    lenz_rows rows;
+    lenz_db *db = lenz_db_open_in(r, p);
+    int i;
+
+    *more = 0;
+    if (!db)
+        return APR_SUCCESS;         /* logged; try again next round */
+    args[0] = lr->user->id;
+    args[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, *last);
+    args[2] = NULL;
+    args[3] = apr_itoa(p, PAGE);
+    if (lenz_db_select(db, "lenz_notify_after", &rows, 4, args) != APR_SUCCESS)
+        rows.nrows = 0;
+    lenz_db_close(db);
+    for (i = 0; i < rows.nrows; i++) {
+        lenz_json *o = lenz_json_new_object(p);
+        row_json(o, rows.rows[i], p);
+        apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: notification\ndata: %s\n\n",
+                           rows.rows[i][0], lenz_json_dump(p, o));
+        *last = apr_atoi64(rows.rows[i][0]);
+    }
+    *more = rows.nrows == PAGE;
+    return rows.nrows ? flush(r, bb) : APR_SUCCESS;
+}
+
+static int stream(request_rec *r, lenz_req *lr)
+{
+    const char *leid = apr_table_get(r->headers_in, "Last-Event-ID");
+    apr_int64_t last = id_arg(leid ? leid : lenz_query(r, "last_event_id"));
+    apr_time_t end = apr_time_now() + STREAM_MAX, beat = apr_time_now() + HEARTBEAT;
+    apr_bucket_brigade *bb;
+    apr_pool_t *round;
+    apr_uint32_t uh = lenz_notify_user_hash(lr->user->id);
+    int more = 0;
+
+    if (last < 0)
+        return lenz_field_bad(r, "Last-Event-ID", "a notification id"), OK;
+    if (!leid && !lenz_query(r, "last_event_id")) {
+        /* A first connection starts from now; the list API has the past. */
+        const char *args[1] = { lr->user->id };
+        lenz_rows rows;
+        lenz_db *db = lenz_db_open(r);
+        if (!db)
+            return unavailable(r);
+        if (lenz_db_select(db, "lenz_notify_latest", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1)
+            last = apr_atoi64(rows.rows[0][0]);
+        lenz_db_close(db);
+    }
+    ap_set_content_type(r, "text/event-stream; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    r->connection->keepalive = AP_CONN_CLOSE;
+    if (r->header_only)
+        return OK;
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_pool_create(&round, r->pool);
+    apr_brigade_puts(bb, NULL, NULL, ": lenz notifications\nretry: 3000\n\n");
+    if (flush(r, bb) != APR_SUCCESS)
+        return OK;
+    while (apr_time_now() < end && !stopping()) {
+        apr_uint32_t gen = lenz_notify_generation();
+        apr_status_t rv;
+        apr_pool_clear(round);
+        rv = send_new(r, lr, round, bb, &last, &more);
+        if (rv != APR_SUCCESS)
+            break;                  /* the client went away */
+        if (more)
+            continue;
+        if (apr_time_now() >= beat) {
+            apr_brigade_puts(bb, NULL, NULL, ": ping\n\n");
+            if (flush(r, bb) != APR_SUCCESS)
+                break;
+            beat = apr_time_now() + HEARTBEAT;
+        }
+        /* Sleep until a notification is committed somewhere, the next
+         * heartbeat is due, or (no runners here) the poll interval. */
+        {
+            apr_time_t wait = beat - apr_time_now();
+            if (wait > POLL)
+                wait = POLL;
+            if (wait > 0)
+                lenz_notify_wait(&gen, uh, wait);
+        }
+    }
+    apr_pool_destroy(round);
+    return OK;
+}
+
+const lenz_route lenz_api_notify_routes[] = {
+    { LENZ_GET, "/notifications", list, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/notifications/read-all", read_all, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/notifications/{id}/read", read_one, LENZ_ACCESS_MEMBER },
+    { 0 }
+};
+
+static const lenz_route routes[] = {
+    { LENZ_GET, "/stream", stream, LENZ_ACCESS_MEMBER },
+    { 0 }
+};
+
+static const lenz_route *const tables[] = { routes, NULL };
+
+/* A stream is no page: a sign-in is asked with 401, not a redirect. */
+const lenz_area lenz_area_events = { "lenz-events", "events", tables, NULL, 1 };

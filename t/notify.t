@@ -1,0 +1,164 @@
+# In-app notifications end to end: an upload and a download of a member's
+# link make events; the notification subscriber turns each into exactly
+# one notification for the member; the live stream (Server-Sent Events)
+# delivers it within a second; a stream resumed with Last-Event-ID gets
+# what it missed, once; another member's stream gets nothing; the list
+# and mark-read API.
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(time);
+use Lenz::Test;
+use Lenz::Jobs;
+
+my $env = stack_env();
+my $top = top_dir();
+my $J = JSON::PP->new->canonical;
+my $tag = sprintf('%d%d', time, $$);
+
+sub user {
+    my ($email) = @_;
+    my $out = `echo 'correct horse battery' | $top/build/lenzctl -e $env->{LENZ_STACK_DIR}/stack.env create-user $email --password-stdin 2>&1`;
+    die "create-user: $out" if $?;
+    my $res = http_req('POST', '/api/v1/auth/login', ['Content-Type' => 'application/json'],
+                       $J->encode({ email => $email, password => 'correct horse battery' }));
+    die 'login: ' . $res->content unless $res->code == 200;
+    return json_of($res)->{access_token};
+}
+sub bearer { ('Authorization' => "Bearer $_[0]") }
+sub post_json {
+    my ($path, $body, @h) = @_;
+    return http_req('POST', $path, ['Content-Type' => 'application/json', @h], $J->encode($body));
+}
+# A member's small encrypted upload through the API; the complete answer.
+sub upload {
+    my ($tok, $name, $data) = @_;
+    my $res = post_json('/api/v1/uploads/encrypted/initiate', { filename => $name, size => length $data },
+                        bearer($tok));
+    die 'initiate: ' . $res->content unless $res->code == 201;
+    my $i = json_of($res);
+    $res = http_req('POST', "/api/v1/uploads/encrypted/upload-part?token=$i->{token}&part=1",
+                    [bearer($tok)], $data);
+    die 'part: ' . $res->content unless $res->code == 200 || $res->code == 201;
+    $res = post_json('/api/v1/uploads/encrypted/complete', { token => $i->{token} }, bearer($tok));
+    die 'complete: ' . $res->content unless $res->code == 201;
+    return json_of($res);
+}
+# The next notification on the stream (skipping comments), or undef.
+sub next_note {
+    my ($sock, $timeout) = @_;
+    my $until = time + $timeout;
+    while ((my $left = $until - time) > 0) {
+        my $ev = sse_next($sock, $left) or return undef;
+        next unless ($ev->{event} // '') eq 'notification';
+        return { id => $ev->{id}, %{ decode_json($ev->{data}) } };
+    }
+    return undef;
+}
+sub download {
+    my ($token) = @_;
+    my $res = http_get("/download/$token");
+    die 'download: ' . $res->code unless $res->code == 200;
+}
+
+my $alice = user("notify-a-$tag\@example.org");
+my $bob = user("notify-b-$tag\@example.org");
+my $alice_id = psql("SELECT id FROM users WHERE email = 'notify-a-$tag\@example.org'");
+
+# --- The stream opens --------------------------------------------------------------
+my ($sa, $status, $hdr) = sse_open('/events/stream', bearer($alice));
+is($status, 200, 'stream: 200');
+like($hdr->{'content-type'} // '', qr{^text/event-stream}, 'stream: text/event-stream');
+is($hdr->{'cache-control'}, 'no-store', 'stream: not cached');
+my $hello = sse_next($sa, 5);
+ok($hello && grep({ /lenz notifications/ } @{ $hello->{comments} }), 'stream: opening comment arrives at once');
+is($hello && $hello->{retry}, 3000, 'stream: retry interval announced');
+my ($sb, $bstatus) = sse_open('/events/stream', bearer($bob));
+is($bstatus, 200, "another member's stream: 200");
+
+# --- An upload: file.uploaded -> one notification, live within a second -------------
+my $up = upload($alice, "notify-$tag.txt", "hello notifications\n" x 100);
+my $t0 = time;
+my $n1 = next_note($sa, 5);
+my $lat_up = time - $t0;
+ok($n1, 'upload: a notification arrives on the stream');
+is($n1 && $n1->{type}, 'file.uploaded', 'upload: type file.uploaded');
+is($n1 && $n1->{title}, "Uploaded: notify-$tag.txt", 'upload: title names the file');
+is($n1 && $n1->{body}{size}, 2000, 'upload: body has the size');
+is($n1 && $n1->{body}{transfer_id}, $up->{transfer_id}, 'upload: body has the transfer');
+ok(!($n1 && $n1->{read}), 'upload: unread');
+ok($lat_up < 1.0, sprintf('upload: delivered %.3f s after the upload completed (< 1 s)', $lat_up));
+is(psql("SELECT count(*) FROM notifications WHERE user_id = '$alice_id' AND type = 'file.uploaded' "
+        . "AND body->>'transfer_id' = '$up->{transfer_id}'"), 1, 'upload: exactly one notification row');
+
+# --- A download of her link: link.downloaded -> the owner -----------------------------
+download($up->{token});
+$t0 = time;
+my $n2 = next_note($sa, 5);
+my $lat_dl = time - $t0;
+is($n2 && $n2->{type}, 'link.downloaded', 'download: type link.downloaded');
+is($n2 && $n2->{title}, "Downloaded: notify-$tag.txt", 'download: title names the file');
+is($n2 && $n2->{body}{downloads}, 1, 'download: body counts downloads');
+ok($n2 && $n2->{id} > $n1->{id}, 'download: ids ascend');
+ok($lat_dl < 1.0, sprintf('download: delivered %.3f s after the download (< 1 s)', $lat_dl));
+diag(sprintf('notification latency: upload %.3f s, download %.3f s', $lat_up, $lat_dl));
+is(next_note($sb, 1.5), undef, "another member's stream hears nothing of it");
+
+# --- Resume: what happens while away arrives once, in order ---------------------------
+my $last = $n2->{id};
+close $sa;
+download($up->{token}) for 1 .. 3;
+my (undef, $took) = wait_until(sub {
+    psql("SELECT count(*) FROM notifications WHERE user_id = '$alice_id' AND type = 'link.downloaded'") == 4 }, 10);
+is(psql("SELECT count(*) FROM notifications WHERE user_id = '$alice_id' AND type = 'link.downloaded'"), 4,
+   'away: each download made exactly one notification');
+($sa, $status) = sse_open('/events/stream', bearer($alice), 'Last-Event-ID' => $last);
+is($status, 200, 'resume: 200');
+my @missed;
+while (my $n = next_note($sa, 2)) { push @missed, $n }
+is(scalar(@missed), 3, 'resume: the three missed notifications, no more');
+is_deeply([map { $_->{body}{downloads} } @missed], [2, 3, 4], 'resume: in order, none twice');
+ok(!grep({ $_->{id} <= $last } @missed), 'resume: nothing from before Last-Event-ID');
+close $sa;
+($sa, $status) = sse_open("/events/stream?last_event_id=$last", bearer($alice));
+my @again;
+while (my $n = next_note($sa, 1)) { push @again, $n }
+is(scalar(@again), 3, 'resume by query parameter (for EventSource polyfills): the same three');
+close $sa;
+($sa, $status) = sse_open('/events/stream', bearer($alice));
+is(next_note($sa, 1), undef, 'a fresh stream starts from now (the list API has the past)');
+close $sa;
+close $sb;
+
+# --- Bad input ------------------------------------------------------------------------
+my ($sx, $xstatus) = sse_open('/events/stream', bearer($alice), 'Last-Event-ID' => 'abc');
+is($xstatus, 400, 'stream: a bad Last-Event-ID is 400');
+close $sx;
+($sx, $xstatus) = sse_open('/events/stream');
+is($xstatus, 401, 'stream: a guest is refused');
+close $sx;
+is(http_get('/api/v1/notifications?after=x', bearer($alice))->code, 400, 'list: bad after is 400');
+
+# --- The list and mark-read API -------------------------------------------------------
+my $list = json_of(http_get('/api/v1/notifications', bearer($alice)));
+is($list->{unread}, 5, 'list: five unread');
+is(scalar @{ $list->{notifications} }, 5, 'list: five notifications');
+is_deeply([map { $_->{type} } @{ $list->{notifications} }],
+          ['file.uploaded', ('link.downloaded') x 4], 'list: oldest first');
+my $first = $list->{notifications}[0]{id};
+is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($alice)])->code, 204, 'read one: 204');
+is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($alice)])->code, 404, 'read it again: 404');
+is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($bob)])->code, 404,
+   "read another member's: 404");
+is(http_req('POST', '/api/v1/notifications/abc/read', [bearer($alice)])->code, 404, 'read a bad id: 404');
+$list = json_of(http_get('/api/v1/notifications?unread=1', bearer($alice)));
+is($list->{unread}, 4, 'after one read: four unread');
+ok(!grep({ $_->{id} == $first } @{ $list->{notifications} }), '?unread=1 leaves the read one out');
+$list = json_of(http_get("/api/v1/notifications?after=$first", bearer($alice)));
+is(scalar @{ $list->{notifications} }, 4, '?after= pages');
+is(http_req('POST', '/api/v1/notifications/read-all', [bearer($alice)])->code, 204, 'read all: 204');
+is(json_of(http_get('/api/v1/notifications', bearer($alice)))->{unread}, 0, 'read all: none unread');
+is(json_of(http_get('/api/v1/notifications', bearer($bob)))->{unread}, 0, 'bob has none');
+
+done_testing();
