@@ -16,6 +16,10 @@ finish() {
         t/TEST -stop-httpd >/dev/null 2>&1 || true
     fi
     scripts/stack.sh stop test >/dev/null 2>&1 || true
+    if [ -s t/logs/figures.txt ]; then
+        echo "figures measured by the tests:"
+        sed 's/^/  /' t/logs/figures.txt
+    fi
     line=$(tail -1 "$summary" 2>/dev/null)
     [ -n "$line" ] || line="0 passed, 1 failed"
     echo "$line"

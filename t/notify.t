@@ -102,7 +102,7 @@ is($n2 && $n2->{title}, "Downloaded: notify-$tag.txt", 'download: title names th
 is($n2 && $n2->{body}{downloads}, 1, 'download: body counts downloads');
 ok($n2 && $n2->{id} > $n1->{id}, 'download: ids ascend');
 ok($lat_dl < 1.0, sprintf('download: delivered %.3f s after the download (< 1 s)', $lat_dl));
-diag(sprintf('notification latency: upload %.3f s, download %.3f s', $lat_up, $lat_dl));
+figure(sprintf('notification latency: upload %.3f s, download %.3f s', $lat_up, $lat_dl));
 is(next_note($sb, 1.5), undef, "another member's stream hears nothing of it");
 
 # --- Resume: what happens while away arrives once, in order ---------------------------
@@ -131,6 +131,36 @@ is(next_note($sa, 1), undef, 'a fresh stream starts from now (the list API has t
 close $sa;
 close $sb;
 
+# --- Fan-out: twenty streams of one member all get it -------------------------------
+# (the test server has 30 worker threads; each open stream holds one.)
+sub children_rss_kib {
+    my $pidf = Apache::Test::vars()->{t_logs} . "/httpd.pid";
+    chomp(my $ppid = `cat $pidf 2>/dev/null`);
+    my $kib = 0;
+    for my $pid (split ' ', `pgrep -P $ppid 2>/dev/null`) {
+        open my $fh, '<', "/proc/$pid/status" or next;
+        while (<$fh>) { $kib += $1 if /^VmRSS:\s+(\d+)/ }
+    }
+    return $kib;
+}
+my $rss0 = children_rss_kib();
+my @fan = map { (sse_open('/events/stream', bearer($alice)))[0] } 1 .. 20;
+sse_next($_, 5) for @fan;                       # each one's opening comment
+my $rss1 = children_rss_kib();
+upload($alice, "fanout-$tag.txt", 'x' x 10);
+$t0 = time;
+my ($got, $slowest) = (0, 0);
+for my $s (@fan) {
+    my $n = next_note($s, 5);
+    $got++ if $n && $n->{title} eq "Uploaded: fanout-$tag.txt";
+    $slowest = time - $t0;
+}
+is($got, 20, 'fan-out: all twenty streams got the notification');
+ok($slowest < 1.0, sprintf('fan-out: the last of twenty within %.3f s (< 1 s)', $slowest));
+figure(sprintf('twenty open streams: children RSS %+d KiB (%.0f KiB per stream); last delivery %.3f s',
+             $rss1 - $rss0, ($rss1 - $rss0) / 20, $slowest));
+close $_ for @fan;
+
 # --- Bad input ------------------------------------------------------------------------
 my ($sx, $xstatus) = sse_open('/events/stream', bearer($alice), 'Last-Event-ID' => 'abc');
 is($xstatus, 400, 'stream: a bad Last-Event-ID is 400');
@@ -142,10 +172,10 @@ is(http_get('/api/v1/notifications?after=x', bearer($alice))->code, 400, 'list: 
 
 # --- The list and mark-read API -------------------------------------------------------
 my $list = json_of(http_get('/api/v1/notifications', bearer($alice)));
-is($list->{unread}, 5, 'list: five unread');
-is(scalar @{ $list->{notifications} }, 5, 'list: five notifications');
+is($list->{unread}, 6, 'list: six unread');
+is(scalar @{ $list->{notifications} }, 6, 'list: six notifications');
 is_deeply([map { $_->{type} } @{ $list->{notifications} }],
-          ['file.uploaded', ('link.downloaded') x 4], 'list: oldest first');
+          ['file.uploaded', ('link.downloaded') x 4, 'file.uploaded'], 'list: oldest first');
 my $first = $list->{notifications}[0]{id};
 is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($alice)])->code, 204, 'read one: 204');
 is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($alice)])->code, 404, 'read it again: 404');
@@ -153,10 +183,10 @@ is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($bob)])->code, 
    "read another member's: 404");
 is(http_req('POST', '/api/v1/notifications/abc/read', [bearer($alice)])->code, 404, 'read a bad id: 404');
 $list = json_of(http_get('/api/v1/notifications?unread=1', bearer($alice)));
-is($list->{unread}, 4, 'after one read: four unread');
+is($list->{unread}, 5, 'after one read: five unread');
 ok(!grep({ $_->{id} == $first } @{ $list->{notifications} }), '?unread=1 leaves the read one out');
 $list = json_of(http_get("/api/v1/notifications?after=$first", bearer($alice)));
-is(scalar @{ $list->{notifications} }, 4, '?after= pages');
+is(scalar @{ $list->{notifications} }, 5, '?after= pages');
 is(http_req('POST', '/api/v1/notifications/read-all', [bearer($alice)])->code, 204, 'read all: 204');
 is(json_of(http_get('/api/v1/notifications', bearer($alice)))->{unread}, 0, 'read all: none unread');
 is(json_of(http_get('/api/v1/notifications', bearer($bob)))->{unread}, 0, 'bob has none');
