@@ -11,6 +11,8 @@ const lenz_job_kind lenz_job_kinds[] = {
     { "lenz-purge-jobs", lenz_purge_jobs_job },
     { "lenz-purge-events", lenz_purge_events_job },
     { "lenz-s3-abort-abandoned", lenz_s3_abort_job },
+    { "lenz-purge-expired", lenz_purge_expired_job },
+    { "lenz-expire-files", lenz_expire_files_job },
     { NULL }
 };
 
@@ -19,5 +21,7 @@ const lenz_schedule lenz_schedules[] = {
     { "lenz-purge-jobs", "lenz-purge-jobs", "1 hour" },
     { "lenz-purge-events", "lenz-purge-events", "1 hour" },
     { "lenz-s3-abort-abandoned", "lenz-s3-abort-abandoned", "1 hour" },
+    { "lenz-purge-expired", "lenz-purge-expired", "1 hour" },
+    { "lenz-expire-files", "lenz-expire-files", "10 minutes" },
     { NULL }
 };

@@ -15,5 +15,10 @@ extern const lenz_stmt lenz_purge_stmts[];
 /* s3abort.c: multipart uploads left unfinished. */
 lenz_job_fn lenz_s3_abort_job;
 extern const lenz_stmt lenz_s3abort_stmts[];
+/* expire.c: expired codes, sessions, tokens, links, notifications; files
+ * past their expiry (S3 objects deleted). */
+lenz_job_fn lenz_purge_expired_job;
+lenz_job_fn lenz_expire_files_job;
+extern const lenz_stmt lenz_expire_stmts[];
 
 #endif

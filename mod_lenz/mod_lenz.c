@@ -51,6 +51,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_schedule_stmts,
     lenz_purge_stmts,
     lenz_s3abort_stmts,
+    lenz_expire_stmts,
     NULL
 };
 

@@ -29,7 +29,8 @@ my ($n) = wait_until(sub {
     $c >= 2 ? $c : 0 }, 10);
 ok($n >= 2, "the runners hold their own database connections ($n)");
 is(psql("SELECT string_agg(name, ',' ORDER BY name) FROM job_schedules"),
-   'lenz-purge-events,lenz-purge-jobs,lenz-s3-abort-abandoned', 'the runners wrote the schedules');
+   'lenz-expire-files,lenz-purge-events,lenz-purge-expired,lenz-purge-jobs,lenz-s3-abort-abandoned',
+   'the runners wrote the schedules');
 
 # Started first and checked below, so their waits overlap: a job failing
 # twice, one always failing, and a multipart upload that must grow old.

@@ -161,6 +161,21 @@ figure(sprintf('twenty open streams: children RSS %+d KiB (%.0f KiB per stream);
              $rss1 - $rss0, ($rss1 - $rss0) / 20, $slowest));
 close $_ for @fan;
 
+# --- Committed once: one notification, one audit row; rolled back: none ------------
+my $payload = $J->encode({ name => "tx-$tag.txt", size => 1 });
+psql("BEGIN; SELECT lenz_event_emit('file.uploaded', '$alice_id'::uuid, 'tx-rolled-$tag', '$payload'::jsonb); ROLLBACK;");
+psql("SELECT lenz_event_emit('file.uploaded', '$alice_id'::uuid, 'tx-committed-$tag', '$payload'::jsonb)");
+ok(wait_until(sub { psql("SELECT count(*) FROM audit_log WHERE subject = 'tx-committed-$tag'") }, 10),
+   'a committed event is dispatched');
+my $ev_id = psql("SELECT event_id FROM audit_log WHERE subject = 'tx-committed-$tag'");
+is(psql("SELECT count(*) FROM notifications WHERE event_id = $ev_id"), 1, '... into exactly one notification');
+is(psql("SELECT count(*) FROM audit_log WHERE subject = 'tx-committed-$tag'"), 1, '... and one audit row');
+is(psql("SELECT count(*) FROM audit_log WHERE subject = 'tx-rolled-$tag'")
+   + psql("SELECT count(*) FROM events WHERE subject = 'tx-rolled-$tag'"), 0,
+   'a rolled-back one leaves no event and no audit row');
+is(psql("SELECT count(*) FROM notifications WHERE user_id = '$alice_id' AND title = 'Uploaded: tx-$tag.txt'"), 1,
+   '... and no notification (only the committed one made one)');
+
 # --- Bad input ------------------------------------------------------------------------
 my ($sx, $xstatus) = sse_open('/events/stream', bearer($alice), 'Last-Event-ID' => 'abc');
 is($xstatus, 400, 'stream: a bad Last-Event-ID is 400');
@@ -172,10 +187,10 @@ is(http_get('/api/v1/notifications?after=x', bearer($alice))->code, 400, 'list: 
 
 # --- The list and mark-read API -------------------------------------------------------
 my $list = json_of(http_get('/api/v1/notifications', bearer($alice)));
-is($list->{unread}, 6, 'list: six unread');
-is(scalar @{ $list->{notifications} }, 6, 'list: six notifications');
+is($list->{unread}, 7, 'list: seven unread');
+is(scalar @{ $list->{notifications} }, 7, 'list: seven notifications');
 is_deeply([map { $_->{type} } @{ $list->{notifications} }],
-          ['file.uploaded', ('link.downloaded') x 4, 'file.uploaded'], 'list: oldest first');
+          ['file.uploaded', ('link.downloaded') x 4, ('file.uploaded') x 2], 'list: oldest first');
 my $first = $list->{notifications}[0]{id};
 is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($alice)])->code, 204, 'read one: 204');
 is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($alice)])->code, 404, 'read it again: 404');
@@ -183,10 +198,10 @@ is(http_req('POST', "/api/v1/notifications/$first/read", [bearer($bob)])->code, 
    "read another member's: 404");
 is(http_req('POST', '/api/v1/notifications/abc/read', [bearer($alice)])->code, 404, 'read a bad id: 404');
 $list = json_of(http_get('/api/v1/notifications?unread=1', bearer($alice)));
-is($list->{unread}, 5, 'after one read: five unread');
+is($list->{unread}, 6, 'after one read: six unread');
 ok(!grep({ $_->{id} == $first } @{ $list->{notifications} }), '?unread=1 leaves the read one out');
 $list = json_of(http_get("/api/v1/notifications?after=$first", bearer($alice)));
-is(scalar @{ $list->{notifications} }, 5, '?after= pages');
+is(scalar @{ $list->{notifications} }, 6, '?after= pages');
 is(http_req('POST', '/api/v1/notifications/read-all', [bearer($alice)])->code, 204, 'read all: 204');
 is(json_of(http_get('/api/v1/notifications', bearer($alice)))->{unread}, 0, 'read all: none unread');
 is(json_of(http_get('/api/v1/notifications', bearer($bob)))->{unread}, 0, 'bob has none');
