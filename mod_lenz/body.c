@@ -148,6 +148,8 @@ apr_table_t *lenz_body_form(request_rec *r, lenz_req *lr)
     apr_table_t *t;
     int rc, i;
 
+    if (lr->form)
+        return lr->form;            /* read already (the router's CSRF check) */
     if (!type_is(r, "application/x-www-form-urlencoded")) {
         lenz_fail(r, APLOG_INFO, LENZLOGNO(0350), HTTP_UNSUPPORTED_MEDIA_TYPE,
                   "unsupported-media-type", "Unsupported media type",
@@ -183,6 +185,7 @@ apr_table_t *lenz_body_form(request_rec *r, lenz_req *lr)
                   "the form is stale or came from elsewhere; reload the page and try again");
         return NULL;
     }
+    lr->form = t;
     return t;
 }
 

@@ -241,11 +241,52 @@ static int reset_token_post(request_rec *r, lenz_req *lr)
 
 /* The account itself ------------------------------------------------------------ */
 
+/* The latest notifications (the page's script keeps the list live). */
+static void recent_notifications(request_rec *r, lenz_req *lr, lenz_json *ctx)
+{
+    const char *args[2] = { lr->user->id, "20" };
+    lenz_rows rows, unread;
+    lenz_json *arr;
+    lenz_db *db = lenz_db_open(r);
+    int i;
+
+    if (!db)
+        return;                 /* logged; the page shows without them */
+    if (lenz_db_select(db, "lenz_notify_recent", &rows, 2, args) == APR_SUCCESS
+        && lenz_db_select(db, "lenz_notify_unread", &unread, 1, args) == APR_SUCCESS) {
+        lenz_json_set_int(ctx, "unread", apr_atoi64(unread.rows[0][0]));
+        arr = lenz_json_obj_add_array(ctx, "notifications");
+        for (i = 0; i < rows.nrows; i++) {
+            lenz_json *o = lenz_json_arr_add_object(arr);
+            lenz_json_set_str(o, "title", rows.rows[i][2]);
+            lenz_json_set_str(o, "when", rows.rows[i][4]);
+            lenz_json_set_bool(o, "unread", rows.rows[i][5][0] != 't');
+        }
+        lenz_json_set_bool(ctx, "has_notifications", rows.nrows > 0);
+    }
+    lenz_db_close(db);
+}
+
 static int overview(request_rec *r, lenz_req *lr)
 {
     lenz_json *ctx = page(r, lr, "Your account");
     lenz_roles_json(lenz_json_obj_add_array(ctx, "roles"), lr->user->roles);
+    recent_notifications(r, lr, ctx);
     return lenz_render_page(r, HTTP_OK, "account/overview", ctx);
+}
+
+static int notifications_read(request_rec *r, lenz_req *lr)
+{
+    const char *args[1] = { lr->user->id };
+    lenz_db *db = lenz_db_open(r);
+    if (!db || lenz_db_exec(db, "lenz_notify_read_all", NULL, 1, args) != APR_SUCCESS) {
+        if (db)
+            lenz_db_close(db);
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2234), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "try again shortly");
+    }
+    lenz_db_close(db);
+    return redirect(r, lr, "/account");
 }
 
 /* Single sign-on: mount this path behind another auth module (with
@@ -281,6 +322,7 @@ static const lenz_route routes[] = {
     { LENZ_POST, "/login", login_post, LENZ_ACCESS_PUBLIC },
     { LENZ_POST, "/logout", logout_one, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/logout-all", logout_all, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/notifications/read-all", notifications_read, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/register", register_form, LENZ_ACCESS_PUBLIC },
     { LENZ_POST, "/register", register_post, LENZ_ACCESS_PUBLIC },
     { LENZ_GET, "/verify", verify_form, LENZ_ACCESS_PUBLIC },

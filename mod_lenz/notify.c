@@ -8,6 +8,11 @@
 #include "dbd.h"
 
 const lenz_stmt lenz_notify_stmts[] = {
+    /* Held to the end of the dispatch transaction: one user's rows get
+     * their ids in commit order, so a stream that has sent id N never
+     * sees a smaller id commit later (Last-Event-ID would skip it). */
+    { "lenz_notify_lock",
+      "SELECT pg_advisory_xact_lock(hashtext('lenz_notify:' || %s))" },
     { "lenz_notify_add",
       "INSERT INTO notifications (user_id, event_id, type, title, body) "
       "SELECT %s::uuid, %s::bigint, %s, %s, %s::jsonb WHERE EXISTS (SELECT 1 FROM users WHERE id = %s::uuid) "
@@ -17,6 +22,10 @@ const lenz_stmt lenz_notify_stmts[] = {
       "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (read_at IS NOT NULL) "
       "FROM notifications WHERE user_id = %s::uuid AND id > %s::bigint "
       "AND (%s::text IS NULL OR read_at IS NULL) ORDER BY id LIMIT %s::int" },
+    { "lenz_notify_recent",
+      "SELECT id, type, title, body::text, "
+      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), (read_at IS NOT NULL) "
+      "FROM notifications WHERE user_id = %s::uuid ORDER BY id DESC LIMIT %s::int" },
     { "lenz_notify_latest",
       "SELECT coalesce(max(id), 0) FROM notifications WHERE user_id = %s::uuid" },
     { "lenz_notify_unread",
@@ -43,7 +52,8 @@ static apr_status_t add(lenz_eventctx *ec, const lenz_event *ev, const char *use
     args[3] = title;
     args[4] = lenz_json_dump(ec->pool, body);
     args[5] = user;
-    if (lenz_db_exec(ec->db, "lenz_notify_add", NULL, 6, args) != APR_SUCCESS) {
+    if (lenz_db_exec(ec->db, "lenz_notify_lock", NULL, 1, args) != APR_SUCCESS
+        || lenz_db_exec(ec->db, "lenz_notify_add", NULL, 6, args) != APR_SUCCESS) {
         ec->error = "inserting the notification failed";
         return APR_EGENERAL;
     }

@@ -4,6 +4,7 @@
 
 #include "lenz.h"
 #include "router.h"
+#include "body.h"
 #include "problem.h"
 #include "security.h"
 #include "auth.h"
@@ -244,6 +245,10 @@ int lenz_router_handler(request_rec *r)
     }
 
     if (!access_ok(r, lr))
+        return OK;
+    /* A form's CSRF token is checked here, before the handler runs, so a
+     * handler that never reads its form is protected all the same. */
+    if (lr->csrf_pending && !lenz_body_form(r, lr))
         return OK;
     return lr->route->fn(r, lr);
 }

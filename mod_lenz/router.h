@@ -72,6 +72,7 @@ struct lenz_req {
     struct lenz_user *user;       /* the caller (auth.c), once resolved */
     int auth_done;
     int csrf_pending;             /* a form must carry a valid "csrf" field */
+    apr_table_t *form;            /* the form, once read (body.c) */
 };
 
 /* Every area, for hook registration and statement preparation. */

@@ -8,10 +8,13 @@
 #include "events.h"
 #include "audit.h"
 #include "notify.h"
+#include "mailsub.h"
 
 const lenz_subscriber lenz_subscribers[] = {
     { "*", "audit", lenz_audit_on_event, lenz_audit_stmts },
     { "link.downloaded", "notify", lenz_notify_on_event, lenz_notify_stmts },
     { "file.uploaded", "notify", lenz_notify_on_event, NULL },
+    { "user.registered", "mail", lenz_mailsub_on_event, lenz_mailsub_stmts },
+    { "link.downloaded", "mail", lenz_mailsub_on_event, NULL },
     { NULL }
 };

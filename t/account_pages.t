@@ -18,19 +18,6 @@ my $email = "pat-$tag\@example.org";
 my $vars = Apache::Test::vars();
 my $origin = "http://$vars->{servername}:$vars->{port}";
 
-sub form {
-    my ($path, $fields, @h) = @_;
-    my $body = join '&', map { "$_=" . esc($fields->{$_}) } sort keys %$fields;
-    return http_req('POST', $path, ['Content-Type' => 'application/x-www-form-urlencoded',
-                                    Origin => $origin, @h], $body);
-}
-sub esc { my $s = shift // ''; $s =~ s/([^A-Za-z0-9_.~-])/sprintf '%%%02X', ord $1/ge; $s }
-sub cookie_of {
-    my ($res) = @_;
-    for ($res->header('Set-Cookie')) { return $1 if defined && /^(lenz=[^;]*)/ }
-    return undef;
-}
-sub csrf_of { $_[0]->content =~ /name="csrf" value="([^"]+)"/ ? $1 : undef }
 
 my $res = http_get('/account', Accept => 'text/html');
 is($res->code, 303, 'the account page needs a sign-in: 303');

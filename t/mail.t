@@ -7,7 +7,7 @@
 # the server's acceptance is never sent again.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 27;
+use Test::More tests => 28;
 use Encode ();
 use MIME::QuotedPrint ();
 use Lenz::Test;
@@ -23,30 +23,6 @@ sub enqueue {
     return $id;
 }
 
-# The .eml whose envelope names rcpt, once it has arrived.
-sub mail_to {
-    my ($rcpt, $timeout) = @_;
-    my $found;
-    wait_until(sub {
-        for my $f (mail_files()) {
-            my $m = read_file($f);
-            if ($m =~ /^X-Envelope-To: <\Q$rcpt\E>\r?$/m) { $found = $m; return 1 }
-        }
-        return 0;
-    }, $timeout // 5);
-    return $found;
-}
-
-# (headers as [name, value] with folding undone, body)
-sub parse {
-    my ($m) = @_;
-    my ($head, $body) = split /\r?\n\r?\n/, $m, 2;
-    $head =~ s/\r?\n[ \t]+/ /g;
-    my @h = map { /^([^:]+):\s*(.*)$/ ? [$1, $2] : () } split /\r?\n/, $head;
-    return (\@h, $body);
-}
-sub header { my ($h, $name) = @_; my @v = map { $_->[1] } grep { lc $_->[0] eq lc $name } @$h; wantarray ? @v : $v[0] }
-sub subject { Encode::decode('MIME-Header', scalar header($_[0], 'Subject')) }
 
 my $tag = uniq('mail');
 
@@ -55,20 +31,20 @@ my $rcpt = "$tag\@example.org";
 my $sid = enqueue('selftest', qq({"mail_to": "$rcpt"}));
 my $m = mail_to($rcpt, 10);
 ok($m, 'the test mail arrived in the sink');
-my ($h, $body) = parse($m // '');
-is(header($h, 'X-Envelope-From'), '<lenz-test@example.org>', '... envelope sender LenzMailFrom');
-is(scalar(() = header($h, 'X-Envelope-To')), 1, '... one envelope recipient');
-is(header($h, 'From'), 'lenz-test@example.org', '... From');
-is(header($h, 'To'), $rcpt, '... To');
-is(subject($h), 'mod_lenz test message', '... Subject');
-like(header($h, 'Date'), qr/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}$/,
+my ($h, $body) = mail_parse($m // '');
+is(mail_header($h, 'X-Envelope-From'), '<lenz-test@example.org>', '... envelope sender LenzMailFrom');
+is(scalar(() = mail_header($h, 'X-Envelope-To')), 1, '... one envelope recipient');
+is(mail_header($h, 'From'), 'lenz-test@example.org', '... From');
+is(mail_header($h, 'To'), $rcpt, '... To');
+is(mail_subject($h), 'mod_lenz test message', '... Subject');
+like(mail_header($h, 'Date'), qr/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}$/,
      '... an RFC 5322 Date');
-my $mid = header($h, 'Message-ID') // '';
+my $mid = mail_header($h, 'Message-ID') // '';
 like($mid, qr/^<[A-Za-z0-9_-]{24}\@example\.org>$/, '... a Message-ID on the sender\'s domain (the public URL is an IP)');
 my $job = psql("SELECT id || ' ' || state || ' ' || (result->>'message_id') FROM jobs WHERE kind = 'mail' "
                . "AND payload->'to'->>0 = '$rcpt'");
 is($job =~ s/^\d+ //r, "done $mid", '... the mail job is done and recorded that Message-ID');
-like(header($h, 'Content-Type'), qr{^multipart/alternative;\s*boundary="=_lenz_}, '... multipart/alternative');
+like(mail_header($h, 'Content-Type'), qr{^multipart/alternative;\s*boundary="=_lenz_}, '... multipart/alternative');
 my $decoded = MIME::QuotedPrint::decode($body // '');
 like($decoded, qr/queued by job \Q$sid\E and rendered by the job runner \S+\/\d+\/\d+\./,
      '... the text part rendered from mail/test.txt with the job data');
@@ -82,19 +58,19 @@ my $victim = "victim-$tag\@example.org";
 my $id = enqueue('mail', qq({"template": "test", "to": ["$victim"], "subject": "Report $tag\\r\\nBcc: evil\@example.org\\r\\n\\r\\nInjected body", "data": {"job": "x", "runner": "y"}}));
 $m = mail_to($victim, 10);
 ok($m, 'a mail whose subject holds CR/LF arrives');
-($h, $body) = parse($m // '');
-is(subject($h), "Report $tag Bcc: evil\@example.org Injected body", '... its subject text intact, on one line');
+($h, $body) = mail_parse($m // '');
+is(mail_subject($h), "Report $tag Bcc: evil\@example.org Injected body", '... its subject text intact, on one line');
 is(scalar(grep { lc $_->[0] eq 'bcc' } @$h), 0, '... no Bcc header');
-is(join(',', header($h, 'X-Envelope-To')), "<$victim>", '... and no other recipient');
+is(join(',', mail_header($h, 'X-Envelope-To')), "<$victim>", '... and no other recipient');
 unlike($body, qr/^Injected body/m, '... nor a body of its own');
 
 # UTF-8 subjects are encoded (RFC 2047) and come back the same.
 my $u = "u8-$tag\@example.org";
 enqueue('mail', qq({"template": "test", "to": ["$u"], "subject": "Gr\\u00fc\\u00dfe aus K\\u00f6ln \\u2713 $tag"}));
 $m = mail_to($u, 10);
-($h) = parse($m // '');
-like(header($h, 'Subject') // '', qr/=\?UTF-8\?B\?/, 'a UTF-8 subject is sent as encoded-words');
-is(subject($h), Encode::decode('UTF-8', "Gr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln \xe2\x9c\x93 $tag"),
+($h) = mail_parse($m // '');
+like(mail_header($h, 'Subject') // '', qr/=\?UTF-8\?B\?/, 'a UTF-8 subject is sent as encoded-words');
+is(mail_subject($h), Encode::decode('UTF-8', "Gr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln \xe2\x9c\x93 $tag"),
    '... and decodes to the same text');
 
 # A recipient with CR/LF cannot add one: the job dies, nothing is sent.
@@ -121,3 +97,12 @@ ok(wait_until(sub { psql("SELECT state FROM jobs WHERE payload->'to'->>0 = '$dup
 ok(!mail_to($dup, 0.5), '... without sending it again');
 
 like(http_get('/metrics')->content, qr/^lenz_mails_sent_total [1-9]\d*$/m, 'metrics count sent mails');
+
+# Plain-text templates must not HTML-escape ({{x}} would turn "O'Brien"
+# into "O&#39;Brien" in a text mail): only {{{x}}}, sections and comments.
+my @escaping;
+for my $t (glob(top_dir() . '/templates/mail/*.txt.mustache')) {
+    my $src = read_file($t);
+    push @escaping, "$t: $1" while $src =~ /(?<!\{)(\{\{\s*[^{#\/^!>&\s][^}]*\}\})(?!\})/g;
+}
+is_deeply(\@escaping, [], 'text mail templates use only unescaped {{{tags}}}');

@@ -104,6 +104,9 @@ ok($n2 && $n2->{id} > $n1->{id}, 'download: ids ascend');
 ok($lat_dl < 1.0, sprintf('download: delivered %.3f s after the download (< 1 s)', $lat_dl));
 figure(sprintf('notification latency: upload %.3f s, download %.3f s', $lat_up, $lat_dl));
 is(next_note($sb, 1.5), undef, "another member's stream hears nothing of it");
+my $mail = mail_to("notify-a-$tag\@example.org", 10, qr/^Subject: Downloaded: /m);
+ok($mail, 'the first download also mails the owner');
+like($mail // '', qr/notify-\Q$tag\E\.txt was downloaded for the first time/, '... naming the file');
 
 # --- Resume: what happens while away arrives once, in order ---------------------------
 my $last = $n2->{id};
@@ -118,8 +121,13 @@ is($status, 200, 'resume: 200');
 my @missed;
 while (my $n = next_note($sa, 2)) { push @missed, $n }
 is(scalar(@missed), 3, 'resume: the three missed notifications, no more');
-is_deeply([map { $_->{body}{downloads} } @missed], [2, 3, 4], 'resume: in order, none twice');
+# (two runners may dispatch the three events in either order; the ids are
+# what must ascend, and each download be there once)
+is_deeply([sort map { $_->{body}{downloads} } @missed], [2, 3, 4], 'resume: each missed one, none twice');
+ok(@missed == 3 && $missed[0]{id} < $missed[1]{id} && $missed[1]{id} < $missed[2]{id}, 'resume: ids ascend');
 ok(!grep({ $_->{id} <= $last } @missed), 'resume: nothing from before Last-Event-ID');
+is(scalar(grep { read_file($_) =~ /^X-Envelope-To: <notify-a-\Q$tag\E\@example\.org>\r?$/m } mail_files()), 1,
+   'later downloads mail nobody (one mail, for the first)');
 close $sa;
 ($sa, $status) = sse_open("/events/stream?last_event_id=$last", bearer($alice));
 my @again;
@@ -205,5 +213,27 @@ is(scalar @{ $list->{notifications} }, 6, '?after= pages');
 is(http_req('POST', '/api/v1/notifications/read-all', [bearer($alice)])->code, 204, 'read all: 204');
 is(json_of(http_get('/api/v1/notifications', bearer($alice)))->{unread}, 0, 'read all: none unread');
 is(json_of(http_get('/api/v1/notifications', bearer($bob)))->{unread}, 0, 'bob has none');
+
+# --- The account page shows them, live ------------------------------------------------
+psql("UPDATE notifications SET read_at = NULL WHERE id = $first");
+my $res = form('/account/login', { email => "notify-a-$tag\@example.org", password => 'correct horse battery' });
+my $cookie = cookie_of($res);
+ok($cookie, 'signed in with the form');
+$res = http_get('/account', Cookie => $cookie, Accept => 'text/html');
+is($res->code, 200, 'account page: 200');
+like($res->content, qr{<li class="unread"><span class="what">Uploaded: notify-\Q$tag\E\.txt</span>},
+     'account page: the notifications, the unread one marked');
+like($res->content, qr{>1 unread<}, 'account page: the unread count');
+like($res->content, qr{data-stream="/events/stream"}, 'account page: where the live stream is');
+like($res->content, qr{<script type="module" src="/static/js/notify.js">}, 'account page: its script');
+is(http_get('/static/js/notify.js')->code, 200, '... which is served');
+my ($ss, $sst) = sse_open('/events/stream', Cookie => $cookie);
+is($sst, 200, 'the stream takes the session cookie (EventSource sends it)');
+close $ss;
+$res = form('/account/notifications/read-all', { csrf => csrf_of($res) }, Cookie => $cookie);
+is($res->code, 303, 'mark all read from the page: 303');
+like(http_get('/account', Cookie => $cookie, Accept => 'text/html')->content, qr{>0 unread<},
+     '... and none is unread');
+is(form('/account/notifications/read-all', {}, Cookie => $cookie)->code, 403, '... which needs the CSRF token');
 
 done_testing();

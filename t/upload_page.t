@@ -34,7 +34,6 @@ sub s3_sha {
     return $d->hexdigest;
 }
 sub decrypt_sha { my $p = `$ctl decrypt $_[0] 2>/dev/null`; $? == 0 ? sha256_hex($p) : "lenzctl failed ($?)" }
-sub esc { my $s = shift // ''; $s =~ s/([^A-Za-z0-9_.~-])/sprintf '%%%02X', ord $1/ge; $s }
 
 # Static checks of a page's HTML: every form control labelled, buttons
 # named, ids unique, no inline script/style/handlers.

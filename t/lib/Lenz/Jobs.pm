@@ -9,7 +9,8 @@ use Test::More ();
 use Apache::Test ();
 use Lenz::Test qw(stack_env top_dir);
 
-our @EXPORT = qw(psql psql_super ctl wait_until job_row uniq mail_files read_file figure);
+our @EXPORT = qw(psql psql_super ctl wait_until job_row uniq mail_files read_file figure
+                 mail_to mail_parse mail_header mail_subject);
 
 my $env = stack_env();
 my $top = top_dir();
@@ -98,6 +99,38 @@ sub figure {
     print $fh "$0: $text\n";
     close $fh;
 }
+
+# The .eml whose envelope names rcpt (and whose text matches like, if
+# given), once it has arrived; undef after timeout seconds.
+sub mail_to {
+    my ($rcpt, $timeout, $like) = @_;
+    my $found;
+    wait_until(sub {
+        for my $f (mail_files()) {
+            my $m = read_file($f);
+            next unless $m =~ /^X-Envelope-To: <\Q$rcpt\E>\r?$/m;
+            next if $like && $m !~ $like;
+            $found = $m;
+            return 1;
+        }
+        return 0;
+    }, $timeout // 5);
+    return $found;
+}
+# (headers as [name, value] with folding undone, body)
+sub mail_parse {
+    my ($m) = @_;
+    my ($head, $body) = split /\r?\n\r?\n/, $m, 2;
+    $head =~ s/\r?\n[ \t]+/ /g;
+    my @h = map { /^([^:]+):\s*(.*)$/ ? [$1, $2] : () } split /\r?\n/, $head;
+    return (\@h, $body);
+}
+sub mail_header {
+    my ($h, $name) = @_;
+    my @v = map { $_->[1] } grep { lc $_->[0] eq lc $name } @$h;
+    return wantarray ? @v : $v[0];
+}
+sub mail_subject { require Encode; Encode::decode('MIME-Header', scalar mail_header($_[0], 'Subject')) }
 
 sub read_file { local $/; open my $fh, '<:raw', $_[0] or die "$_[0]: $!"; <$fh> }
 

@@ -12,7 +12,7 @@ use Apache::TestRequest ();
 
 our @EXPORT = qw(json_of expect_log stack_env top_dir error_log_since error_log_mark
                  http_get http_post http_req second_httpd
-                 sse_open sse_next);
+                 sse_open sse_next form esc cookie_of csrf_of origin);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -202,6 +202,26 @@ sub sse_next {
         return undef unless defined $n;
     }
 }
+
+# Browser-style helpers: a form POST with the site's Origin, the session
+# cookie a response set, the CSRF token a page holds.
+sub origin {
+    my $vars = Apache::Test::vars();
+    return "http://$vars->{servername}:$vars->{port}";
+}
+sub esc { my $s = shift // ''; $s =~ s/([^A-Za-z0-9_.~-])/sprintf '%%%02X', ord $1/ge; $s }
+sub form {
+    my ($path, $fields, @h) = @_;
+    my $body = join '&', map { "$_=" . esc($fields->{$_}) } sort keys %$fields;
+    return http_req('POST', $path, ['Content-Type' => 'application/x-www-form-urlencoded',
+                                    Origin => origin(), @h], $body);
+}
+sub cookie_of {
+    my ($res) = @_;
+    for ($res->header('Set-Cookie')) { return $1 if defined && /^(lenz=[^;]*)/ }
+    return undef;
+}
+sub csrf_of { $_[0]->content =~ /name="csrf" value="([^"]+)"/ ? $1 : undef }
 
 sub http_get  { my ($path, @h) = @_; http_req('GET', $path, [@h]) }
 sub http_post { my ($path, $body, @h) = @_; http_req('POST', $path, [@h], $body) }

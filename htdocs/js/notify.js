@@ -1,0 +1,38 @@
+// notify.js - keeps the account page's notification list live: listens on
+// the member's Server-Sent Events stream (/events/stream, sent with the
+// session cookie) and puts each new notification at the top of the list.
+// EventSource reconnects by itself and sends Last-Event-ID, so nothing is
+// missed across a dropped connection.  Without JavaScript the list is
+// simply what the page showed when it loaded.
+const section = document.getElementById('notifications');
+const list = document.getElementById('notification-list');
+const count = document.getElementById('unread-count');
+
+function timeText(iso) {
+  // "2026-11-22T01:02:03Z" -> "2026-11-22 01:02 UTC", as the server writes it
+  return typeof iso === 'string' && iso.length >= 16 ? iso.slice(0, 10) + ' ' + iso.slice(11, 16) + ' UTC' : '';
+}
+
+export function show(n) {
+  const li = document.createElement('li');
+  li.className = 'unread';
+  const what = document.createElement('span');
+  what.className = 'what';
+  what.textContent = n.title;                 // text, never HTML
+  const when = document.createElement('time');
+  when.textContent = timeText(n.created_at);
+  li.append(what, ' ', when);
+  list.prepend(li);
+  while (list.children.length > 20) list.lastElementChild.remove();
+  const none = document.getElementById('no-notifications');
+  if (none) none.remove();
+  const unread = parseInt(count.textContent, 10);
+  count.textContent = `${Number.isFinite(unread) ? unread + 1 : 1} unread`;
+}
+
+if (section && list && count && typeof EventSource === 'function') {
+  const es = new EventSource(section.dataset.stream);
+  es.addEventListener('notification', (e) => {
+    try { show(JSON.parse(e.data)); } catch (err) { /* a malformed event: skip it */ }
+  });
+}

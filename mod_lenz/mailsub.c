@@ -1,0 +1,73 @@
+/* mailsub.c - the e-mail subscriber: events that mail a member.
+ *
+ *   user.registered   -> a welcome mail with where to start
+ *   link.downloaded   -> the link's owner, on its first download only
+ *                        (later downloads are in-app notifications; a
+ *                        mail per download would be noise)
+ *
+ * The mail is a job queued on the dispatch connection, so it is sent if
+ * and only if the dispatch commits, and once (the job's unique key is the
+ * event id). */
+#include <apr_strings.h>
+
+#include "lenz.h"
+#include "mailsub.h"
+#include "mailjob.h"
+#include "config.h"
+#include "err.h"
+
+const lenz_stmt lenz_mailsub_stmts[] = {
+    { "lenz_mailsub_user",
+      "SELECT email, name FROM users WHERE id = %s::uuid AND status = 'active'" },
+    { NULL }
+};
+
+static apr_status_t to_user(lenz_eventctx *ec, const lenz_event *ev, const char *user,
+                            const char *tmpl, const char *subject, lenz_json *data)
+{
+    const char *args[1] = { user };
+    lenz_rows rows;
+    apr_status_t rv;
+
+    if (!user)
+        return APR_SUCCESS;
+    if (lenz_db_select(ec->db, "lenz_mailsub_user", &rows, 1, args) != APR_SUCCESS) {
+        ec->error = "reading the member failed";
+        return APR_EGENERAL;
+    }
+    if (rows.nrows != 1)
+        return APR_SUCCESS;             /* gone or disabled: nobody to tell */
+    lenz_json_set_str(data, "name", rows.rows[0][1] && *rows.rows[0][1] ? rows.rows[0][1] : "there");
+    lenz_json_set_str(data, "site_url", lenz_srv(ec->s)->public_url);
+    rv = lenz_mail_enqueue_ex(ec->db, tmpl, rows.rows[0][0], subject, data,
+                              apr_psprintf(ec->pool, "event:%" APR_INT64_T_FMT ":%s", ev->id, tmpl));
+    if (rv == LENZ_EFORMAT)
+        return APR_SUCCESS;             /* an address the mailer refuses: nothing to retry */
+    if (rv != APR_SUCCESS)
+        ec->error = "queueing the mail failed";
+    return rv;
+}
+
+apr_status_t lenz_mailsub_on_event(lenz_eventctx *ec, const lenz_event *ev)
+{
+    lenz_json *data = lenz_json_new_object(ec->pool);
+
+    if (strcmp(ev->type, "user.registered") == 0)
+        return to_user(ec, ev, ev->subject, "welcome", "Welcome to Lenzeye", data);
+    if (strcmp(ev->type, "link.downloaded") == 0) {
+        const char *owner = NULL, *name = NULL, *by = NULL;
+        apr_int64_t n = 0;
+        lenz_json_get_int(ev->payload, "downloads", &n);
+        if (n != 1)
+            return APR_SUCCESS;
+        lenz_json_get_str(ev->payload, "owner_id", &owner);
+        lenz_json_get_str(ev->payload, "name", &name);
+        lenz_json_get_str(ev->payload, "by", &by);
+        lenz_json_set_str(data, "file", name ? name : "your files");
+        if (by)
+            lenz_json_set_str(data, "by", by);
+        return to_user(ec, ev, owner, "downloaded",
+                       apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your files"), data);
+    }
+    return APR_SUCCESS;
+}
