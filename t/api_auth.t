@@ -22,12 +22,6 @@ sub user {
     $out =~ /user ([0-9a-f-]{36}) created/ or die "create-user: $out";
     return $1;
 }
-sub post_json {
-    my ($path, $body, @h) = @_;
-    return http_req('POST', $path, ['Content-Type' => 'application/json', @h],
-                    ref $body ? $J->encode($body) : $body);
-}
-sub bearer { ('Authorization' => "Bearer $_[0]") }
 
 my $tag = sprintf('%d%d', time, $$);
 my $alice = "alice-$tag\@example.org";

@@ -27,11 +27,6 @@ my $ctl = "$top/build/lenzctl -e $env->{LENZ_STACK_DIR}/stack.env";
 my $vars = Apache::Test::vars();
 my $base = "http://$vars->{servername}:$vars->{port}";
 
-sub post_json {
-    my ($path, $body, @h) = @_;
-    return http_req('POST', $path, ['Content-Type' => 'application/json', @h],
-                    ref $body ? $J->encode($body) : $body);
-}
 sub rnd {
     my ($n) = @_;
     my $b = '';
@@ -40,38 +35,13 @@ sub rnd {
     return $b;
 }
 
-# Uploads bytes as a guest (encrypted unless plain) and returns the complete answer.
-sub upload {
-    my ($data, %o) = @_;
-    my $path = $o{plain} ? '/upload/guest' : '/upload/guest/encrypted';
-    my %init = (filename => $o{name} // 'file.bin', size => length $data);
-    $init{$_} = $o{$_} for grep { exists $o{$_} } qw(password recipients transfer_id content_type);
-    my $res = post_json("$path/initiate", \%init);
-    die 'initiate: ' . $res->code . ' ' . $res->content unless $res->code == 201;
-    my $i = json_of($res);
-    my @parts;
-    for my $n (1 .. $i->{part_count}) {
-        my $p = substr($data, ($n - 1) * $i->{part_size}, $i->{part_size});
-        if ($o{plain}) {
-            my $u = json_of(http_get("/upload/guest/presigned-url?token=$i->{token}&part=$n"));
-            my $put = $ua->request(HTTP::Request->new(PUT => $u->{url}, [], $p));
-            push @parts, { part => $n, etag => $put->header('ETag') };
-        }
-        else {
-            http_req('POST', "/upload/guest/encrypted/upload-part?token=$i->{token}&part=$n", [], $p);
-        }
-    }
-    $res = post_json("$path/complete", { token => $i->{token}, ($o{plain} ? (parts => \@parts) : ()) });
-    die 'complete: ' . $res->code . ' ' . $res->content unless $res->code == 201;
-    return { %{ json_of($res) }, transfer_id => $i->{transfer_id} };
-}
 sub get { my ($path, @h) = @_; $ua->request(HTTP::Request->new(GET => "$base$path", [@h])) }
 
 # --- Whole files of edge sizes ------------------------------------------------------------
 my @sizes = (0, 1, 65535, 65536, 65537, $PART - 1, $PART, $PART + 1, 100 * $MiB);
 for my $size (@sizes) {
     my $data = rnd($size);
-    my $up = upload($data, name => "size-$size.bin");
+    my $up = guest_upload($data, name => "size-$size.bin");
     my $res = get("/download/$up->{token}");
     is($res->code, 200, "size $size: 200");
     is(length($res->content), $size, "size $size: every byte");
@@ -80,7 +50,7 @@ for my $size (@sizes) {
 
 # --- Ranges -------------------------------------------------------------------------------------
 my $data = rnd(3 * $MiB + 12345);
-my $up = upload($data, name => "Grüße \"quoted\".bin");
+my $up = guest_upload($data, name => "Grüße \"quoted\".bin");
 my $url = "/download/$up->{token}";
 my $bad = 0;
 srand(42);
@@ -122,13 +92,13 @@ $res = $ua->request(HTTP::Request->new(HEAD => "$base$url"));
 is($res->code, 200, 'HEAD: 200');
 is($res->header('Content-Length'), length($data), '... Content-Length');
 is($res->content, '', '... no body');
-$up = upload('<html><script>alert(1)</script></html>', name => 'x.html', content_type => 'text/html');
+$up = guest_upload('<html><script>alert(1)</script></html>', name => 'x.html', content_type => 'text/html');
 $res = get("/download/$up->{token}");
 like($res->header('Content-Disposition'), qr/^attachment;/, 'HTML is only ever an attachment');
 
 # --- A tampered object ----------------------------------------------------------------------------
 $data = rnd(10 * 65536);
-$up = upload($data, name => 'tamper.bin');
+$up = guest_upload($data, name => 'tamper.bin');
 my $fid = $up->{file_id};
 system("/usr/bin/python3 $top/scripts/s3-admin.py $s3env get files/$fid $dir/obj") == 0 or die;
 my $obj = do { local $/; open my $fh, '<:raw', "$dir/obj" or die; <$fh> };
@@ -156,7 +126,7 @@ is(json_of($res)->{type}, 'urn:lenz:problem:integrity-error', '... integrity-err
 
 # --- Password gate and grants -------------------------------------------------------------------
 $data = rnd(1000);
-$up = upload($data, name => 'secret.txt', password => 'open sesame');
+$up = guest_upload($data, name => 'secret.txt', password => 'open sesame');
 $url = "/download/$up->{token}";
 $res = get($url);
 is($res->code, 401, 'password link without a grant: 401');
@@ -176,7 +146,7 @@ like($res->header('Set-Cookie'), qr{Path=/download/\Q$up->{token}\E; HttpOnly}, 
 is(get($url, Cookie => $cookie)->content, $data, 'the cookie opens it');
 is(get("$url?grant=$grant")->content, $data, '?grant= opens it');
 is(get($url, Authorization => "Grant $grant")->content, $data, 'Authorization: Grant opens it');
-my $other = upload('x', name => 'other.txt', password => 'open sesame');
+my $other = guest_upload('x', name => 'other.txt', password => 'open sesame');
 is(get("/download/$other->{token}", Authorization => "Grant $grant")->code, 401,
    "a grant for one link does not open another");
 $res = http_req('POST', "$url/unlock", ['Content-Type' => 'application/x-www-form-urlencoded', Origin => $base],
@@ -239,8 +209,8 @@ is(post_json('/api/v1/links', { file_id => $mine->{file_id}, transfer_id => $min
 
 # --- Transfers as ZIP ---------------------------------------------------------------------------------
 my @files = (['Grüße.txt', rnd(5000)], ['photo.jpg', rnd(300000)], ['empty', '']);
-my $first = upload($files[0][1], name => $files[0][0]);
-upload($_->[1], name => $_->[0], transfer_id => $first->{transfer_id}) for @files[1, 2];
+my $first = guest_upload($files[0][1], name => $files[0][0]);
+guest_upload($_->[1], name => $_->[0], transfer_id => $first->{transfer_id}) for @files[1, 2];
 $res = get("/download/$first->{token}");
 is($res->code, 200, 'a 3-file transfer: 200');
 is($res->header('Content-Type'), 'application/zip', '... as a ZIP');
@@ -258,7 +228,7 @@ is(get("/download/$first->{token}/files/$one")->content, $files[1][1], 'one file
 
 # --- Plain files: a presigned redirect --------------------------------------------------------------
 $data = rnd(70000);
-$up = upload($data, plain => 1, name => 'plain.bin');
+$up = guest_upload($data, plain => 1, name => 'plain.bin');
 $res = get("/download/$up->{token}");
 is($res->code, 302, 'a plain file: 302');
 like($res->header('Location'), qr/X-Amz-Signature=.*/, '... to a presigned S3 URL');

@@ -26,11 +26,6 @@ sub user {
     die 'login: ' . $res->content unless $res->code == 200;
     return json_of($res)->{access_token};
 }
-sub bearer { ('Authorization' => "Bearer $_[0]") }
-sub post_json {
-    my ($path, $body, @h) = @_;
-    return http_req('POST', $path, ['Content-Type' => 'application/json', @h], $J->encode($body));
-}
 # A member's small encrypted upload through the API; the complete answer.
 sub upload {
     my ($tok, $name, $data) = @_;

@@ -16,10 +16,6 @@ my $J = JSON::PP->new->canonical;
 my $tag = uniq('reg');
 my $PW = 'correct horse battery';
 
-sub post_json {
-    my ($path, $body, @h) = @_;
-    return http_req('POST', $path, ['Content-Type' => 'application/json', @h], $J->encode($body));
-}
 # The decoded text of the newest mail to rcpt whose subject matches.
 sub mail_text {
     my ($rcpt, $subject) = @_;

@@ -24,11 +24,6 @@ local $ENV{LENZ_MASTER_KEY_FILE} = "$env->{LENZ_STACK_DIR}/master.key";
 my $ctl = "$top/build/lenzctl -e $env->{LENZ_STACK_DIR}/stack.env";
 
 sub psql { my $o = `psql -X -q -A -t -d '$env->{LENZ_PG_CONNINFO}' -c "$_[0]" 2>&1`; chomp $o; $o }
-sub post_json {
-    my ($path, $body, @h) = @_;
-    return http_req('POST', $path, ['Content-Type' => 'application/json', @h],
-                    ref $body ? $J->encode($body) : $body);
-}
 sub part_of { my ($data, $n) = @_; substr($$data, ($n - 1) * $PART, $PART) }
 sub put_part {
     my ($base, $token, $n, $body, @h) = @_;

@@ -12,7 +12,8 @@ use Apache::TestRequest ();
 
 our @EXPORT = qw(json_of expect_log stack_env top_dir error_log_since error_log_mark
                  http_get http_post http_req second_httpd
-                 sse_open sse_next form esc cookie_of csrf_of origin);
+                 sse_open sse_next form esc cookie_of csrf_of origin post_json bearer
+                 guest_upload);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -222,6 +223,46 @@ sub cookie_of {
     return undef;
 }
 sub csrf_of { $_[0]->content =~ /name="csrf" value="([^"]+)"/ ? $1 : undef }
+
+# POST of JSON: a reference is encoded (canonical; strings go as they are,
+# so byte strings stay bytes), anything else is sent as given.
+my $POST_JSON = JSON::PP->new->canonical;
+sub post_json {
+    my ($path, $body, @h) = @_;
+    return http_req('POST', $path, ['Content-Type' => 'application/json', @h],
+                    ref $body ? $POST_JSON->encode($body) : $body);
+}
+sub bearer { ('Authorization' => "Bearer $_[0]") }
+
+# Uploads bytes as a guest (encrypted unless plain => 1; name, password,
+# recipients, transfer_id, content_type as options) and returns the
+# complete answer plus transfer_id.  Plain parts go straight to S3.
+sub guest_upload {
+    my ($data, %o) = @_;
+    require LWP::UserAgent;
+    my $path = $o{plain} ? '/upload/guest' : '/upload/guest/encrypted';
+    my %init = (filename => $o{name} // 'file.bin', size => length $data);
+    $init{$_} = $o{$_} for grep { exists $o{$_} } qw(password recipients transfer_id content_type);
+    my $res = post_json("$path/initiate", \%init);
+    die 'initiate: ' . $res->code . ' ' . $res->content unless $res->code == 201;
+    my $i = json_of($res);
+    my @parts;
+    my $ua = LWP::UserAgent->new(timeout => 120);
+    for my $n (1 .. $i->{part_count}) {
+        my $p = substr($data, ($n - 1) * $i->{part_size}, $i->{part_size});
+        if ($o{plain}) {
+            my $u = json_of(http_get("/upload/guest/presigned-url?token=$i->{token}&part=$n"));
+            my $put = $ua->request(HTTP::Request->new(PUT => $u->{url}, [], $p));
+            push @parts, { part => $n, etag => $put->header('ETag') };
+        }
+        else {
+            http_req('POST', "/upload/guest/encrypted/upload-part?token=$i->{token}&part=$n", [], $p);
+        }
+    }
+    $res = post_json("$path/complete", { token => $i->{token}, ($o{plain} ? (parts => \@parts) : ()) });
+    die 'complete: ' . $res->code . ' ' . $res->content unless $res->code == 201;
+    return { %{ json_of($res) }, transfer_id => $i->{transfer_id} };
+}
 
 sub http_get  { my ($path, @h) = @_; http_req('GET', $path, [@h]) }
 sub http_post { my ($path, $body, @h) = @_; http_req('POST', $path, [@h], $body) }
