@@ -202,6 +202,21 @@ is(get("/download/$l2->{token}")->code, 410, 'a revoked link: 410');
 is(http_req('DELETE', "/api/v1/links/$l2->{token}", [@auth])->code, 404, 'revoking again: 404');
 $res = post_json('/api/v1/links', { file_id => $up->{file_id} }, @auth);
 is($res->code, 404, "a link on someone else's file: 404");
+# Another member sees none of it and can change none of it.
+my $l3 = json_of(post_json('/api/v1/links', { file_id => $mine->{file_id} }, @auth));
+(my $eve = $email) =~ s/^sharer/eve/;
+`echo 'correct horse battery' | $ctl create-user $eve --password-stdin 2>&1`;
+my @eve = bearer(json_of(post_json('/api/v1/auth/login', { email => $eve,
+                                                           password => 'correct horse battery' }))->{access_token});
+is_deeply(json_of(http_req('GET', '/api/v1/links', [@eve]))->{links}, [], "another member lists none of her links");
+for my $ref ($l3->{token}, $l3->{id}) {
+    is(http_req('PATCH', "/api/v1/links/$ref", ['Content-Type' => 'application/json', @eve], '{"max_downloads":1}')->code,
+       404, "... cannot change her link (by " . ($ref eq $l3->{id} ? 'id' : 'token') . "): 404");
+    is(http_req('DELETE', "/api/v1/links/$ref", [@eve])->code, 404, '... nor revoke it: 404');
+}
+is(post_json('/api/v1/links', { transfer_id => $mine->{transfer_id} }, @eve)->code, 404,
+   '... nor link her transfer: 404');
+is(get("/download/$l3->{token}")->code, 200, '... and the link still works');
 is(post_json('/api/v1/links', { file_id => $mine->{file_id}, expires_in => 99999999 }, @auth)->code, 400,
    'beyond the longest allowed expiry: 400');
 is(post_json('/api/v1/links', { file_id => $mine->{file_id}, transfer_id => $mine->{transfer_id} }, @auth)->code,

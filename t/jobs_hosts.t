@@ -194,13 +194,16 @@ ok(wait_until(sub {
     my @now = split /\n/, psql("SELECT pid FROM pg_stat_activity WHERE application_name ~ '^mod_lenz jobs ($re)/'");
     @now == 2 * @new && !grep { $before{$_} } @now }, 10), '... they connect again');
 my $back = uniq('back');
-psql("SELECT count(lenz_job_enqueue('selftest', jsonb_build_object('back', '$back'), NULL, NULL, NULL)) "
-     . "FROM generate_series(1, 20)");
+# (jobs of 50 ms, so the first instance's runners cannot take them all
+# before the second's wake up)
+psql("SELECT count(lenz_job_enqueue('selftest', jsonb_build_object('back', '$back', 'sleep_ms', 50), NULL, NULL, NULL)) "
+     . "FROM generate_series(1, 40)");
 ok(wait_until(sub { psql("SELECT count(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id "
                          . "WHERE j.payload->>'back' = '$back' AND r.runner ~ '/($re)/'") > 0 }, 5),
    '... and take jobs again (woken by NOTIFY)');
 my $lost = () = do { local $/; open my $f, '<', $log or die; <$f> } =~ /LENZ2321: job runner \S+: the database connection broke; reconnecting/g;
 is($lost, 2 * @new, '... each said so once (LENZ2321)');
+wait_until(sub { psql("SELECT count(*) FROM jobs WHERE payload->>'back' = '$back' AND state = 'done'") == 40 }, 20);
 psql("DELETE FROM jobs WHERE payload ? 'back'");
 
 # Stop while jobs run: the job in flight finishes before the runner
