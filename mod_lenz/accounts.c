@@ -178,6 +178,47 @@ static apr_status_t send_code(request_rec *r, lenz_db *db, const char *user_id,
     return lenz_mail_enqueue(db, "register_code", email, "Your Lenzeye sign-up code", d);
 }
 
+/* The rate limits of a mailed request: 10 an hour per client address,
+ * mail_limit per mail_period per address. */
+static int mail_limits(request_rec *r, lenz_acct_result *res, const char *ip_scope,
+                       const char *mail_scope, const char *email, int mail_limit, int mail_period)
+{
+    return allow(r, res, ip_scope, r->useragent_ip, 10, 3600)
+           && allow(r, res, mail_scope, email, mail_limit, mail_period);
+}
+
+/* Opens a transaction on *db and reads the account with this address
+ * into rows (none: nrows 0).  0 (res set) when the database is away. */
+static int by_email_tx(request_rec *r, lenz_acct_result *res, const char *email,
+                       lenz_db **db, lenz_rows *rows)
+{
+    const char *args[1] = { email };
+    if (!(*db = lenz_db_open(r))) {
+        unavailable(res);
+        return 0;
+    }
+    lenz_db_begin(*db);
+    if (lenz_db_select(*db, "lenz_acct_by_email", rows, 1, args) != APR_SUCCESS) {
+        lenz_db_end(*db, 1);
+        lenz_db_close(*db);
+        unavailable(res);
+        return 0;
+    }
+    return 1;
+}
+
+/* Commits (or, after a failure, rolls back) and answers 202: the same
+ * answer whatever the address, so it tells nothing. */
+static void end_accepted(lenz_db *db, apr_status_t rv, lenz_acct_result *res)
+{
+    lenz_db_end(db, rv != APR_SUCCESS);
+    lenz_db_close(db);
+    if (rv != APR_SUCCESS)
+        unavailable(res);
+    else
+        res->status = HTTP_ACCEPTED;
+}
+
 void lenz_acct_register(request_rec *r, lenz_req *lr, const char *email, const char *password,
                         const char *name, lenz_acct_result *res)
 {
@@ -190,22 +231,16 @@ void lenz_acct_register(request_rec *r, lenz_req *lr, const char *email, const c
     if (!email_ok(r, res, email) || !password_ok(r, res, password) || !name_ok(r, res, name ? name : ""))
         return;
     email = lower(r->pool, email);
-    if (!allow(r, res, "register-ip", r->useragent_ip, 10, 3600)
-        || !allow(r, res, "register-mail", email, 3, 600))
+    if (!mail_limits(r, res, "register-ip", "register-mail", email, 3, 600))
         return;
     if (lenz_passwd_hash(r->pool, password, NULL, &hash) != APR_SUCCESS) {
         unavailable(res);
         return;
     }
-    if (!(db = lenz_db_open(r))) {
-        unavailable(res);
+    if (!by_email_tx(r, res, email, &db, &rows))
         return;
-    }
-    lenz_db_begin(db);
     args[0] = email;
-    if (lenz_db_select(db, "lenz_acct_by_email", &rows, 1, args) != APR_SUCCESS)
-        rv = APR_EGENERAL;
-    else if (rows.nrows == 0) {
+    if (rows.nrows == 0) {
         args[1] = name ? name : "";
         args[2] = hash;
         if (lenz_db_select(db, "lenz_acct_insert", &rows, 3, args) != APR_SUCCESS || rows.nrows != 1)
@@ -228,18 +263,11 @@ void lenz_acct_register(request_rec *r, lenz_req *lr, const char *email, const c
         rv = lenz_mail_enqueue(db, "account_exists", email, "Someone tried to sign up with your address",
                                mail_data(r, rows.rows[0][C_NAME]));
     }
-    lenz_db_end(db, rv != APR_SUCCESS);
-    lenz_db_close(db);
-    if (rv != APR_SUCCESS) {
-        unavailable(res);
-        return;
-    }
-    res->status = HTTP_ACCEPTED;
+    end_accepted(db, rv, res);
 }
 
 void lenz_acct_resend(request_rec *r, lenz_req *lr, const char *email, lenz_acct_result *res)
 {
-    const char *args[1];
     lenz_rows rows;
     lenz_db *db;
     apr_status_t rv = APR_SUCCESS;
@@ -248,25 +276,12 @@ void lenz_acct_resend(request_rec *r, lenz_req *lr, const char *email, lenz_acct
     if (!email_ok(r, res, email))
         return;
     email = lower(r->pool, email);
-    if (!allow(r, res, "register-ip", r->useragent_ip, 10, 3600)
-        || !allow(r, res, "register-mail", email, 3, 600))
+    if (!mail_limits(r, res, "register-ip", "register-mail", email, 3, 600)
+        || !by_email_tx(r, res, email, &db, &rows))
         return;
-    if (!(db = lenz_db_open(r))) {
-        unavailable(res);
-        return;
-    }
-    lenz_db_begin(db);
-    args[0] = email;
-    if (lenz_db_select(db, "lenz_acct_by_email", &rows, 1, args) != APR_SUCCESS)
-        rv = APR_EGENERAL;
-    else if (rows.nrows == 1 && strcmp(rows.rows[0][C_STATUS], "pending") == 0)
+    if (rows.nrows == 1 && strcmp(rows.rows[0][C_STATUS], "pending") == 0)
         rv = send_code(r, db, rows.rows[0][C_ID], email, rows.rows[0][C_NAME]);
-    lenz_db_end(db, rv != APR_SUCCESS);
-    lenz_db_close(db);
-    if (rv != APR_SUCCESS)
-        unavailable(res);
-    else
-        res->status = HTTP_ACCEPTED;
+    end_accepted(db, rv, res);
 }
 
 void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const char *code,
@@ -503,7 +518,7 @@ void lenz_acct_login(request_rec *r, lenz_req *lr, const char *email, const char
 
 void lenz_acct_reset_request(request_rec *r, lenz_req *lr, const char *email, lenz_acct_result *res)
 {
-    const char *args[1], *token;
+    const char *token;
     lenz_rows rows;
     lenz_db *db;
     apr_status_t rv = APR_SUCCESS;
@@ -512,18 +527,10 @@ void lenz_acct_reset_request(request_rec *r, lenz_req *lr, const char *email, le
     if (!email_ok(r, res, email))
         return;
     email = lower(r->pool, email);
-    if (!allow(r, res, "reset-ip", r->useragent_ip, 10, 3600)
-        || !allow(r, res, "reset-mail", email, 3, 3600))
+    if (!mail_limits(r, res, "reset-ip", "reset-mail", email, 3, 3600)
+        || !by_email_tx(r, res, email, &db, &rows))
         return;
-    if (!(db = lenz_db_open(r))) {
-        unavailable(res);
-        return;
-    }
-    lenz_db_begin(db);
-    args[0] = email;
-    if (lenz_db_select(db, "lenz_acct_by_email", &rows, 1, args) != APR_SUCCESS)
-        rv = APR_EGENERAL;
-    else if (rows.nrows == 1 && strcmp(rows.rows[0][C_STATUS], "active") == 0) {
+    if (rows.nrows == 1 && strcmp(rows.rows[0][C_STATUS], "active") == 0) {
         rv = lenz_otp_link_issue(r, db, "reset", rows.rows[0][C_ID], RESET_TTL, &token);
         if (rv == APR_SUCCESS) {
             lenz_json *d = mail_data(r, rows.rows[0][C_NAME]);
@@ -533,12 +540,7 @@ void lenz_acct_reset_request(request_rec *r, lenz_req *lr, const char *email, le
             rv = lenz_mail_enqueue(db, "reset_link", email, "Reset your Lenzeye password", d);
         }
     }
-    lenz_db_end(db, rv != APR_SUCCESS);
-    lenz_db_close(db);
-    if (rv != APR_SUCCESS)
-        unavailable(res);
-    else
-        res->status = HTTP_ACCEPTED;
+    end_accepted(db, rv, res);
 }
 
 void lenz_acct_reset(request_rec *r, lenz_req *lr, const char *token, const char *password,

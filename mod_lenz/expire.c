@@ -13,7 +13,7 @@
  *       multipart upload aborted), then the row is marked deleted and a
  *       file.expired event written.
  *
- * Every delete goes in batches of BATCH rows, within a time budget; what
+ * Every delete goes in batches of LENZ_PURGE_BATCH rows, within a time budget; what
  * is left waits for the next run.  The S3 side comes first so a failure
  * leaves the row to try again, never an object nothing points to. */
 #include <apr_strings.h>
@@ -25,14 +25,12 @@
 #include "s3.h"
 #include "err.h"
 
-#define BATCH      1000
-#define BUDGET     apr_time_from_sec(60)
 #define S3_BATCH   200
 #define S3_BUDGET  apr_time_from_sec(120)
 
 #define IN_BATCH(table, where) \
     "DELETE FROM " table " WHERE ctid IN (SELECT ctid FROM " table " x WHERE " where \
-    " LIMIT " APR_STRINGIFY(BATCH) ")"
+    " LIMIT " APR_STRINGIFY(LENZ_PURGE_BATCH) ")"
 
 const lenz_stmt lenz_expire_stmts[] = {
     { "lenz_expire_otps", IN_BATCH("otps", "expires_at < now() - interval '1 day'") },
@@ -65,23 +63,6 @@ const lenz_stmt lenz_expire_stmts[] = {
     { NULL }
 };
 
-static apr_status_t purge(lenz_jobctx *jc, apr_time_t start, const char *label,
-                          const char *arg, const char *what)
-{
-    const char *args[1] = { arg };
-    long total = 0;
-    int n;
-    do {
-        n = 0;
-        if (lenz_db_exec(jc->db, label, &n, arg ? 1 : 0, args) != APR_SUCCESS)
-            return lenz_job_failed(jc, 0, "deleting %s failed after %ld rows", what, total);
-        total += n;
-    } while (n == BATCH && apr_time_now() - start < BUDGET);
-    ap_log_error(APLOG_MARK, total ? APLOG_INFO : APLOG_DEBUG, 0, jc->s,
-                 "purge: %ld %s deleted%s", total, what, n == BATCH ? " (more next time)" : "");
-    return APR_SUCCESS;
-}
-
 apr_status_t lenz_purge_expired_job(lenz_jobctx *jc)
 {
     static const struct { const char *label, *what; int idle; } steps[] = {
@@ -98,7 +79,8 @@ apr_status_t lenz_purge_expired_job(lenz_jobctx *jc)
     apr_time_t start = apr_time_now();
     apr_size_t i;
     for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        apr_status_t rv = purge(jc, start, steps[i].label, steps[i].idle ? idle : NULL, steps[i].what);
+        const char *args[1] = { idle };
+        apr_status_t rv = lenz_purge_batched(jc, start, steps[i].label, steps[i].idle, args, steps[i].what);
         if (rv != APR_SUCCESS)
             return rv;
     }

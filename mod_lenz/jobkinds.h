@@ -10,6 +10,13 @@
 lenz_job_fn lenz_selftest_job;
 /* purge.c: housekeeping of the queue's own tables. */
 lenz_job_fn lenz_purge_jobs_job;
+/* Runs a DELETE of at most LENZ_PURGE_BATCH rows (its statement says
+ * LIMIT LENZ_PURGE_BATCH) until fewer go or LENZ_PURGE_BUDGET has passed
+ * since start; logs the count.  A failure fails the job (retried). */
+#define LENZ_PURGE_BATCH  1000
+#define LENZ_PURGE_BUDGET apr_time_from_sec(60)
+apr_status_t lenz_purge_batched(lenz_jobctx *jc, apr_time_t start, const char *label, int nargs,
+                                const char *const *args, const char *what);
 lenz_job_fn lenz_purge_events_job;
 extern const lenz_stmt lenz_purge_stmts[];
 /* s3abort.c: multipart uploads left unfinished. */

@@ -11,8 +11,6 @@
 #include "jobkinds.h"
 #include "config.h"
 
-#define BATCH  1000
-#define BUDGET apr_time_from_sec(60)
 #define DEAD_MIN_DAYS 30
 
 const lenz_stmt lenz_purge_stmts[] = {
@@ -20,17 +18,16 @@ const lenz_stmt lenz_purge_stmts[] = {
       "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE state IN ('done', 'dead') "
       "AND finished_at < now() - make_interval(days => %s::int) "
       "AND (state = 'done' OR finished_at < now() - make_interval(days => %s::int)) "
-      "LIMIT " APR_STRINGIFY(BATCH) ")" },
+      "LIMIT " APR_STRINGIFY(LENZ_PURGE_BATCH) ")" },
     { "lenz_purge_events",
       "DELETE FROM events WHERE id IN (SELECT id FROM events "
-      "WHERE dispatched_at < now() - make_interval(days => %s::int) LIMIT " APR_STRINGIFY(BATCH) ")" },
+      "WHERE dispatched_at < now() - make_interval(days => %s::int) LIMIT " APR_STRINGIFY(LENZ_PURGE_BATCH) ")" },
     { NULL }
 };
 
-static apr_status_t purge(lenz_jobctx *jc, const char *label, int nargs, const char *const *args,
-                          const char *what)
+apr_status_t lenz_purge_batched(lenz_jobctx *jc, apr_time_t start, const char *label, int nargs,
+                                const char *const *args, const char *what)
 {
-    apr_time_t start = apr_time_now();
     long total = 0;
     int n;
     do {
@@ -38,9 +35,9 @@ static apr_status_t purge(lenz_jobctx *jc, const char *label, int nargs, const c
         if (lenz_db_exec(jc->db, label, &n, nargs, args) != APR_SUCCESS)
             return lenz_job_failed(jc, 0, "deleting %s failed after %ld rows", what, total);
         total += n;
-    } while (n == BATCH && apr_time_now() - start < BUDGET);
+    } while (n == LENZ_PURGE_BATCH && apr_time_now() - start < LENZ_PURGE_BUDGET);
     ap_log_error(APLOG_MARK, total ? APLOG_INFO : APLOG_DEBUG, 0, jc->s,
-                 "purge: %ld %s deleted%s", total, what, n == BATCH ? " (more next time)" : "");
+                 "purge: %ld %s deleted%s", total, what, n == LENZ_PURGE_BATCH ? " (more next time)" : "");
     return APR_SUCCESS;
 }
 
@@ -50,12 +47,12 @@ apr_status_t lenz_purge_jobs_job(lenz_jobctx *jc)
     const char *args[2];
     args[0] = apr_itoa(jc->pool, days);
     args[1] = apr_itoa(jc->pool, days > DEAD_MIN_DAYS ? days : DEAD_MIN_DAYS);
-    return purge(jc, "lenz_purge_jobs", 2, args, "finished jobs");
+    return lenz_purge_batched(jc, apr_time_now(), "lenz_purge_jobs", 2, args, "finished jobs");
 }
 
 apr_status_t lenz_purge_events_job(lenz_jobctx *jc)
 {
     const char *args[1];
     args[0] = apr_itoa(jc->pool, lenz_cfg_job_retention(lenz_srv(jc->s)));
-    return purge(jc, "lenz_purge_events", 1, args, "dispatched events");
+    return lenz_purge_batched(jc, apr_time_now(), "lenz_purge_events", 1, args, "dispatched events");
 }
