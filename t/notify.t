@@ -231,4 +231,8 @@ like(http_get('/account', Cookie => $cookie, Accept => 'text/html')->content, qr
      '... and none is unread');
 is(form('/account/notifications/read-all', {}, Cookie => $cookie)->code, 403, '... which needs the CSRF token');
 
+# The page's script in jsdom, on a real stream: a new upload shows up live.
+ok(node_ok(), 'node 18+ is installed') or diag("install Debian's nodejs (scripts/deps.sh does)");
+run_node('notify_page.test.mjs', 'page', LENZ_MEMBER_COOKIE => $cookie, LENZ_MEMBER_TOKEN => $alice);
+
 done_testing();

@@ -149,49 +149,7 @@ unlike($html, qr{You are not signed in}, '... no guest limits');
 page_checks($html, 'member page');
 
 # --- The engine in Node, and the page in jsdom, against this server and S3 ------------------
-my $node = `command -v node 2>/dev/null`;
-chomp $node;
-my $version = $node ? `$node --version 2>/dev/null` : '';
-chomp $version;
-ok($node && $version =~ /^v(\d+)\./ && $1 >= 18, "node 18+ is installed ($version)")
-    or diag('install Debian\'s nodejs (scripts/deps.sh does)');
-(my $base = Apache::TestRequest::resolve_url('/')) =~ s{/$}{};
-
-# Runs a Node test file: each of its TAP lines is a check here, and so are
-# a clean exit and a complete plan.  Returns what it wrote to LENZ_RESULTS.
-sub run_node {
-    my ($script, $what, %env) = @_;
-    my $results = "$dir/results-$what.json";
-    local $ENV{LENZ_BASE_URL} = $base;
-    local $ENV{LENZ_RESULTS} = $results;
-    local $ENV{NODE_PATH} = join ':', grep { $_ } '/usr/share/nodejs', $ENV{NODE_PATH};
-    local @ENV{keys %env} = values %env;
-    my ($plan, $seen) = (undef, 0);
-    if (open my $fh, '-|', "$node $top/t/js/$script 2>&1") {
-        while (my $line = <$fh>) {
-            chomp $line;
-            if ($line =~ /^(not )?ok \d+(?: - (.*))?$/) {
-                $seen++;
-                ok(!$1, "$what: " . ($2 // ''));
-            }
-            elsif ($line =~ /^1\.\.(\d+)$/) {
-                $plan = $1;
-            }
-            elsif ($line =~ /\S/) {
-                diag($line =~ /^#/ ? $line : "# $line");
-            }
-        }
-        close $fh;
-    }
-    else {
-        $? = -1;
-    }
-    is($?, 0, "$script exited with 0");
-    ok(defined $plan && $plan == $seen && $seen > 0, "$script ran its whole plan ($seen of " . ($plan // '?') . ')');
-    open my $r, '<', $results or return {};
-    local $/;
-    return JSON::PP->new->decode(<$r>);
-}
+ok(node_ok(), 'node 18+ is installed') or diag('install Debian\'s nodejs (scripts/deps.sh does)');
 my %results = %{ run_node('upload_engine.test.mjs', 'engine',
                           LENZ_MEMBER_COOKIE => $cookie // '', LENZ_MEMBER_CSRF => $csrf // '') };
 my %page = %{ run_node('upload_page.test.mjs', 'page') };

@@ -13,7 +13,7 @@ use Apache::TestRequest ();
 our @EXPORT = qw(json_of expect_log stack_env top_dir error_log_since error_log_mark
                  http_get http_post http_req second_httpd
                  sse_open sse_next form esc cookie_of csrf_of origin post_json bearer
-                 guest_upload);
+                 guest_upload node_ok run_node);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -262,6 +262,57 @@ sub guest_upload {
     $res = post_json("$path/complete", { token => $i->{token}, ($o{plain} ? (parts => \@parts) : ()) });
     die 'complete: ' . $res->code . ' ' . $res->content unless $res->code == 201;
     return { %{ json_of($res) }, transfer_id => $i->{transfer_id} };
+}
+
+# Node for the browser-side tests (t/js/*.test.mjs, jsdom from Debian).
+sub _node { my $n = `command -v node 2>/dev/null`; chomp $n; $n }
+sub node_ok {
+    my $node = _node() or return 0;
+    my $v = `$node --version 2>/dev/null`;
+    return $v =~ /^v(\d+)\./ && $1 >= 18;
+}
+
+# Runs t/js/SCRIPT with LENZ_BASE_URL, LENZ_RESULTS and %env: each of its
+# TAP lines is a check here (named "WHAT: ..."), and so are a clean exit
+# and a complete plan.  Returns what it wrote to LENZ_RESULTS (JSON).
+sub run_node {
+    my ($script, $what, %env) = @_;
+    require Test::More;
+    require File::Temp;
+    my $node = _node();
+    my $results = File::Temp->new(SUFFIX => '.json');
+    (my $base = Apache::TestRequest::resolve_url('/')) =~ s{/$}{};
+    local $ENV{LENZ_BASE_URL} = $base;
+    local $ENV{LENZ_RESULTS} = "$results";
+    local $ENV{NODE_PATH} = join ':', grep { $_ } '/usr/share/nodejs', $ENV{NODE_PATH};
+    local @ENV{keys %env} = values %env;
+    my ($plan, $seen) = (undef, 0);
+    if ($node && open my $fh, '-|', "$node " . top_dir() . "/t/js/$script 2>&1") {
+        while (my $line = <$fh>) {
+            chomp $line;
+            if ($line =~ /^(not )?ok \d+(?: - (.*))?$/) {
+                $seen++;
+                Test::More::ok(!$1, "$what: " . ($2 // ''));
+            }
+            elsif ($line =~ /^1\.\.(\d+)$/) {
+                $plan = $1;
+            }
+            elsif ($line =~ /\S/) {
+                Test::More::diag($line =~ /^#/ ? $line : "# $line");
+            }
+        }
+        close $fh;
+    }
+    else {
+        $? = -1;
+    }
+    Test::More::is($?, 0, "$script exited with 0");
+    Test::More::ok(defined $plan && $plan == $seen && $seen > 0,
+                   "$script ran its whole plan ($seen of " . ($plan // '?') . ')');
+    open my $r, '<', "$results" or return {};
+    local $/;
+    my $text = <$r>;
+    return length $text ? JSON::PP->new->decode($text) : {};
 }
 
 sub http_get  { my ($path, @h) = @_; http_req('GET', $path, [@h]) }
