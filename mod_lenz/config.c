@@ -60,6 +60,7 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->session_idle = -1;
     c->session_max = -1;
     c->upload_policy = -1;
+    c->plain_above = -1;
     c->upload_part_size = -1;
     c->guest_uploads = -1;
     c->guest_max_size = -1;
@@ -102,6 +103,7 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(session_idle);
     MERGE_INT(session_max);
     MERGE_INT(upload_policy);
+    MERGE_INT(plain_above);
     MERGE_INT(upload_part_size);
     MERGE_INT(guest_uploads);
     MERGE_INT(guest_max_size);
@@ -204,6 +206,26 @@ apr_off_t lenz_parse_size(const char *s)
 
 #define OR(v, d) ((v) >= 0 ? (v) : (d))
 int lenz_cfg_upload_policy(const lenz_srv_cfg *c) { return OR(c->upload_policy, LENZ_POLICY_CHOICE); }
+apr_off_t lenz_cfg_plain_above(const lenz_srv_cfg *c) { return OR(c->plain_above, (apr_off_t)0); }
+
+int lenz_cfg_upload_path_ok(const lenz_srv_cfg *c, apr_off_t size, int encrypted, const char **why)
+{
+    int policy = lenz_cfg_upload_policy(c);
+    apr_off_t above = lenz_cfg_plain_above(c);
+    if (above > 0 && size > above) {
+        *why = "files this large are stored unencrypted here; use the plain upload";
+        return !encrypted;
+    }
+    if (encrypted && policy == LENZ_POLICY_PLAIN) {
+        *why = "this site stores uploads unencrypted; use the plain upload";
+        return 0;
+    }
+    if (!encrypted && policy == LENZ_POLICY_ENCRYPTED) {
+        *why = "this site requires encrypted uploads; use the encrypted upload";
+        return 0;
+    }
+    return 1;
+}
 apr_off_t lenz_cfg_part_size(const lenz_srv_cfg *c) { return OR(c->upload_part_size, (apr_off_t)8 << 20); }
 int lenz_cfg_guest_uploads(const lenz_srv_cfg *c) { return OR(c->guest_uploads, 1); }
 apr_off_t lenz_cfg_guest_max_size(const lenz_srv_cfg *c) { return OR(c->guest_max_size, (apr_off_t)2 << 30); }
@@ -455,13 +477,20 @@ static const char *set_dir_flag(cmd_parms *cmd, void *dv, int on)
     return NULL;
 }
 
-static const char *set_upload_policy(cmd_parms *cmd, void *d, const char *arg)
+static const char *set_upload_policy(cmd_parms *cmd, void *d, const char *arg, const char *above)
 {
     lenz_srv_cfg *c = cmd_srv(cmd);
     if (!strcasecmp(arg, "choice")) c->upload_policy = LENZ_POLICY_CHOICE;
     else if (!strcasecmp(arg, "encrypted")) c->upload_policy = LENZ_POLICY_ENCRYPTED;
     else if (!strcasecmp(arg, "plain")) c->upload_policy = LENZ_POLICY_PLAIN;
     else return LENZ_D_UPLOAD_POLICY ": choice, encrypted or plain";
+    c->plain_above = 0;
+    if (above) {
+        if (c->upload_policy == LENZ_POLICY_PLAIN)
+            return LENZ_D_UPLOAD_POLICY ": a size threshold only goes with choice or encrypted";
+        if ((c->plain_above = lenz_parse_size(above)) <= 0)
+            return LENZ_D_UPLOAD_POLICY ": the threshold must be a size such as 2G";
+    }
     return NULL;
 }
 
@@ -743,8 +772,9 @@ const command_rec lenz_cmds[] = {
                   "directory of Mustache templates"),
     AP_INIT_TAKE2(LENZ_D_SESSION_TIMEOUTS, set_session_timeouts, NULL, RSRC_CONF,
                   "browser sessions: idle seconds, absolute seconds (default 7200 1209600)"),
-    AP_INIT_TAKE1(LENZ_D_UPLOAD_POLICY, set_upload_policy, NULL, RSRC_CONF,
-                  "which upload paths are open: choice (default), encrypted or plain"),
+    AP_INIT_TAKE12(LENZ_D_UPLOAD_POLICY, set_upload_policy, NULL, RSRC_CONF,
+                   "which upload path a file takes: choice (default), encrypted or plain; "
+                   "optionally a size above which files go plain"),
     AP_INIT_TAKE1(LENZ_D_UPLOAD_PART_SIZE, set_part_size, NULL, RSRC_CONF,
                   "plaintext bytes per upload part (default 8M; grown for very large files)"),
     AP_INIT_FLAG(LENZ_D_GUEST_UPLOADS, set_srv_flag,

@@ -31,6 +31,7 @@ typedef struct lenz_srv_cfg {
     int session_idle;               /* seconds, -1 unset */
     int session_max;                /* seconds, -1 unset */
     int upload_policy;              /* -1 unset, LENZ_POLICY_* */
+    apr_off_t plain_above;          /* -1 unset; 0: none; files larger go plain */
     apr_off_t upload_part_size;     /* plaintext bytes, -1 unset */
     int guest_uploads;              /* -1 unset, 0 off, 1 on */
     apr_off_t guest_max_size;       /* -1 unset */
@@ -99,6 +100,12 @@ lenz_dir_cfg *lenz_dir(const request_rec *r);
 
 /* Getters with defaults. */
 int lenz_cfg_upload_policy(const lenz_srv_cfg *c);
+/* Files larger than this go the plain path whatever the policy (0: no
+ * threshold). */
+apr_off_t lenz_cfg_plain_above(const lenz_srv_cfg *c);
+/* Whether a file of this size may take the encrypted (1) or the plain (0)
+ * path; *why says why not. */
+int lenz_cfg_upload_path_ok(const lenz_srv_cfg *c, apr_off_t size, int encrypted, const char **why);
 apr_off_t lenz_cfg_part_size(const lenz_srv_cfg *c);
 int lenz_cfg_guest_uploads(const lenz_srv_cfg *c);
 apr_off_t lenz_cfg_guest_max_size(const lenz_srv_cfg *c);

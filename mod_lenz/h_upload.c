@@ -83,6 +83,10 @@ static int upload_page(request_rec *r, lenz_req *lr)
     lenz_json_set_bool(ctx, "policy_choice", policy == LENZ_POLICY_CHOICE);
     lenz_json_set_bool(ctx, "policy_encrypted", policy == LENZ_POLICY_ENCRYPTED);
     lenz_json_set_bool(ctx, "policy_plain", policy == LENZ_POLICY_PLAIN);
+    if (lenz_cfg_plain_above(lr->srv) > 0 && policy != LENZ_POLICY_PLAIN) {
+        lenz_json_set_int(ctx, "plain_above", lenz_cfg_plain_above(lr->srv));
+        lenz_json_set_str(ctx, "plain_above_text", human_size(r->pool, lenz_cfg_plain_above(lr->srv)));
+    }
     lenz_json_set_str(ctx, "login_url", apr_pstrcat(r->pool, lr->srv->public_url ? lr->srv->public_url : "",
                                                     "/account/login?next=",
                                                     ap_escape_uri(r->pool, r->uri), NULL));

@@ -373,21 +373,23 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     lenz_db *db;
     apr_table_t *meta;
     apr_int64_t ps;
-    int policy = lenz_cfg_upload_policy(lr->srv), kek_version = 0, fail = 0, pc;
+    int kek_version = 0, fail = 0, pc;
     apr_status_t rv = APR_SUCCESS;
 
     if (!member && !lenz_cfg_guest_uploads(lr->srv))
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2004), HTTP_FORBIDDEN, "guest-uploads-off",
                          "Guest uploads are off", "sign in to upload");
-    if ((encrypted && policy == LENZ_POLICY_PLAIN) || (!encrypted && policy == LENZ_POLICY_ENCRYPTED))
-        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2005), HTTP_FORBIDDEN, "upload-policy",
-                         "Not allowed by the upload policy",
-                         encrypted ? "this site stores uploads unencrypted; use the plain upload"
-                                   : "this site requires encrypted uploads; use the encrypted upload");
+    if (!read_init(r, lr, &in))
+        return OK;
+    {
+        const char *why;
+        if (!lenz_cfg_upload_path_ok(lr->srv, in.size, encrypted, &why))
+            return lenz_fail(r, APLOG_INFO, LENZLOGNO(2005), HTTP_FORBIDDEN, "upload-policy",
+                             "Not allowed by the upload policy", why);
+    }
+    /* Counted once the request is one that can go ahead. */
     if (!member && !lenz_rate_check(r, "guest-upload", r->useragent_ip,
                                     lenz_cfg_guest_per_hour(lr->srv), 3600))
-        return OK;
-    if (!read_init(r, lr, &in))
         return OK;
     ps = plan_part_size(lr, in.size, encrypted);
     {

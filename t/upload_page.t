@@ -121,6 +121,25 @@ $res = http_get('/upload/');
 $html = $res->content;
 ok($res->code == 200 && $html =~ /data-policy="encrypted"/ && $html !~ /id="encrypt"/
    && $html =~ /encrypts every file on the server/, 'policy "encrypted": said, no checkbox');
+like($html, qr/data-plain-above="1048576"/, 'policy "encrypted 1M": the threshold for the script');
+like($html, qr/Files larger than 1 MiB are stored unencrypted/, '... and said on the page');
+my %pol = (
+    'encrypted, 100 KiB' => ['/upload/guest/encrypted/initiate', 100 * 1024, 201],
+    'plain, 100 KiB'     => ['/upload/guest/initiate', 100 * 1024, 403],
+    'encrypted, 2 MiB'   => ['/upload/guest/encrypted/initiate', 2 << 20, 403],
+    'plain, 2 MiB'       => ['/upload/guest/initiate', 2 << 20, 201],
+);
+for my $k (sort keys %pol) {
+    my ($path, $size, $want) = @{ $pol{$k} };
+    my $r = post_json($path, { filename => 'policy.bin', size => $size });
+    is($r->code, $want, "policy \"encrypted 1M\": $k -> $want");
+    if ($r->code == 201) {
+        post_json('/upload/guest/abort', { token => json_of($r)->{token} });
+    }
+    else {
+        is(json_of($r)->{type}, 'urn:lenz:problem:upload-policy', '... upload-policy');
+    }
+}
 Apache::TestRequest::module('lenz_noguest');
 $res = http_get('/upload/');
 $html = $res->content;

@@ -138,7 +138,11 @@ function start(form) {
 
   form.hidden = false;
 
-  const encrypted = () => (policy === 'encrypted' ? true : policy === 'plain' ? false : !!encrypt?.checked);
+  // Files above the site's threshold (data-plain-above) take the plain path
+  // whatever the policy; the rest as the policy (or the visitor) says.
+  const plainAbove = Number(d.plainAbove) || 0;
+  const encrypted = (file) => (plainAbove && file && file.size > plainAbove ? false
+    : policy === 'encrypted' ? true : policy === 'plain' ? false : !!encrypt?.checked);
 
   // Status messages: a polite live region for milestones (never for every
   // progress step), an alert region for errors.
@@ -285,7 +289,7 @@ function start(form) {
         refused++;
         continue;
       }
-      const e = batch.add(f, { encrypted: encrypted() });
+      const e = batch.add(f, { encrypted: encrypted(f) });
       if (!perBatch && maxSize && f.size > maxSize) {
         e.state = 'rejected';
         e.reason = `it is ${formatSize(f.size)}; files may be up to ${formatSize(maxSize)}.`;
@@ -458,7 +462,7 @@ function start(form) {
   encrypt?.addEventListener('change', () => {
     for (const e of batch.entries) {
       if (e.state === 'queued') {
-        e.encrypted = encrypted();
+        e.encrypted = encrypted(e.file);
         e.resumable = !!uploader.saved(e.file, e.encrypted);
       }
     }
