@@ -526,10 +526,29 @@ static int part_number(request_rec *r, const lenz_up *u, const char *s)
     return (int)n;
 }
 
+static int sha256_hex_ok(const char *s)
+{
+    int i;
+    for (i = 0; i < 64; i++)
+        if (!apr_isxdigit(s[i]))
+            return 0;
+    return s[64] == '\0';
+}
+
+static const char *lower_hex(apr_pool_t *p, const char *s)
+{
+    char *d = apr_pstrdup(p, s), *c;
+    for (c = d; *c; c++)
+        *c = (char)apr_tolower(*c);
+    return d;
+}
+
 int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
 {
     lenz_up *u = lenz_up_token(r, lr, member, lenz_query(r, "token"));
-    const char *url;
+    apr_array_header_t *hdrs = NULL;
+    lenz_sigv4_hdr *h;
+    const char *url, *sha;
     lenz_json *out;
     apr_time_t now = apr_time_now();
     int n;
@@ -539,15 +558,29 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
     if (u->encrypted)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2010), HTTP_BAD_REQUEST, "wrong-path",
                          "Encrypted upload", "parts of an encrypted upload go through upload-part");
-    if (lenz_s3_presign(lr->srv->s3, r->pool, "PUT", u->key,
-                        apr_psprintf(r->pool, "partNumber=%d&uploadId=%s", n,
-                                     lenz_sigv4_uri_encode(r->pool, u->upload_id, strlen(u->upload_id), 1)),
-                        PRESIGN_TTL, now, &url) != APR_SUCCESS)
+    /* With ?sha256= the URL is bound to the part's digest: S3 refuses any
+     * other bytes (XAmzContentSHA256Mismatch), so the part is checked
+     * before it is accepted although it never passes through here. */
+    if ((sha = lenz_query(r, "sha256")) != NULL) {
+        if (!sha256_hex_ok(sha))
+            return lenz_field_bad(r, "sha256", "64 hex digits"), OK;
+        sha = lower_hex(r->pool, sha);
+        hdrs = apr_array_make(r->pool, 1, sizeof(lenz_sigv4_hdr));
+        h = apr_array_push(hdrs);
+        h->name = "x-amz-content-sha256";
+        h->value = sha;
+    }
+    if (lenz_s3_presign_hdrs(lr->srv->s3, r->pool, "PUT", u->key,
+                             apr_psprintf(r->pool, "partNumber=%d&uploadId=%s", n,
+                                          lenz_sigv4_uri_encode(r->pool, u->upload_id, strlen(u->upload_id), 1)),
+                             hdrs, PRESIGN_TTL, now, &url) != APR_SUCCESS)
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2011), HTTP_INTERNAL_SERVER_ERROR, "presign",
                          "Internal error", "the part URL could not be signed");
     out = lenz_json_new_object(r->pool);
     lenz_json_set_str(out, "url", url);
     lenz_json_set_str(out, "method", "PUT");
+    if (sha)
+        lenz_json_set_str(lenz_json_obj_add_object(out, "headers"), "x-amz-content-sha256", sha);
     lenz_json_set_str(out, "expires_at", ap_ht_time(r->pool, now + apr_time_from_sec(PRESIGN_TTL),
                                                    "%Y-%m-%dT%H:%M:%SZ", 1));
     lenz_json_set_int(out, "part", n);
@@ -649,8 +682,10 @@ static const char *strip_quotes(apr_pool_t *p, const char *e)
     return e;
 }
 
-/* The client's list for a plain upload: every part once, in any order. */
-static int client_etags(request_rec *r, const lenz_json *b, const lenz_up *u, const char ***etags)
+/* The client's list for a plain upload: every part once, in any order,
+ * each with its ETag and, optionally, the SHA-256 its URL was bound to. */
+static int client_etags(request_rec *r, const lenz_json *b, const lenz_up *u, const char ***etags,
+                        const char ***shas)
 {
     lenz_json *a = lenz_json_get(b, "parts");
     apr_size_t i, n;
@@ -660,17 +695,22 @@ static int client_etags(request_rec *r, const lenz_json *b, const lenz_up *u, co
     if (n > LENZ_S3_MAX_PARTS)
         return lenz_field_bad(r, "parts", "too many entries");
     *etags = apr_pcalloc(r->pool, sizeof(char *) * (u->part_count + 1));
+    *shas = apr_pcalloc(r->pool, sizeof(char *) * (u->part_count + 1));
     for (i = 0; i < n; i++) {
         lenz_json *o = lenz_json_array_get(a, i);
         apr_int64_t num;
-        const char *e;
+        const char *e, *sha = NULL;
         if (lenz_json_get_int(o, "part", &num) != APR_SUCCESS || num < 1 || num > u->part_count
             || lenz_json_get_str(o, "etag", &e) != APR_SUCCESS || !*e || strlen(e) > 200)
             return lenz_field_bad(r, "parts", apr_psprintf(r->pool, "entry %d needs a part 1-%d and an etag",
                                                           (int)i + 1, u->part_count));
+        if (lenz_json_get_str(o, "sha256", &sha) == APR_EINVAL || (sha && !sha256_hex_ok(sha)))
+            return lenz_field_bad(r, "parts", apr_psprintf(r->pool, "entry %d: sha256 must be 64 hex digits",
+                                                          (int)i + 1));
         if ((*etags)[num])
             return lenz_field_bad(r, "parts", apr_psprintf(r->pool, "part %d is listed twice", (int)num));
         (*etags)[num] = strip_quotes(r->pool, e);
+        (*shas)[num] = sha ? lower_hex(r->pool, sha) : NULL;
     }
     return 1;
 }
@@ -699,7 +739,7 @@ static int link_answer(request_rec *r, lenz_req *lr, lenz_db *db, const lenz_up 
 int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
 {
     lenz_json *b = lenz_body_json(r, lr);
-    const char *token, **etags = NULL, *args[5];
+    const char *token, **etags = NULL, **shas = NULL, *args[5];
     apr_array_header_t *parts;
     lenz_s3_part *list;
     lenz_s3_error err;
@@ -715,7 +755,7 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
     if (u->encrypted != encrypted)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2016), HTTP_BAD_REQUEST, "wrong-path", "Wrong path",
                          encrypted ? "this is a plain upload" : "this is an encrypted upload");
-    if (!encrypted && !client_etags(r, b, u, &etags))
+    if (!encrypted && !client_etags(r, b, u, &etags, &shas))
         return OK;
     if (!(db = lenz_up_db(r)))
         return OK;
@@ -789,7 +829,8 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
         rv = lenz_db_exec(db, "lenz_up_done", NULL, 1, args);
     for (i = 1; rv == APR_SUCCESS && !encrypted && i <= u->part_count; i++) {
         const char *pa[5] = { u->file_id, apr_itoa(r->pool, i),
-                              apr_psprintf(r->pool, "%" APR_OFF_T_FMT, list[i].size), list[i].etag, NULL };
+                              apr_psprintf(r->pool, "%" APR_OFF_T_FMT, list[i].size), list[i].etag,
+                              shas[i] };
         rv = lenz_db_exec(db, "lenz_up_part_put", NULL, 5, pa);
     }
     if (rv == APR_SUCCESS) {

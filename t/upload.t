@@ -4,7 +4,7 @@
 # to a second httpd instance, and every bad input the issue lists.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 97;
+use Test::More tests => 108;
 use JSON::PP;
 use Digest::SHA qw(sha256_hex);
 use File::Temp qw(tempdir);
@@ -110,6 +110,36 @@ $done = json_of($res);
 $obj = s3_get("files/$done->{file_id}");
 is(sha256_hex($obj // ''), $want, 'the S3 object equals the plaintext');
 undef $obj;
+
+# --- Plain parts bound to their SHA-256 (S3 checks the bytes) -----------------------
+my $bound = substr($data, 0, 1 * $MiB);
+my $bsha = sha256_hex($bound);
+$init = json_of(post_json('/upload/guest/initiate', { filename => 'bound.bin', size => length $bound }));
+$res = http_get("/upload/guest/presigned-url?token=$init->{token}&part=1&sha256=" . uc $bsha);
+is($res->code, 200, 'a part URL bound to a SHA-256: 200');
+my $bj = json_of($res);
+is_deeply($bj->{headers}, { 'x-amz-content-sha256' => $bsha }, '... naming the header to send (lower-case hex)');
+like($bj->{url}, qr/X-Amz-SignedHeaders=host%3Bx-amz-content-sha256/, '... signed into the URL');
+my $wrongbytes = $bound;
+substr($wrongbytes, 1000, 1) ^= "\x01";
+$res = $ua->request(HTTP::Request->new(PUT => $bj->{url}, ['x-amz-content-sha256' => $bsha], $wrongbytes));
+is($res->code, 400, 'other bytes to the bound URL: S3 refuses them (400)');
+like($res->content, qr/XAmzContentSHA256Mismatch/, '... XAmzContentSHA256Mismatch');
+$res = $ua->request(HTTP::Request->new(PUT => $bj->{url}, [], $bound));
+is($res->code, 403, '... the right bytes without the header: 403');
+$res = $ua->request(HTTP::Request->new(PUT => $bj->{url}, ['x-amz-content-sha256' => $bsha], $bound));
+is($res->code, 200, '... the right bytes with it: 200');
+my $betag = $res->header('ETag');
+is(http_get("/upload/guest/presigned-url?token=$init->{token}&part=1&sha256=xyz")->code, 400,
+   'a malformed sha256 for a part URL: 400');
+is(post_json('/upload/guest/complete', { token => $init->{token},
+                                         parts => [{ part => 1, etag => $betag, sha256 => 'zz' }] })->code,
+   400, 'complete with a malformed sha256: 400');
+$res = post_json('/upload/guest/complete', { token => $init->{token},
+                                             parts => [{ part => 1, etag => $betag, sha256 => $bsha }] });
+is($res->code, 201, 'complete reporting the digest: 201');
+is(psql("SELECT encode(sha256, 'hex') FROM upload_parts WHERE file_id = '" . json_of($res)->{file_id} . "'"),
+   $bsha, '... which the file records per part');
 
 # --- Resume and abort ---------------------------------------------------------------
 my $small = substr($data, 0, 15 * $MiB);

@@ -32,9 +32,11 @@
 //   initiate until complete or cancel; when the same file (name, size,
 //   lastModified, endpoint, mode) is uploaded again, GET parts says which
 //   parts arrived and only the rest is sent.
-// - Integrity: encrypted parts carry X-Part-SHA256 when crypto.subtle is
-//   there and the part is at most digestLimit bytes (the part must then be
-//   read into memory to hash it); larger parts are streamed from the Blob.
+// - Integrity: when crypto.subtle is there and the part is at most
+//   digestLimit bytes (the part must then be read into memory to hash it),
+//   encrypted parts carry X-Part-SHA256 (httpd checks it) and plain parts
+//   go to a URL bound to their SHA-256 (S3 checks it; complete reports it);
+//   larger parts are streamed from the Blob unhashed.
 
 const MiB = 1024 * 1024;
 
@@ -202,6 +204,7 @@ export function createUploader(options = {}) {
   const partFetch = o.partFetch ?? doFetch;
   const store = o.store ?? null;
   const subtle = o.subtle === undefined ? globalThis.crypto?.subtle : o.subtle;
+  const digests = new Map();      // "token:part" -> SHA-256 hex a plain part's URL was bound to
   const random = o.random ?? Math.random;
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? defaultSleep;
@@ -374,7 +377,19 @@ export function createUploader(options = {}) {
       return a.data?.etag ?? '';
     }
     // Plain: a fresh presigned URL for every attempt, then the PUT to S3.
-    const presign = `${endpoint}/presigned-url?token=${encodeURIComponent(rec.token)}&part=${n}`;
+    // With the part's SHA-256 the URL is bound to it and S3 refuses other
+    // bytes (the x-amz-content-sha256 header it then needs is sent).
+    let presign = `${endpoint}/presigned-url?token=${encodeURIComponent(rec.token)}&part=${n}`;
+    let body = blob;
+    let sha256;
+    if (subtle && len <= o.digestLimit) {
+      const bytes = await bytesOf(blob);
+      if (bytes) {
+        body = bytes;
+        sha256 = hex(await subtle.digest('SHA-256', bytes));
+        presign += `&sha256=${sha256}`;
+      }
+    }
     let fromS3 = false;
     const res = await withRetries(what, async () => {
       onUp(0);
@@ -387,8 +402,8 @@ export function createUploader(options = {}) {
         throw new UploadError('server', `${what}: the server gave no part URL`);
       fromS3 = true;
       // No cookies, CSRF or bearer tokens go to the storage service.
-      return partFetch(j.data.url, { method: j.data.method || 'PUT', body: blob, signal,
-                                     onUploadProgress: onUp });
+      return partFetch(j.data.url, { method: j.data.method || 'PUT', body, signal,
+                                     headers: j.data.headers || {}, onUploadProgress: onUp });
     }, { signal });
     if (!fromS3)
       throw errorFrom(await settle(res), what, now());
@@ -401,6 +416,8 @@ export function createUploader(options = {}) {
     if (!etag)
       throw new UploadError('storage', `${what}: the storage service sent no ETag `
                             + '(its CORS rule must expose the ETag header)');
+    if (sha256)
+      digests.set(`${rec.token}:${n}`, sha256);
     return etag;
   }
 
@@ -498,12 +515,17 @@ export function createUploader(options = {}) {
     const what = 'Finishing the upload';
     const body = { token: rec.token };
     if (!rec.encrypted)
-      body.parts = Array.from(etags, ([part, etag]) => ({ part, etag })).sort((x, y) => x.part - y.part);
+      body.parts = Array.from(etags, ([part, etag]) => {
+        const sha256 = digests.get(`${rec.token}:${part}`);
+        return sha256 ? { part, etag, sha256 } : { part, etag };
+      }).sort((x, y) => x.part - y.part);
     const a = await settle(await postJson(what, rec.encrypted ? '/encrypted/complete' : '/complete', body,
                                           { signal }));
     if (a.status !== 201)
       throw errorFrom(a, what, now());
     store?.delete(key);
+    for (const part of etags.keys())
+      digests.delete(`${rec.token}:${part}`);
     return {
       ...a.data, name: file.name, size: file.size, encrypted: rec.encrypted,
       transfer_id: a.data.transfer_id ?? rec.transfer_id,

@@ -830,10 +830,18 @@ apr_status_t lenz_s3_list_objects(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
+apr_status_t lenz_s3_presign_hdrs(lenz_s3 *s3, apr_pool_t *p, const char *method,
+                                  const char *key, const char *query,
+                                  apr_array_header_t *headers, int expires,
+                                  apr_time_t now, const char **url)
+{
+    const char *u = apr_pstrcat(p, s3->base_url, lenz_s3_key_path(s3, p, key), NULL);
+    return lenz_sigv4_presign(p, &s3->creds, method, u, query, headers, now, expires, url);
+}
+
 apr_status_t lenz_s3_presign(lenz_s3 *s3, apr_pool_t *p, const char *method,
                              const char *key, const char *query, int expires,
                              apr_time_t now, const char **url)
 {
-    const char *u = apr_pstrcat(p, s3->base_url, lenz_s3_key_path(s3, p, key), NULL);
-    return lenz_sigv4_presign(p, &s3->creds, method, u, query, NULL, now, expires, url);
+    return lenz_s3_presign_hdrs(s3, p, method, key, query, NULL, expires, now, url);
 }

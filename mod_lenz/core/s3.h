@@ -156,6 +156,13 @@ apr_status_t lenz_s3_list_objects(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
 apr_status_t lenz_s3_presign(lenz_s3 *s3, apr_pool_t *p, const char *method,
                              const char *key, const char *query, int expires,
                              apr_time_t now, const char **url);
+/* The same, signing extra headers (of lenz_sigv4_hdr) the client must send
+ * with exactly these values.  An x-amz-content-sha256 among them is the
+ * payload hash: S3 then refuses a body with any other SHA-256. */
+apr_status_t lenz_s3_presign_hdrs(lenz_s3 *s3, apr_pool_t *p, const char *method,
+                                  const char *key, const char *query,
+                                  apr_array_header_t *headers, int expires,
+                                  apr_time_t now, const char **url);
 
 /* Object keys are percent-encoded per segment ('/' kept). */
 const char *lenz_s3_key_path(lenz_s3 *s3, apr_pool_t *p, const char *key);
