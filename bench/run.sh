@@ -28,6 +28,10 @@
 #   BENCH_HTTP_PORT     httpd port (default 28080); PostgreSQL 28432, S3 28000
 #                       (Ceph 28100-28149), SMTP 28025 through LENZ_PG_PORT,
 #                       LENZ_S3_PORT, LENZ_SMTP_PORT as for scripts/stack.sh
+#   BENCH_PERF=1        record where httpd's CPU goes (perf record -e cpu-clock,
+#                       DWARF call graphs, httpd's child only) during each
+#                       bench; summaries in var/bench/perf-BENCH.txt.  The
+#                       figures of such a run are slowed by perf itself.
 #   BENCH_KEEP=1        leave the stack and httpd running afterwards (for
 #                       profiling by hand; `scripts/stack.sh stop var/bench`)
 #   LENZ_TEST_LOCK      the lock file (default /tmp/lenz-test.lock, as test.sh)
@@ -43,6 +47,7 @@ set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd -P)
 PY=/usr/bin/python3             # Debian's python (botocore), never pyenv's
+export PYTHONDONTWRITEBYTECODE=1
 
 benches=${*:-upload download}
 for b in $benches; do
@@ -68,6 +73,7 @@ if [ "$BENCH_RGW_NODELAY" = 1 ]; then export LENZ_RGW_FRONTEND_OPTS=tcp_nodelay=
 part_size=${BENCH_PART_SIZE:-8M}
 
 httpd_pid=""
+perf_pid=""
 stack_started=0
 status=1
 
@@ -96,6 +102,7 @@ finish() {
         log "BENCH_KEEP=1: httpd on http://127.0.0.1:$port and the stack in $var are left running;"
         log "stop them with: scripts/stack.sh stop $var"
     else
+        [ -z "$perf_pid" ] || kill -INT "$perf_pid" 2>/dev/null || true
         stop_httpd
         if [ $stack_started = 1 ]; then
             scripts/stack.sh stop "$var" >"$var/stack-stop.log" 2>&1 ||
@@ -202,11 +209,40 @@ export BENCH_STATE_FILE="$var/bench-file.json"
 rm -f "$BENCH_STATE_FILE"
 log "httpd (pid $httpd_pid) on $BENCH_HTTPD_URL, S3 $LENZ_S3_ENDPOINT (memstore), stack in $var"
 
+# perf_start BENCH / perf_stop BENCH: BENCH_PERF=1's profile of httpd's
+# child (the parent only accepts and supervises).
+perf_start() {
+    local kids
+    [ "${BENCH_PERF:-0}" = 1 ] || return 0
+    command -v perf >/dev/null || { log "BENCH_PERF=1 but no perf"; return 0; }
+    kids=$(cat /proc/"$httpd_pid"/task/*/children 2>/dev/null | tr -s ' \n' ',' | sed 's/,$//')
+    [ -n "$kids" ] || return 0
+    log "BENCH_PERF=1: recording httpd (pid $kids); these figures include perf's own cost"
+    perf record -q -e cpu-clock -F 999 --call-graph dwarf,16384 -p "$kids" \
+        -o "$var/perf-$1.data" >"$var/perf-$1.log" 2>&1 9>&- &
+    perf_pid=$!
+    sleep 0.5
+}
+perf_stop() {
+    [ -n "$perf_pid" ] || return 0
+    kill -INT "$perf_pid" 2>/dev/null || true
+    wait "$perf_pid" 2>/dev/null || true
+    perf_pid=""
+    {
+        echo "# perf report: httpd's child during bench/$1 (cpu-clock samples)"
+        echo "## by shared object"
+        perf report -i "$var/perf-$1.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+        echo "## by function, children included (callers carry their callees' time)"
+        perf report -i "$var/perf-$1.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' | grep -v ' 0x0000' | head -60
+    } >"$var/perf-$1.txt"
+    log "profile: $var/perf-$1.txt"
+}
+
 rc=0
 for b in $benches; do
     case $b in
         aead) run_aead || rc=1 ;;
-        *) "$PY" "bench/$b.py" || rc=1 ;;
+        *) perf_start "$b"; "$PY" "bench/$b.py" || rc=1; perf_stop "$b" ;;
     esac
 done
 # A LENZ error or a crashed child during a run makes its figures suspect.
