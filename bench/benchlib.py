@@ -425,6 +425,30 @@ class Measure:
         return d
 
 
+class Combined:
+    """Several measurements of the same thing as one: bytes and seconds
+    and CPU add up (MB/s = all bytes / all seconds), RSS growth is the
+    largest.  Used for the A B B A order that cancels drift."""
+
+    def __init__(self, ms):
+        self.parts = ms
+        self.nbytes = sum(m.nbytes for m in ms)
+        self.seconds = sum(m.seconds for m in ms)
+        self.mbps = self.nbytes / MB / self.seconds
+        self.cpu = {k: sum(m.cpu[k] for m in ms) for k in ms[0].cpu}
+        self.httpd_cpu_per_gib = self.cpu["httpd"] / (self.nbytes / GiB)
+        self.others = sorted((o for m in ms for o in m.others), reverse=True)[:4]
+        self.sampler = ms[0].sampler
+        if self.sampler:
+            worst = max(ms, key=lambda m: m.rss_growth_mib)
+            self.rss_growth_mib = worst.rss_growth_mib
+            self.rss_before_kib = worst.rss_before_kib
+            self.rss_peak_kib = max(m.rss_peak_kib for m in ms)
+            self.rss_samples = sum(m.rss_samples for m in ms)
+
+    record = Measure.record
+
+
 def s3_gc(st):
     """Let RGW reclaim deleted/aborted objects now (memstore is RAM), not
     after its 5-minute gc wait.  Never inside a measurement."""
