@@ -6,7 +6,8 @@ export CONFIGURE_FLAGS
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 
-.PHONY: all build deps run stop test unit fuzz bench-aead install clean distclean
+.PHONY: all build deps run stop test unit fuzz bench bench-upload bench-download bench-aead install \
+	clean distclean
 
 all build:
 	@scripts/build.sh
@@ -34,6 +35,21 @@ unit:
 # build/fuzz/corpus-<name>, one at a time; fails on any crash.
 fuzz:
 	@scripts/build.sh && fuzz/run.sh
+
+# Benchmarks against references measured in the same run (docs/bench.md):
+# bench/run.sh takes the test lock, brings up its own stack (var/bench,
+# ports 28xxx) and httpd, runs the benches and stops it all again.
+# bench/aead.sh stays out of `make bench` for now (make bench-aead, or
+# BENCHES="upload download aead" to run it under the same lock).
+BENCHES ?= upload download
+bench:
+	@bench/run.sh $(BENCHES)
+
+bench-upload:
+	@bench/run.sh upload
+
+bench-download:
+	@bench/run.sh download
 
 # Segment seal/open throughput against `openssl speed` (bench/aead.sh).
 bench-aead:

@@ -12,7 +12,8 @@
 # Ceph mon S3+100 and S3+101 (8100-8101 / 18100-18101), Ceph OSD S3+110..S3+149.
 # Overrides: LENZ_STACK_DIR, LENZ_PG_PORT, LENZ_S3_PORT, LENZ_SMTP_PORT,
 # LENZ_CEPH_MON_PORT, LENZ_CORS_ORIGINS (space separated), LENZ_CEPH_STORE
-# (memstore|bluestore), LENZ_CEPH_BYTES (memstore RAM cap / bluestore sparse file size).
+# (memstore|bluestore), LENZ_CEPH_BYTES (memstore RAM cap / bluestore sparse file size),
+# LENZ_RGW_FRONTEND_OPTS (more beast options, e.g. tcp_nodelay=1; bench/run.sh sets it).
 #
 # On success start writes DIR/stack.env: KEY=value lines whose values never
 # need quoting, so it is both sourceable (set -a; . DIR/stack.env) and trivial
@@ -548,7 +549,7 @@ rgw_start() {
     need_port radosgw "$S3_PORT" LENZ_S3_PORT
     t=$(now_us)
     spawn "$CEPHD/log/rgw.out" "$RGW_PIDFILE" /usr/bin/radosgw -c "$CONF" -n client.rgw.a -f \
-        --rgw-frontends "beast endpoint=127.0.0.1:$S3_PORT"
+        --rgw-frontends "beast endpoint=127.0.0.1:$S3_PORT${LENZ_RGW_FRONTEND_OPTS:+ $LENZ_RGW_FRONTEND_OPTS}"
     running "$RGW_PIDFILE" "" || true
     wait_port radosgw "$S3_PORT" "$RPID" 120 || { tail_log radosgw "$CEPHD/log/client.rgw.a.log"; die radosgw "did not open port $S3_PORT"; }
     msg radosgw "started (pid $RPID) on 127.0.0.1:$S3_PORT in $(since "$t")"

@@ -96,29 +96,38 @@ static void refill(lenz_aead_pull *pl)
     }
 }
 
+/* Fills buf as far as the stream goes (sealing as many segments as that
+ * takes), so an HTTP client sends full buffers: handing over one segment
+ * at a time made curl send a 64 KiB buffer and then the segment's last
+ * 16 bytes on their own.  An error after some bytes were copied is
+ * reported by the next call. */
 apr_ssize_t lenz_aead_pull_read(void *pull, char *buf, apr_size_t len)
 {
     lenz_aead_pull *pl = pull;
-    apr_size_t n;
+    apr_size_t got = 0, n;
 
-    while (pl->plen == pl->poff) {
-        if (pl->status != APR_SUCCESS)
-            return -1;
-        if (pl->done == 1)
-            return 0;
-        if (pl->done == 2) {
-            pl->status = lenz_aead_enc_finish(pl->enc);
-            pl->done = 1;
+    while (got < len) {
+        if (pl->plen == pl->poff) {
+            if (pl->status != APR_SUCCESS)
+                return got ? (apr_ssize_t)got : -1;
+            if (pl->done == 1)
+                break;
+            if (pl->done == 2) {
+                pl->status = lenz_aead_enc_finish(pl->enc);
+                pl->done = 1;
+                continue;
+            }
+            refill(pl);
             continue;
         }
-        refill(pl);
+        n = pl->plen - pl->poff;
+        if (n > len - got)
+            n = len - got;
+        memcpy(buf + got, pl->pending + pl->poff, n);
+        pl->poff += n;
+        got += n;
     }
-    n = pl->plen - pl->poff;
-    if (n > len)
-        n = len;
-    memcpy(buf, pl->pending + pl->poff, n);
-    pl->poff += n;
-    return (apr_ssize_t)n;
+    return (apr_ssize_t)got;
 }
 
 apr_status_t lenz_aead_pull_status(const lenz_aead_pull *pl)

@@ -9,6 +9,12 @@
 #include "err.h"
 
 #define MAX_HEADER_BYTES (64 * 1024)
+/* curl's receive buffer for streamed response bodies (S3 GetObject): the
+ * default 16 KiB costs a recv() and a write callback per 16 KiB; 128 KiB
+ * took a fifth off httpd's CPU per GiB downloaded (docs/bench.md).  curl
+ * allocates it per transfer; glibc keeps such blocks in the worker
+ * thread's arena, so a larger one shows as RSS of every thread. */
+#define STREAM_RECV_BUFFER (128 * 1024)
 
 struct lenz_http {
     CURLSH *share;
@@ -258,6 +264,8 @@ apr_status_t lenz_http_perform(lenz_http *h, apr_pool_t *p,
         SETOPT(c, CURLOPT_READDATA, &x);
         SETOPT(c, CURLOPT_INFILESIZE_LARGE, len);
     }
+    if (req->writer)
+        SETOPT(c, CURLOPT_BUFFERSIZE, (long)STREAM_RECV_BUFFER);
     SETOPT(c, CURLOPT_CUSTOMREQUEST, req->method);
 
     /* curl adds "Expect: 100-continue" to uploads; S3 servers handle it but

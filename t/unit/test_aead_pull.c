@@ -107,6 +107,24 @@ int main(void)
         }
     }
 
+    /* A read is filled across segments, so an HTTP client never sends a
+     * buffer's worth and then a segment's tag on its own. */
+    {
+        lenz_aead_pull *pl;
+        apr_ssize_t n1, n2, n3;
+        pp.plain_size = 1000;
+        lenz_aead_seal_buffer(p, &pp, plain, 1000, &ref, &ref_len);
+        s = (src){ plain, 1000, 0, 7, -1 };
+        lenz_aead_pull_make(&pl, p, &pp, 0, 0, src_read, &s);
+        n1 = lenz_aead_pull_read(pl, (char *)out, 200);
+        n2 = lenz_aead_pull_read(pl, (char *)out + 200, sizeof(out) - 200);
+        n3 = lenz_aead_pull_read(pl, (char *)out + 200 + (n2 > 0 ? n2 : 0), 10);
+        ok(n1 == 200 && n2 == (apr_ssize_t)ref_len - 200 && n3 == 0
+           && memcmp(out, ref, ref_len) == 0,
+           "reads are filled across segments: 200, then the other %zu bytes, then the end",
+           ref_len - 200);
+    }
+
     apr_pool_destroy(p);
     apr_terminate();
     return done_testing();
