@@ -69,7 +69,7 @@ export LENZ_CEPH_STORE=memstore
 export LENZ_CEPH_BYTES=${BENCH_CEPH_BYTES:-$((5 << 30))}
 export LENZ_CORS_ORIGINS="http://127.0.0.1:$port"
 export BENCH_RGW_NODELAY=${BENCH_RGW_NODELAY:-1}
-if [ "$BENCH_RGW_NODELAY" = 1 ]; then export LENZ_RGW_FRONTEND_OPTS=tcp_nodelay=1; else unset LENZ_RGW_FRONTEND_OPTS; fi
+if [ "$BENCH_RGW_NODELAY" = 1 ]; then export LENZ_RGW_FRONTEND_OPTS=tcp_nodelay=1; else export LENZ_RGW_FRONTEND_OPTS=; fi
 part_size=${BENCH_PART_SIZE:-8M}
 
 httpd_pid=""

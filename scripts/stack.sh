@@ -13,7 +13,8 @@
 # Overrides: LENZ_STACK_DIR, LENZ_PG_PORT, LENZ_S3_PORT, LENZ_SMTP_PORT,
 # LENZ_CEPH_MON_PORT, LENZ_CORS_ORIGINS (space separated), LENZ_CEPH_STORE
 # (memstore|bluestore), LENZ_CEPH_BYTES (memstore RAM cap / bluestore sparse file size),
-# LENZ_RGW_FRONTEND_OPTS (more beast options, e.g. tcp_nodelay=1; bench/run.sh sets it).
+# LENZ_RGW_FRONTEND_OPTS (more beast options; default tcp_nodelay=1: without it RGW
+# holds the short tail of a response for the client's delayed ACK, 40 ms).
 #
 # On success start writes DIR/stack.env: KEY=value lines whose values never
 # need quoting, so it is both sourceable (set -a; . DIR/stack.env) and trivial
@@ -549,7 +550,7 @@ rgw_start() {
     need_port radosgw "$S3_PORT" LENZ_S3_PORT
     t=$(now_us)
     spawn "$CEPHD/log/rgw.out" "$RGW_PIDFILE" /usr/bin/radosgw -c "$CONF" -n client.rgw.a -f \
-        --rgw-frontends "beast endpoint=127.0.0.1:$S3_PORT${LENZ_RGW_FRONTEND_OPTS:+ $LENZ_RGW_FRONTEND_OPTS}"
+        --rgw-frontends "beast endpoint=127.0.0.1:$S3_PORT ${LENZ_RGW_FRONTEND_OPTS-tcp_nodelay=1}"
     running "$RGW_PIDFILE" "" || true
     wait_port radosgw "$S3_PORT" "$RPID" 120 || { tail_log radosgw "$CEPHD/log/client.rgw.a.log"; die radosgw "did not open port $S3_PORT"; }
     msg radosgw "started (pid $RPID) on 127.0.0.1:$S3_PORT in $(since "$t")"
