@@ -21,6 +21,7 @@
 #include "s3.h"
 #include "shared.h"
 #include "runner.h"
+#include "crypto.h"
 
 #define DEFAULT_REGION          "us-east-1"
 #define DEFAULT_CONNECT_TIMEOUT 5
@@ -35,6 +36,7 @@
 #define DEFAULT_UPLOAD_ABANDON  (24 * 3600)
 #define MAX_JOB_WORKERS         32
 #define MAX_SECRET_FILE         4096
+#define MAX_CA_FILE             (16 * 1024 * 1024)
 
 static const char *no_trailing_slash(apr_pool_t *p, const char *s);
 
@@ -117,6 +119,7 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(smtp_url);
     MERGE_PTR(smtp_auth_file);
     MERGE_INT(smtp_tls);
+    MERGE_PTR(smtp_ca_file);
     MERGE_PTR(mail_from);
     MERGE_PTR(public_url);
     MERGE_PTR(template_dir);
@@ -764,6 +767,10 @@ const command_rec lenz_cmds[] = {
                   "file holding the SMTP AUTH credentials as user:password"),
     AP_INIT_TAKE1(LENZ_D_SMTP_TLS, set_smtp_tls, NULL, RSRC_CONF,
                   "TLS on smtp:// URLs: off, starttls (when offered; default) or required"),
+    AP_INIT_TAKE1(LENZ_D_SMTP_CA_FILE, set_file,
+                  (void *)APR_OFFSETOF(lenz_srv_cfg, smtp_ca_file), RSRC_CONF,
+                  "PEM CA bundle the SMTP server's certificate is verified against "
+                  "(default: the system store)"),
     AP_INIT_TAKE1(LENZ_D_MAIL_FROM, set_mail_from, NULL, RSRC_CONF, "sender address of mails"),
     AP_INIT_TAKE1(LENZ_D_PUBLIC_URL, set_public_url, NULL, RSRC_CONF,
                   "public base URL of the site, used in links and mails"),
@@ -851,6 +858,50 @@ static const char *read_secret_file(apr_pool_t *p, const char *path, const char 
     if (has_ctl(*secret))
         return apr_psprintf(p, "'%s' holds more than one line", path);
     return NULL;
+}
+
+/* A CA bundle: a regular file of at most MAX_CA_FILE bytes holding at
+ * least one certificate OpenSSL can read.  Checked as root; libcurl reads
+ * it again on every connection, in a child running as User, so it must be
+ * readable there too (a CA certificate is no secret: 0644 will do). */
+static const char *check_ca_file(apr_pool_t *p, const char *path)
+{
+    apr_pool_t *tp;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t n;
+    apr_status_t rv;
+    char *buf;
+    const char *why = NULL, *err = NULL;
+    int count = 0;
+
+    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p);
+    if (rv != APR_SUCCESS)
+        return apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
+    if (fi.filetype != APR_REG)
+        return apr_psprintf(p, "'%s' is not a regular file", path);
+    if (fi.size > MAX_CA_FILE)
+        return apr_psprintf(p, "'%s' is too large to be a CA bundle", path);
+    /* The bundle is read into a pool of its own: it is not kept. */
+    apr_pool_create(&tp, p);
+    rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, tp);
+    if (rv != APR_SUCCESS) {
+        err = apr_psprintf(p, "cannot open '%s' (%pm)", path, &rv);
+        goto done;
+    }
+    n = (apr_size_t)fi.size;
+    buf = apr_palloc(tp, n + 1);
+    rv = apr_file_read_full(f, buf, n, &n);
+    apr_file_close(f);
+    if (rv != APR_SUCCESS && rv != APR_EOF)
+        err = apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
+    else if (lenz_pem_cert_count(tp, buf, n, &count, &why) != APR_SUCCESS)
+        err = apr_psprintf(p, "'%s' is not a readable PEM file: %s", path, why);
+    else if (count == 0)
+        err = apr_psprintf(p, "'%s' holds no PEM certificate", path);
+done:
+    apr_pool_destroy(tp);
+    return err;
 }
 
 static int is_loopback(const char *host)
@@ -945,6 +996,8 @@ static int check_server(apr_pool_t *pconf, server_rec *s, lenz_srv_cfg *c, load_
         if ((why = check_smtp_tls(pconf, c, &directive)) != NULL)
             return refuse(s, directive, why);
     }
+    if (c->smtp_ca_file && (why = check_ca_file(pconf, c->smtp_ca_file)) != NULL)
+        return refuse(s, LENZ_D_SMTP_CA_FILE, why);
 
     memset(&s3c, 0, sizeof(s3c));
     s3c.endpoint = c->s3_endpoint;

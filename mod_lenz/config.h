@@ -45,6 +45,7 @@ typedef struct lenz_srv_cfg {
     const char *smtp_url;
     const char *smtp_auth_file;     /* "user:password" file */
     int smtp_tls;                   /* -1 unset, LENZ_SMTP_TLS_* */
+    const char *smtp_ca_file;       /* PEM CA bundle; NULL: the system store */
     const char *mail_from;
     const char *public_url;
     const char *template_dir;

@@ -27,6 +27,7 @@
 #define LENZ_D_LINK_EXPIRY        "LenzLinkExpiry"
 #define LENZ_D_SMTP_AUTH_FILE     "LenzSMTPAuthFile"
 #define LENZ_D_SMTP_TLS           "LenzSMTPTLS"
+#define LENZ_D_SMTP_CA_FILE       "LenzSMTPCAFile"
 
 /* Global (main server only). */
 #define LENZ_D_SHARED_CACHE       "LenzSharedCache"

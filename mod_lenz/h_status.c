@@ -52,7 +52,7 @@ static int smtp_ok(request_rec *r, lenz_req *lr)
 {
     const char *why = NULL;
     apr_status_t rv = lenz_smtp_probe(lenz_process_http(), r->pool, lr->srv->smtp_url,
-                                      PROBE_TIMEOUT_MS, &why);
+                                      lr->srv->smtp_ca_file, PROBE_TIMEOUT_MS, &why);
     if (rv == APR_SUCCESS)
         return 1;
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,

@@ -246,6 +246,7 @@ apr_status_t lenz_mail_job(lenz_jobctx *jc)
     sm.starttls = lenz_cfg_smtp_tls(c) == LENZ_SMTP_TLS_REQUIRED ? LENZ_STARTTLS_REQUIRED
                   : lenz_cfg_smtp_tls(c) == LENZ_SMTP_TLS_OFF ? LENZ_STARTTLS_NEVER
                   : LENZ_STARTTLS_TRY;
+    sm.ca_file = c->smtp_ca_file;
     sm.from = c->mail_from;
     sm.rcpt = rcpt;
     sm.data = msg;

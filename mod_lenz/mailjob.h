@@ -5,7 +5,8 @@
  * NAME.html.mustache (optional, then multipart/alternative) with the data
  * plus "site" {name, base_url}, composes the message with core/mail.h
  * (From LenzMailFrom; Message-ID on LenzPublicURL's host) and submits it
- * with lenz_smtp_send (LenzSMTPURL, LenzSMTPTLS, LenzSMTPAuthFile).
+ * with lenz_smtp_send (LenzSMTPURL, LenzSMTPTLS, LenzSMTPAuthFile,
+ * LenzSMTPCAFile).
  * Text templates must use {{{triple}}} mustaches: {{double}} escapes HTML.
  *
  * The subject may come from users: line breaks and other control

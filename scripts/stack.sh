@@ -8,9 +8,12 @@
 #   scripts/stack.sh stop   PROFILE|DIR    stops what start started (and DIR/httpd/httpd.pid)
 #   scripts/stack.sh status PROFILE|DIR    up/down per component; non-zero if any is down
 #
-# Ports (dev / test): PostgreSQL 8432 / 18432, S3 8000 / 18000, SMTP 8025 / 18025,
-# Ceph mon S3+100 and S3+101 (8100-8101 / 18100-18101), Ceph OSD S3+110..S3+149.
+# Ports (dev / test): PostgreSQL 8432 / 18432, S3 8000 / 18000, SMTP 8025 / 18025
+# (STARTTLS offered), SMTPS 8465 / 18465 (implicit TLS), plain SMTP without
+# STARTTLS 8026 / 18026, Ceph mon S3+100 and S3+101 (8100-8101 / 18100-18101),
+# Ceph OSD S3+110..S3+149.
 # Overrides: LENZ_STACK_DIR, LENZ_PG_PORT, LENZ_S3_PORT, LENZ_SMTP_PORT,
+# LENZ_SMTPS_PORT, LENZ_SMTP_PLAIN_PORT,
 # LENZ_CEPH_MON_PORT, LENZ_CORS_ORIGINS (space separated), LENZ_CEPH_STORE
 # (memstore|bluestore), LENZ_CEPH_BYTES (memstore RAM cap / bluestore sparse file size),
 # LENZ_RGW_FRONTEND_OPTS (more beast options; default tcp_nodelay=1: without it RGW
@@ -176,10 +179,10 @@ secret_file() { ( umask 077; printf '%s' "$2" >"$1.tmp" ) && mv -f "$1.tmp" "$1"
 
 # profile PROFILE: set DIR, ports, Ceph store and CORS origins.
 profile() {
-    local d pg s3 smtp store web
+    local d pg s3 smtp smtps plain store web
     case $1 in
-        dev)  d=var/dev  pg=8432  s3=8000  smtp=8025  store=bluestore web=8080 ;;
-        test) d=var/test pg=18432 s3=18000 smtp=18025 store=memstore  web=8529 ;;
+        dev)  d=var/dev  pg=8432  s3=8000  smtp=8025  smtps=8465  plain=8026  store=bluestore web=8080 ;;
+        test) d=var/test pg=18432 s3=18000 smtp=18025 smtps=18465 plain=18026 store=memstore  web=8529 ;;
         *) die stack "unknown profile '$1' (want dev or test)" ;;
     esac
     PROFILE=$1
@@ -187,6 +190,8 @@ profile() {
     PG_PORT=${LENZ_PG_PORT:-$pg}
     S3_PORT=${LENZ_S3_PORT:-$s3}
     SMTP_PORT=${LENZ_SMTP_PORT:-$smtp}
+    SMTPS_PORT=${LENZ_SMTPS_PORT:-$smtps}
+    SMTP_PLAIN_PORT=${LENZ_SMTP_PLAIN_PORT:-$plain}
     MON_PORT=${LENZ_CEPH_MON_PORT:-$((S3_PORT + 100))}
     CEPH_STORE=${LENZ_CEPH_STORE:-$store}
     CORS_ORIGINS=${LENZ_CORS_ORIGINS:-http://127.0.0.1:$web http://localhost:$web}
@@ -224,6 +229,7 @@ set_paths() {
     SMTPD=$DIR/smtp
     SMTP_PIDFILE=$SMTPD/smtp.pid
     SMTP_MATCH="--pid-file $SMTP_PIDFILE"
+    SMTP_TLSD=$SMTPD/tls
     MAIL_DIR=$DIR/mail
     HTTPD_PIDFILE=$DIR/httpd/httpd.pid
     ENV_FILE=$DIR/stack.env
@@ -617,27 +623,104 @@ smtp_greets() {
     case $line in 220*) return 0 ;; *) return 1 ;; esac
 }
 
+# tls_conf FILE CN EXTENSIONS...: an openssl req configuration (no system
+# openssl.cnf involved) for a certificate named CN with these v3 extensions.
+tls_conf() {
+    local f=$1 cn=$2
+    shift 2
+    { printf '[req]\ndistinguished_name = dn\nprompt = no\nx509_extensions = ext\n'
+      printf '[dn]\nCN = %s\n[ext]\n' "$cn"
+      printf '%s\n' "$@"; } >"$f"
+}
+
+# smtp_tls: certificates for the sink in DIR/smtp/tls - a throwaway CA
+# (ca.pem), a server certificate it signed for 127.0.0.1 and localhost
+# (server.pem, server.key 0600), and a second CA that signed nothing
+# (other-ca.pem, for clients that trust the wrong CA).  Both CA keys are
+# deleted once used, so nothing else can ever be signed by them.  Kept while
+# they are valid for 7 more days; SMTP_TLS_NEW=1 when made anew.
+smtp_tls() {
+    local d=$SMTP_TLSD t tmp log=$SMTPD/openssl.log
+    SMTP_TLS_NEW=0
+    if [ -s "$d/ca.pem" ] && [ -s "$d/other-ca.pem" ] && [ -s "$d/server.key" ] &&
+        openssl x509 -in "$d/ca.pem" -noout -checkend 604800 >/dev/null 2>&1 &&
+        openssl x509 -in "$d/server.pem" -noout -checkend 604800 >/dev/null 2>&1; then
+        return 0
+    fi
+    t=$(now_us)
+    rm -rf "$d"
+    mkdir -p "$d"
+    chmod 0755 "$d"                  # the CA certificate is read by httpd's User
+    tmp=$(mktemp -d "$d/.new.XXXXXX")  # 0700: the CA keys live only here
+    tls_conf "$tmp/ca.cnf" "mod_lenz $PROFILE SMTP sink CA" \
+        "basicConstraints = critical,CA:TRUE" "keyUsage = critical,keyCertSign,cRLSign" \
+        "subjectKeyIdentifier = hash"
+    tls_conf "$tmp/other.cnf" "mod_lenz $PROFILE unrelated CA" \
+        "basicConstraints = critical,CA:TRUE" "keyUsage = critical,keyCertSign,cRLSign" \
+        "subjectKeyIdentifier = hash"
+    tls_conf "$tmp/server.cnf" localhost \
+        "basicConstraints = critical,CA:FALSE" "keyUsage = critical,digitalSignature" \
+        "extendedKeyUsage = serverAuth" "subjectAltName = IP:127.0.0.1,DNS:localhost" \
+        "subjectKeyIdentifier = hash" "authorityKeyIdentifier = keyid"
+    ( umask 077
+      for c in ca other; do
+          openssl req -x509 -config "$tmp/$c.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+              -nodes -keyout "$tmp/$c.key" -out "$tmp/$c.pem" -days 90 || exit 1
+      done
+      openssl req -x509 -config "$tmp/server.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+          -nodes -keyout "$tmp/server.key" -out "$tmp/server.pem" -days 90 \
+          -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" &&
+      openssl verify -CAfile "$tmp/ca.pem" "$tmp/server.pem" ) >"$log" 2>&1 ||
+        { rm -rf "$tmp"; tail_log openssl "$log"; die smtp "cannot make the TLS certificates"; }
+    chmod 0644 "$tmp/ca.pem" "$tmp/other.pem" "$tmp/server.pem"
+    mv "$tmp/server.key" "$tmp/server.pem" "$d/"
+    mv "$tmp/other.pem" "$d/other-ca.pem"
+    mv "$tmp/ca.pem" "$d/ca.pem"
+    rm -rf "$tmp"
+    SMTP_TLS_NEW=1
+    msg smtp "new CA and server certificate for 127.0.0.1/localhost in $d in $(since "$t")"
+}
+
+# smtp_args: the sink's command line for this stack's ports and certificates.
+smtp_args() {
+    SMTP_ARGS=("$TOP/scripts/smtp-sink.py" --port "$SMTP_PORT" --smtps-port "$SMTPS_PORT"
+               --plain-port "$SMTP_PLAIN_PORT" --tls-cert "$SMTP_TLSD/server.pem"
+               --tls-key "$SMTP_TLSD/server.key" --auth-require-tls
+               --mail-dir "$MAIL_DIR" --log "$SMTPD/log" --pid-file "$SMTP_PIDFILE")
+}
+
 smtp_start() {
-    local t n
+    local t n p
     mkdir -p "$SMTPD" "$MAIL_DIR"
+    chmod 0755 "$SMTPD"
+    smtp_tls
+    smtp_args
     if running "$SMTP_PIDFILE" "$SMTP_MATCH"; then
-        same_port smtp LENZ_SMTP_PORT "$SMTP_PORT"
-        msg smtp "already running (pid $RPID)"
-        return
+        # A sink started with other ports or flags (an older stack.sh), or
+        # holding certificates just replaced, is restarted: it keeps no state.
+        if [ "$SMTP_TLS_NEW" = 0 ] && pid_live "$RPID" "${SMTP_ARGS[*]}"; then
+            msg smtp "already running (pid $RPID)"
+            return
+        fi
+        msg smtp "restarting (other settings or new certificates)"
+        stop_proc smtp "$SMTP_PIDFILE" "$SMTP_MATCH" TERM 10
     fi
     clean_stale smtp "$SMTP_PIDFILE" "$SMTP_MATCH"
     need_port smtp "$SMTP_PORT" LENZ_SMTP_PORT
+    need_port smtps "$SMTPS_PORT" LENZ_SMTPS_PORT
+    need_port smtp "$SMTP_PLAIN_PORT" LENZ_SMTP_PLAIN_PORT
     t=$(now_us)
     # The sink writes its own pid file once it listens; ours is replaced by the same pid.
-    spawn "$SMTPD/log" "$SMTP_PIDFILE" "$PY" "$TOP/scripts/smtp-sink.py" --port "$SMTP_PORT" \
-        --mail-dir "$MAIL_DIR" --log "$SMTPD/log" --pid-file "$SMTP_PIDFILE"
+    spawn "$SMTPD/log" "$SMTP_PIDFILE" "$PY" "${SMTP_ARGS[@]}"
     RPID=$(cat "$SMTP_PIDFILE")
-    wait_port smtp "$SMTP_PORT" "$RPID" 30 || { tail_log smtp "$SMTPD/log"; die smtp "did not start"; }
+    for p in "$SMTP_PORT" "$SMTPS_PORT" "$SMTP_PLAIN_PORT"; do
+        wait_port smtp "$p" "$RPID" 30 || { tail_log smtp "$SMTPD/log"; die smtp "did not open port $p"; }
+    done
     n=0
     until smtp_greets; do
         n=$((n + 1)); [ $n -lt 50 ] || die smtp "no 220 greeting on port $SMTP_PORT"; sleep 0.1
     done
-    msg smtp "started (pid $RPID) on 127.0.0.1:$SMTP_PORT in $(since "$t"), mail in $MAIL_DIR"
+    msg smtp "started (pid $RPID) on 127.0.0.1:$SMTP_PORT (STARTTLS), :$SMTPS_PORT (smtps), :$SMTP_PLAIN_PORT (plain) in $(since "$t"), mail in $MAIL_DIR"
 }
 
 # ---------------------------------------------------------------- env file
@@ -663,6 +746,12 @@ LENZ_S3_SECRET_FILE=$S3D/secret
 LENZ_SMTP_HOST=127.0.0.1
 LENZ_SMTP_PORT=$SMTP_PORT
 LENZ_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT
+LENZ_SMTPS_PORT=$SMTPS_PORT
+LENZ_SMTPS_URL=smtps://127.0.0.1:$SMTPS_PORT
+LENZ_SMTP_PLAIN_PORT=$SMTP_PLAIN_PORT
+LENZ_SMTP_PLAIN_URL=smtp://127.0.0.1:$SMTP_PLAIN_PORT
+LENZ_SMTP_CA_FILE=$SMTP_TLSD/ca.pem
+LENZ_SMTP_OTHER_CA_FILE=$SMTP_TLSD/other-ca.pem
 LENZ_MAIL_DIR=$MAIL_DIR
 EOF
     chmod 0600 "$ENV_FILE.tmp"       # holds the database password
@@ -675,7 +764,11 @@ EOF
 # checked before anything starts so a clash does not leave a half-built stack.
 preflight() {
     running "$PG_PIDFILE" "$PG_MATCH" || need_port pg "$PG_PORT" LENZ_PG_PORT
-    running "$SMTP_PIDFILE" "$SMTP_MATCH" || need_port smtp "$SMTP_PORT" LENZ_SMTP_PORT
+    if ! running "$SMTP_PIDFILE" "$SMTP_MATCH"; then
+        need_port smtp "$SMTP_PORT" LENZ_SMTP_PORT
+        need_port smtps "$SMTPS_PORT" LENZ_SMTPS_PORT
+        need_port smtp "$SMTP_PLAIN_PORT" LENZ_SMTP_PLAIN_PORT
+    fi
     if ! running "$MON_PIDFILE" "ceph-mon -c $CONF"; then
         need_port ceph-mon "$MON_PORT" LENZ_CEPH_MON_PORT
         need_port ceph-mon "$((MON_PORT + 1))" LENZ_CEPH_MON_PORT
@@ -737,6 +830,7 @@ cmd_status() {
     status_line ceph-osd "$OSD_PIDFILE" "ceph-osd -c $CONF" || rc=1
     status_line radosgw "$RGW_PIDFILE" "radosgw -c $CONF" "$(env_get LENZ_S3_PORT)" || rc=1
     status_line smtp "$SMTP_PIDFILE" "$SMTP_MATCH" "$(env_get LENZ_SMTP_PORT)" || rc=1
+    status_line smtps "$SMTP_PIDFILE" "$SMTP_MATCH" "$(env_get LENZ_SMTPS_PORT)" || rc=1
     # httpd is someone else's; shown when its pid file exists, not counted.
     [ ! -f "$HTTPD_PIDFILE" ] || status_line httpd "$HTTPD_PIDFILE" "" || true
     return $rc

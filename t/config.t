@@ -32,6 +32,22 @@ my $secret4 = write_file("$dir/s3-world.secret", "s3cr3t\n", 0644);
 my $auth    = write_file("$dir/smtp.auth", "mailer:pw\n", 0600);
 my $auth4   = write_file("$dir/smtp-world.auth", "mailer:pw\n", 0644);
 my $authbad = write_file("$dir/smtp-bad.auth", "no colon here\n", 0600);
+my $pem = <<'PEM';
+-----BEGIN CERTIFICATE-----
+MIIBijCCATGgAwIBAgIURX7tujtlBKSytn0VaTGxn9lreoswCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQbGVueiB0ZXN0IHZlY3RvcjAeFw0yNjExMjIwMjAwMjZaFw0z
+NjExMTkwMjAwMjZaMBsxGTAXBgNVBAMMEGxlbnogdGVzdCB2ZWN0b3IwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAATUtv3w+tqAjBqwcE9epXZSSo4yf6+/DfDzB54x
+g554mHYu4oc/ESu/QovU/0FsVtUafsgazdd38d0PJxpkgM9io1MwUTAdBgNVHQ4E
+FgQUuZwxpMG47+Vpx0MmNAVugEFTDvMwHwYDVR0jBBgwFoAUuZwxpMG47+Vpx0Mm
+NAVugEFTDvMwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiB7NGak
+ZDv6XcArZvJ4jGwPrmdthbIAtZZhu1hxulBI3gIgPwF/JaoK8SXAIdleEV7o89m5
+r3ygEXogEerJgceZnC4=
+-----END CERTIFICATE-----
+PEM
+my $ca      = write_file("$dir/ca.pem", $pem, 0644);
+my $canone  = write_file("$dir/ca-none.pem", "no certificate here\n", 0644);
+my $cabad   = write_file("$dir/ca-bad.pem", $pem =~ s/MIIB/!!!!/r, 0644);
 write_file("$dir/tpl-empty/readme.txt", "no templates here\n");
 write_file("$dir/tpl-bad/error.mustache", "line one\n{{#open}}\nnever closed\n");
 
@@ -154,6 +170,14 @@ my @bad = (
       qr/LENZ0010: LenzSMTPAuthFile: .*readable by everyone/ ],
     [ 'SMTP auth file without user:password', { LenzSMTPAuthFile => $authbad },
       qr/LENZ0010: LenzSMTPAuthFile: .* must hold user:password/ ],
+    [ 'absent SMTP CA file', { LenzSMTPCAFile => "$dir/nope.pem" },
+      qr/LENZ0010: LenzSMTPCAFile: cannot read '\S*nope\.pem'/ ],
+    [ 'SMTP CA file is a directory', { LenzSMTPCAFile => $dir },
+      qr/LENZ0010: LenzSMTPCAFile: '\S+' is not a regular file/ ],
+    [ 'SMTP CA file without a certificate', { LenzSMTPCAFile => $canone },
+      qr/LENZ0010: LenzSMTPCAFile: '\S*ca-none\.pem' holds no PEM certificate/ ],
+    [ 'SMTP CA file with a broken certificate', { LenzSMTPCAFile => $cabad },
+      qr/LENZ0010: LenzSMTPCAFile: '\S*ca-bad\.pem' is not a readable PEM file: .*bad base64/ ],
 );
 
 my @good = (
@@ -164,6 +188,7 @@ my @good = (
       LenzSMTPURL => 'smtp://mail.example.org:587' } ],
     [ 'SMTP AUTH over smtps://', { LenzSMTPAuthFile => $auth, LenzSMTPURL => 'smtps://mail.example.org:465' } ],
     [ 'SMTP AUTH to a relay on loopback', { LenzSMTPAuthFile => $auth } ],
+    [ 'SMTP CA file with a certificate', { LenzSMTPCAFile => $ca, LenzSMTPTLS => 'required' } ],
 );
 
 plan tests => 3 + 2 * @bad + @good;

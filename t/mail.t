@@ -1,13 +1,14 @@
 # Mail through the queue, read back from the SMTP sink's files: the
 # selftest job's "test" mail (multipart/alternative, Date, Message-ID on
 # the sender's domain as LenzPublicURL is an IP, AUTH from
-# LenzSMTPAuthFile); a subject with CR/LF arrives with its text intact and
-# no extra header; UTF-8 subjects are encoded; a recipient with CR/LF or
-# an unknown template kills the job without sending; a job that recorded
-# the server's acceptance is never sent again.
+# LenzSMTPAuthFile, inside STARTTLS verified with LenzSMTPCAFile); a
+# subject with CR/LF arrives with its text intact and no extra header;
+# UTF-8 subjects are encoded; a recipient with CR/LF or an unknown
+# template kills the job without sending; a job that recorded the
+# server's acceptance is never sent again.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 28;
+use Test::More tests => 29;
 use Encode ();
 use MIME::QuotedPrint ();
 use Lenz::Test;
@@ -50,7 +51,11 @@ like($decoded, qr/queued by job \Q$sid\E and rendered by the job runner \S+\/\d+
      '... the text part rendered from mail/test.txt with the job data');
 like($decoded, qr{<strong>\Q$sid\E</strong>}, '... the HTML part from mail/test.html');
 my $smtplog = read_file("$env->{LENZ_STACK_DIR}/smtp/log");
-like($smtplog, qr/to=<\Q$rcpt\E> size=\d+ auth=lenz-test$/m, '... submitted with AUTH as the user in LenzSMTPAuthFile');
+like($smtplog, qr/to=<\Q$rcpt\E> size=\d+ auth=lenz-test mech=PLAIN tls=\w+$/m,
+     '... submitted with AUTH as the user in LenzSMTPAuthFile');
+# LenzSMTPTLS's default (STARTTLS when offered) against a sink that offers
+# it, verified against LenzSMTPCAFile (the stack's CA).
+like($smtplog, qr/to=<\Q$rcpt\E> size=\d+ auth=\S+ mech=\S+ tls=yes$/m, '... inside TLS (STARTTLS)');
 
 # A subject with CR/LF (say, a file name a user chose): the text arrives,
 # on one line, and no header is added.

@@ -6,6 +6,9 @@
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/err.h>
 
 #include <apr_strings.h>
 
@@ -226,5 +229,39 @@ apr_status_t lenz_gcm_open(lenz_gcm *g, const unsigned char nonce[LENZ_GCM_NONCE
             OPENSSL_cleanse(out, len);
         return LENZ_EAUTH;
     }
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_pem_cert_count(apr_pool_t *p, const char *pem, apr_size_t len,
+                                 int *count, const char **why)
+{
+    BIO *b;
+    STACK_OF(X509_INFO) *infos;
+    int i, n = 0;
+
+    *count = 0;
+    if (len > 0x7fffffff)
+        return LENZ_ETOOBIG;
+    b = BIO_new_mem_buf(pem, (int)len);
+    if (!b)
+        return APR_ENOMEM;
+    ERR_clear_error();
+    infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL);
+    BIO_free(b);
+    if (!infos) {
+        unsigned long e = ERR_peek_last_error();
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof(buf));
+        ERR_clear_error();
+        if (why)
+            *why = apr_pstrdup(p, e ? buf : "unreadable PEM");
+        return LENZ_EFORMAT;
+    }
+    for (i = 0; i < sk_X509_INFO_num(infos); i++)
+        if (sk_X509_INFO_value(infos, i)->x509)
+            n++;
+    sk_X509_INFO_pop_free(infos, X509_INFO_free);
+    ERR_clear_error();
+    *count = n;
     return APR_SUCCESS;
 }

@@ -72,4 +72,11 @@ apr_status_t lenz_gcm_open(lenz_gcm *g, const unsigned char nonce[LENZ_GCM_NONCE
                            const void *in, apr_size_t len,
                            const unsigned char tag[LENZ_GCM_TAG], void *out);
 
+/* Certificates in a PEM text (a CA bundle), read as OpenSSL reads
+ * libcurl's CURLOPT_CAINFO: text outside BEGIN/END blocks is skipped.
+ * *count receives their number; LENZ_EFORMAT when a block is malformed
+ * (*why says how). */
+apr_status_t lenz_pem_cert_count(apr_pool_t *p, const char *pem, apr_size_t len,
+                                 int *count, const char **why);
+
 #endif

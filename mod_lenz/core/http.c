@@ -298,8 +298,12 @@ done:
 
 /* SMTP ------------------------------------------------------------------ */
 
-static apr_status_t smtp_common(CURL *c, const char *url, long timeout_ms,
-                                char *errbuf)
+/* Peer and host-name verification stay at libcurl's defaults (on); they
+ * are never turned off here.  A CA file replaces the system store - the
+ * bundle and the directory libcurl was built with - so a private CA named
+ * by the operator is the only one trusted. */
+static apr_status_t smtp_common(CURL *c, const char *url, const char *ca_file,
+                                long timeout_ms, char *errbuf)
 {
     if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK
         || curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps") != CURLE_OK
@@ -308,11 +312,15 @@ static apr_status_t smtp_common(CURL *c, const char *url, long timeout_ms,
         || curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) != CURLE_OK
         || curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK)
         return LENZ_EFORMAT;
+    if (ca_file
+        && (curl_easy_setopt(c, CURLOPT_CAINFO, ca_file) != CURLE_OK
+            || curl_easy_setopt(c, CURLOPT_CAPATH, (char *)NULL) != CURLE_OK))
+        return LENZ_EFORMAT;
     return APR_SUCCESS;
 }
 
 apr_status_t lenz_smtp_probe(lenz_http *h, apr_pool_t *p, const char *url,
-                             long timeout_ms, const char **why)
+                             const char *ca_file, long timeout_ms, const char **why)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *c = curl_easy_init();
@@ -321,7 +329,7 @@ apr_status_t lenz_smtp_probe(lenz_http *h, apr_pool_t *p, const char *url,
 
     if (!c)
         return APR_ENOMEM;
-    rv = smtp_common(c, url, timeout_ms ? timeout_ms : 5000L, errbuf);
+    rv = smtp_common(c, url, ca_file, timeout_ms ? timeout_ms : 5000L, errbuf);
     /* CONNECT_ONLY stops after the protocol's connect phase, which for
      * SMTP is the greeting and EHLO: exactly a liveness check. */
     if (rv == APR_SUCCESS && curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L) != CURLE_OK)
@@ -380,7 +388,7 @@ apr_status_t lenz_smtp_send(lenz_http *h, apr_pool_t *p, const lenz_smtp_msg *m,
 
     if (!c)
         return APR_ENOMEM;
-    rv = smtp_common(c, m->url, m->timeout_ms ? m->timeout_ms : 30000L, errbuf);
+    rv = smtp_common(c, m->url, m->ca_file, m->timeout_ms ? m->timeout_ms : 30000L, errbuf);
     for (i = 0; m->rcpt && i < m->rcpt->nelts; i++)
         rcpt = curl_slist_append(rcpt, APR_ARRAY_IDX(m->rcpt, i, const char *));
     if (rv == APR_SUCCESS

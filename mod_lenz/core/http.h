@@ -77,6 +77,9 @@ typedef struct lenz_smtp_msg {
                                       the first byte, whatever starttls says) */
     const char *user, *password;   /* optional AUTH (after STARTTLS when TLS is used) */
     lenz_starttls starttls;        /* for smtp:// URLs */
+    const char *ca_file;           /* PEM bundle the server's certificate must chain to,
+                                      instead of the system store; NULL: the system store.
+                                      The certificate and the host name are always verified. */
     const char *from;              /* envelope sender */
     apr_array_header_t *rcpt;      /* of const char * envelope recipients */
     const char *data;              /* the complete RFC 5322 message, CRLF lines */
@@ -90,8 +93,9 @@ typedef struct lenz_smtp_msg {
 apr_status_t lenz_smtp_send(lenz_http *h, apr_pool_t *p, const lenz_smtp_msg *m,
                             long *code, const char **why);
 
-/* Connect, read the greeting, EHLO, QUIT: is the SMTP server there? */
+/* Connect, read the greeting, EHLO, QUIT: is the SMTP server there?
+ * ca_file as in lenz_smtp_msg (an smtps:// URL verifies the server). */
 apr_status_t lenz_smtp_probe(lenz_http *h, apr_pool_t *p, const char *url,
-                             long timeout_ms, const char **why);
+                             const char *ca_file, long timeout_ms, const char **why);
 
 #endif

@@ -2,6 +2,7 @@
  * FIPS 180-2 (SHA-256), RFC 4231 (HMAC), RFC 5869 (HKDF), RFC 7914 (scrypt),
  * the GCM spec's test case 2/3 (AES-256 variants from McGrew & Viega). */
 #include <apr_general.h>
+#include <apr_strings.h>
 #include "tap.h"
 #include "crypto.h"
 #include "codec.h"
@@ -15,6 +16,20 @@ static unsigned char *H(apr_pool_t *p, const char *hex, apr_size_t *n)
     if (n) *n = len;
     return b;
 }
+
+/* A self-signed P-256 certificate (openssl req -x509), for the PEM reader. */
+static const char CERT_PEM[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBijCCATGgAwIBAgIURX7tujtlBKSytn0VaTGxn9lreoswCgYIKoZIzj0EAwIw\n"
+    "GzEZMBcGA1UEAwwQbGVueiB0ZXN0IHZlY3RvcjAeFw0yNjExMjIwMjAwMjZaFw0z\n"
+    "NjExMTkwMjAwMjZaMBsxGTAXBgNVBAMMEGxlbnogdGVzdCB2ZWN0b3IwWTATBgcq\n"
+    "hkjOPQIBBggqhkjOPQMBBwNCAATUtv3w+tqAjBqwcE9epXZSSo4yf6+/DfDzB54x\n"
+    "g554mHYu4oc/ESu/QovU/0FsVtUafsgazdd38d0PJxpkgM9io1MwUTAdBgNVHQ4E\n"
+    "FgQUuZwxpMG47+Vpx0MmNAVugEFTDvMwHwYDVR0jBBgwFoAUuZwxpMG47+Vpx0Mm\n"
+    "NAVugEFTDvMwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNHADBEAiB7NGak\n"
+    "ZDv6XcArZvJ4jGwPrmdthbIAtZZhu1hxulBI3gIgPwF/JaoK8SXAIdleEV7o89m5\n"
+    "r3ygEXogEerJgceZnC4=\n"
+    "-----END CERTIFICATE-----\n";
 
 int main(void)
 {
@@ -107,6 +122,26 @@ int main(void)
     ok(d && n == 3 && memcmp(d, "abc", 3) == 0, "unb64 standard");
     is_str(lenz_b64(p, "abcd", 4), "YWJjZA==", "b64 padded");
     ok(lenz_unhex("zz", 2, out, 1) == LENZ_EFORMAT, "unhex refuses non-hex");
+
+    /* PEM certificates (LenzSMTPCAFile) */
+    {
+        const char *why = NULL, *two, *bad;
+        apr_status_t rv;
+        int count = -1;
+        ok(lenz_pem_cert_count(p, CERT_PEM, strlen(CERT_PEM), &count, &why) == APR_SUCCESS
+           && count == 1, "pem: one certificate");
+        two = apr_pstrcat(p, "# a bundle\n", CERT_PEM, "text between\n", CERT_PEM, NULL);
+        ok(lenz_pem_cert_count(p, two, strlen(two), &count, &why) == APR_SUCCESS && count == 2,
+           "pem: two certificates, text around them skipped");
+        ok(lenz_pem_cert_count(p, "no pem here\n", 12, &count, &why) == APR_SUCCESS && count == 0,
+           "pem: plain text holds none");
+        bad = apr_pstrdup(p, CERT_PEM);
+        memcpy(strstr(bad, "MIIB"), "!!!!", 4);
+        why = NULL;
+        rv = lenz_pem_cert_count(p, bad, strlen(bad), &count, &why);
+        ok(rv == LENZ_EFORMAT && why && count == 0, "pem: a broken block is an error (%s)",
+           why ? why : "");
+    }
 
     apr_pool_destroy(p);
     apr_terminate();
