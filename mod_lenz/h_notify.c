@@ -10,6 +10,9 @@
  */
 #include <apr_strings.h>
 #include <ap_mpm.h>
+#include <apr_poll.h>
+#include <http_core.h>
+#include <sys/socket.h>
 
 #include "lenz.h"
 #include "areas.h"
@@ -18,6 +21,7 @@
 #include "body.h"
 #include "dbd.h"
 #include "problem.h"
+#include "metrics.h"
 
 #define PAGE        50
 #define HEARTBEAT   apr_time_from_sec(15)
@@ -165,6 +169,40 @@ static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bu
     return rows.nrows ? flush(r, bb) : APR_SUCCESS;
 }
 
+/* A client that closed its end is seen without writing to it: the socket
+ * turns readable and a peek finds the end of the stream (an EventSource
+ * sends nothing after its request, and the connection is not kept). */
+static int client_gone(request_rec *r)
+{
+    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    apr_pollfd_t pfd;
+    apr_int32_t n = 0;
+    apr_sockaddr_t from;
+    apr_size_t len = 1;
+    char c;
+
+    if (r->connection->aborted)
+        return 1;
+    if (!sock)
+        return 0;
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.desc.s = sock;
+    pfd.reqevents = APR_POLLIN;
+    if (apr_poll(&pfd, 1, &n, 0) != APR_SUCCESS || n == 0)
+        return 0;
+    if (pfd.rtnevents & (APR_POLLHUP | APR_POLLERR))
+        return 1;
+    return apr_socket_recvfrom(&from, sock, MSG_PEEK, &c, &len) == APR_EOF || len == 0;
+}
+
+static apr_status_t stream_closed(void *unused)
+{
+    (void)unused;
+    lenz_metrics_add(LENZ_CNT_STREAMS_CLOSED, 1);
+    return APR_SUCCESS;
+}
+
 static int stream(request_rec *r, lenz_req *lr)
 {
     const char *leid = apr_table_get(r->headers_in, "Last-Event-ID");
@@ -196,10 +234,14 @@ static int stream(request_rec *r, lenz_req *lr)
         return OK;
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     apr_pool_create(&round, r->pool);
+    lenz_metrics_add(LENZ_CNT_STREAMS_OPENED, 1);
+    apr_pool_cleanup_register(r->pool, NULL, stream_closed, apr_pool_cleanup_null);
     apr_brigade_puts(bb, NULL, NULL, ": lenz notifications\nretry: 3000\n\n");
-    if (flush(r, bb) != APR_SUCCESS)
+    if (flush(r, bb) != APR_SUCCESS) {
+        apr_pool_destroy(round);
         return OK;
-    while (apr_time_now() < end && !stopping()) {
+    }
+    while (apr_time_now() < end && !stopping() && !client_gone(r)) {
         apr_uint32_t gen = lenz_notify_generation();
         apr_status_t rv;
         apr_pool_clear(round);

@@ -31,6 +31,8 @@ static const char *const counter_names[LENZ_CNT__MAX][2] = {
     { "lenz_events_dispatched_total", "events every subscriber handled" },
     { "lenz_events_failed_total", "event dispatch attempts that failed" },
     { "lenz_mails_sent_total", "mails the SMTP server accepted" },
+    { "lenz_event_streams_opened_total", "live notification streams begun" },
+    { "lenz_event_streams_closed_total", "live notification streams ended" },
 };
 
 typedef struct {
@@ -189,4 +191,11 @@ void lenz_metrics_write(request_rec *r)
         ap_rprintf(r, "# HELP %s %s.\n# TYPE %s counter\n%s %" APR_UINT64_T_FMT "\n",
                    counter_names[i][0], counter_names[i][1], counter_names[i][0],
                    counter_names[i][0], rd(&M->counters[i]));
+    {
+        apr_uint64_t o = rd(&M->counters[LENZ_CNT_STREAMS_OPENED]);
+        apr_uint64_t c = rd(&M->counters[LENZ_CNT_STREAMS_CLOSED]);
+        ap_rprintf(r, "# HELP lenz_event_streams Live notification streams open now "
+                   "(each holds a worker thread).\n# TYPE lenz_event_streams gauge\n"
+                   "lenz_event_streams %" APR_UINT64_T_FMT "\n", o >= c ? o - c : 0);
+    }
 }

@@ -17,6 +17,8 @@ typedef enum {
     LENZ_CNT_EVENTS_DISPATCHED,        /* events every subscriber handled */
     LENZ_CNT_EVENTS_FAILED,            /* dispatch attempts that failed */
     LENZ_CNT_MAILS_SENT,               /* messages the SMTP server took */
+    LENZ_CNT_STREAMS_OPENED,           /* live notification streams begun */
+    LENZ_CNT_STREAMS_CLOSED,           /* ... and ended */
     LENZ_CNT__MAX
 } lenz_counter;
 

@@ -146,10 +146,13 @@ sub children_rss_kib {
     }
     return $kib;
 }
+sub open_streams { http_get('/metrics')->content =~ /^lenz_event_streams (\d+)$/m ? $1 : -1 }
+my $open0 = open_streams();
 my $rss0 = children_rss_kib();
 my @fan = map { (sse_open('/events/stream', bearer($alice)))[0] } 1 .. 20;
 sse_next($_, 5) for @fan;                       # each one's opening comment
 my $rss1 = children_rss_kib();
+is(open_streams(), $open0 + 20, 'metrics: lenz_event_streams counts the twenty');
 upload($alice, "fanout-$tag.txt", 'x' x 10);
 $t0 = time;
 my ($got, $slowest) = (0, 0);
@@ -163,6 +166,10 @@ ok($slowest < 1.0, sprintf('fan-out: the last of twenty within %.3f s (< 1 s)', 
 figure(sprintf('twenty open streams: children RSS %+d KiB (%.0f KiB per stream); last delivery %.3f s',
              $rss1 - $rss0, ($rss1 - $rss0) / 20, $slowest));
 close $_ for @fan;
+# (the baseline may still count streams closed earlier in this file)
+my (undef, $gone) = wait_until(sub { open_streams() <= $open0 }, 10);
+ok(open_streams() <= $open0, 'clients that hang up end their streams (threads freed) without a write');
+figure(sprintf('twenty streams whose clients hung up ended within %.1f s (checked every 5 s)', $gone));
 
 # --- Committed once: one notification, one audit row; rolled back: none ------------
 my $payload = $J->encode({ name => "tx-$tag.txt", size => 1 });
