@@ -4,7 +4,8 @@
 #                     compiled WITHOUT httpd's include directory, so an
 #                     httpd header in the core fails the build
 #   build/glue/*.lo   the httpd glue (handlers, config, filters)
-#   build/mod_lenz.so linked by `apxs -c`; only lenz_module is exported
+#   build/mod_lenz.so linked by `apxs -c`; only lenz_module is exported;
+#                     + libpq (dbd.c checks mod_dbd's pooled connections)
 #   build/lenzctl     the command-line tool, same core objects (+ libpq)
 #   build/t/test_*    C unit tests (TAP), same core objects
 #   build/t/stack_*   C tests of the core against the real test stack
@@ -31,7 +32,7 @@ BASE_CFLAGS := -std=gnu11 -g -O2 -fPIC -pipe -fvisibility=hidden $(WARN_CFLAGS) 
 LIB_CFLAGS  := $(APR_INCLUDES) $(APU_INCLUDES) $(OPENSSL_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
 CORE_CFLAGS := $(BASE_CFLAGS) -Imod_lenz/core $(LIB_CFLAGS)
 GLUE_CFLAGS := $(BASE_CFLAGS) $(APXS_CFLAGS) -I$(APXS_INCLUDEDIR) -Imod_lenz -Imod_lenz/core $(LIB_CFLAGS) \
-	$(ARCHIVE_CFLAGS)
+	$(ARCHIVE_CFLAGS) $(PQ_CFLAGS)
 TOOL_CFLAGS := $(CORE_CFLAGS) $(PQ_CFLAGS)
 CORE_LIBS   := $(APU_LIBS) $(APR_LIBS) $(OPENSSL_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
 DEPFLAGS     = -MMD -MP -MF $(@:.lo=.d) -MT $@
@@ -60,7 +61,7 @@ $(B)/tool/%.lo: mod_lenz/tool/%.c config.mk
 $(B)/mod_lenz.so: $(GLUE_LO) $(CORE_LO) mod_lenz/exports.map
 	cd $(B) && $(APXS) -c -o mod_lenz.la \
 	  -Wl,-Wl,--version-script=$(CURDIR)/mod_lenz/exports.map $(SAN_CFLAGS:%=-Wl,%) \
-	  $(GLUE_LO:$(B)/%=%) $(CORE_LO:$(B)/%=%) $(CORE_LIBS) $(ARCHIVE_LIBS) >link.log 2>&1 \
+	  $(GLUE_LO:$(B)/%=%) $(CORE_LO:$(B)/%=%) $(CORE_LIBS) $(ARCHIVE_LIBS) $(PQ_LIBS) >link.log 2>&1 \
 	  || { cat link.log; exit 1; }
 	cp $(B)/.libs/mod_lenz.so $@
 
