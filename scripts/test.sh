@@ -54,6 +54,9 @@ build/lenzctl -d "$LENZ_PG_CONNINFO" migrate sql || fail "migrations failed"
 # A secret S3 refuses, for the virtual host that tests signature errors.
 export LENZ_BAD_SECRET_FILE="$top/var/test/bad.secret"
 ( umask 077; printf 'not-the-secret' > "$LENZ_BAD_SECRET_FILE" )
+# Loopback ports of the fault-injecting proxies in front of S3 and SMTP
+# (t/faults/; their control ports are one higher).
+export LENZ_FAULT_S3_PORT=$((LENZ_S3_PORT + 200)) LENZ_FAULT_SMTP_PORT=$((LENZ_SMTP_PORT + 200))
 # Users of the stand-in single sign-on (mod_auth_basic).
 htpasswd -bcB var/test/htpasswd sso-user@example.org sso-pass >/dev/null 2>&1 \
     || fail "htpasswd (apache2-utils) is missing"

@@ -11,6 +11,9 @@ use Apache::TestRequest ();
 
 our @EXPORT = qw(json_of expect_log stack_env top_dir error_log_since error_log_mark
                  http_get http_post http_req second_httpd);
+# On request (older test files have their own subs of these names):
+#   use Lenz::Test qw(:DEFAULT psql ...);
+our @EXPORT_OK = qw(vhost_url psql guest_upload raw_get raw_request random_bytes);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -119,5 +122,96 @@ sub http_req {
 }
 sub http_get  { my ($path, @h) = @_; http_req('GET', $path, [@h]) }
 sub http_post { my ($path, $body, @h) = @_; http_req('POST', $path, [@h], $body) }
+
+# "http://host:port" of a virtual host of the test config ('default' for
+# the main server).
+sub vhost_url {
+    my ($name) = @_;
+    my $old = Apache::TestRequest::module();
+    Apache::TestRequest::module($name);
+    my $hp = Apache::TestRequest::hostport();
+    Apache::TestRequest::module($old // 'default');
+    return "http://$hp";
+}
+
+# One SQL statement through psql as the application's role; its output
+# (unaligned, tuples only), chomped.
+sub psql {
+    my ($sql) = @_;
+    my $env = stack_env();
+    open my $ph, '-|', 'psql', '-X', '-q', '-A', '-t', '-d', $env->{LENZ_PG_CONNINFO}, '-c', $sql
+        or die "psql: $!";
+    my $out = do { local $/; <$ph> } // '';
+    close $ph;
+    chomp $out;
+    return $out;
+}
+
+sub random_bytes {
+    my ($n) = @_;
+    my $b = '';
+    open my $fh, '<:raw', '/dev/urandom' or die;
+    read($fh, $b, $n) if $n;
+    return $b;
+}
+
+# Uploads bytes as a guest through the encrypted path of the server at
+# base => URL (default: the main server) and returns complete's answer
+# plus the transfer id.  Dies on any unexpected status.
+sub guest_upload {
+    my ($data, %o) = @_;
+    require LWP::UserAgent;
+    require HTTP::Request;
+    my $base = $o{base} // vhost_url('default');
+    my $ua = LWP::UserAgent->new(timeout => 60);
+    my $post = sub {
+        my ($path, $body, @h) = @_;
+        return $ua->request(HTTP::Request->new(POST => "$base$path", [@h], $body));
+    };
+    my $res = $post->('/upload/guest/encrypted/initiate',
+                      $JSON->encode({ filename => $o{name} // 'file.bin', size => length $data }),
+                      'Content-Type' => 'application/json');
+    die 'initiate: ' . $res->code . ' ' . $res->content unless $res->code == 201;
+    my $i = json_of($res);
+    for my $n (1 .. $i->{part_count}) {
+        my $p = substr($data, ($n - 1) * $i->{part_size}, $i->{part_size});
+        $res = $post->("/upload/guest/encrypted/upload-part?token=$i->{token}&part=$n", $p);
+        die "part $n: " . $res->code . ' ' . $res->content unless $res->code == 200;
+    }
+    $res = $post->('/upload/guest/encrypted/complete', $JSON->encode({ token => $i->{token} }),
+                   'Content-Type' => 'application/json');
+    die 'complete: ' . $res->code . ' ' . $res->content unless $res->code == 201;
+    return { %{ json_of($res) }, transfer_id => $i->{transfer_id} };
+}
+
+# A request over a raw socket, read to the end (Connection: close), so a
+# body that ends early is seen as such: { status, headers (lower-case
+# names), body, seconds }.  raw_get(BASE, PATH, HEADER => VALUE, ...).
+sub raw_get { my ($base, $path, @h) = @_; raw_request($base, 'GET', $path, undef, @h) }
+
+sub raw_request {
+    my ($base, $method, $path, $body, @h) = @_;
+    require IO::Socket::INET;
+    require Time::HiRes;
+    my ($hp) = $base =~ m{^http://([^/]+)};
+    my $t0 = Time::HiRes::time();
+    my $s = IO::Socket::INET->new(PeerAddr => $hp, Timeout => 10) or die "connect $hp: $!";
+    my $extra = '';
+    while (my ($k, $v) = splice @h, 0, 2) { $extra .= "$k: $v\r\n" }
+    print $s "$method $path HTTP/1.1\r\nHost: $hp\r\n${extra}Connection: close\r\n\r\n", $body // '';
+    my $raw = '';
+    while (1) {
+        my $n = sysread $s, my $buf, 65536;
+        last unless $n;
+        $raw .= $buf;
+    }
+    close $s;
+    my ($head, $rbody) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
+    my %hdr;
+    for (split /\r\n/, $head // '') { $hdr{lc $1} = $2 if /^([^:]+):\s*(.*)$/ }
+    return { status => $status // 0, headers => \%hdr, body => $rbody // '',
+             seconds => Time::HiRes::time() - $t0 };
+}
 
 1;
