@@ -7,7 +7,7 @@ BUILD="gcc make autoconf pkg-config apache2-dev libapr1-dev libaprutil1-dev
        libpq-dev libssl-dev libcurl4-openssl-dev libjson-c-dev libarchive-dev"
 RUN="apache2 apache2-bin apache2-utils libaprutil1-dbd-pgsql postgresql-15 postgresql-client-15
      ceph-mon ceph-osd radosgw ceph-common python3-aiosmtpd openssl curl procps"
-TEST="libapache2-mod-perl2 libwww-perl libjson-perl python3-botocore valgrind unzip
+TEST="libapache2-mod-perl2 libwww-perl libjson-perl python3-botocore valgrind unzip memcached
       clang libclang-rt-14-dev"
 
 want="$BUILD $RUN $TEST ${LENZ_EXTRA_PKGS:-}"

@@ -71,28 +71,37 @@ sub error_log_since {
 
 # A second httpd instance with the same configuration (same PostgreSQL,
 # S3 and master key) on ports 100 higher, for "any host can take any
-# request" tests.  Returns (base URL, stop function).
+# request" tests.  Returns (base URL, stop function, its log directory).
+# Options: offset => N (ports N higher; default 100), shared_cache =>
+# 'memcache:HOST:PORT' (LenzSharedCache is global-only, so it is replaced in
+# the copy), config => "directives appended to its extra.conf".
 sub second_httpd {
+    my (%o) = @_;
+    my $off = $o{offset} // 100;
     my $vars = Apache::Test::vars();
     my $t = $vars->{t_dir};
-    my $dir = "$vars->{t_logs}/second";
+    my $dir = $off == 100 ? "$vars->{t_logs}/second" : "$vars->{t_logs}/second-$off";
     mkdir $dir;
-    my %port;
     for my $f ('httpd.conf', 'extra.conf') {
         open my $in, '<', "$t/conf/$f" or die "$t/conf/$f: $!";
         local $/;
         my $c = <$in>;
         # Only where httpd listens: the public URL stays the same, as it
         # does for every host behind one load balancer.
-        $c =~ s/^(\s*(?:Listen|<VirtualHost|ServerName)\b.*?):(85\d\d)\b/$1 . ':' . ($2 + 100)/gme;
+        $c =~ s/^(\s*(?:Listen|<VirtualHost|ServerName)\b.*?):(85\d\d)\b/$1 . ':' . ($2 + $off)/gme;
         $c =~ s{\Q$t/conf/extra.conf\E}{$dir/extra.conf}g;
         $c =~ s{\Q$vars->{t_logs}\E/(httpd\.pid|error_log|access_log)}{$dir/$1}g;
+        if ($f eq 'extra.conf') {
+            $c =~ s/^(\s*LenzSharedCache\s+).*$/$1$o{shared_cache}/m or die "no LenzSharedCache in $f"
+                if $o{shared_cache};
+            $c .= "\n# second_httpd(config => ...)\n$o{config}\n" if $o{config};
+        }
         open my $out, '>', "$dir/$f" or die;
         print $out $c;
     }
     my $httpd = $vars->{httpd};
     system("$httpd -f $dir/httpd.conf -k start") == 0 or die "second httpd did not start";
-    my $port = $vars->{port} + 100;
+    my $port = $vars->{port} + $off;
     require IO::Socket::INET;
     for (1 .. 100) {
         last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
@@ -105,7 +114,7 @@ sub second_httpd {
             select undef, undef, undef, 0.1;
         }
     };
-    return ("http://127.0.0.1:$port", $stop);
+    return ("http://127.0.0.1:$port", $stop, $dir);
 }
 
 # Requests through Apache::TestRequest's user agent (host and port of the
