@@ -5,8 +5,9 @@ CONFIGURE_FLAGS ?=
 export CONFIGURE_FLAGS
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
+SOAK_SECONDS ?= 60
 
-.PHONY: all build deps run stop test test-asan test-valgrind unit fuzz bench-aead install clean distclean
+.PHONY: all build deps run stop test test-asan test-valgrind unit fuzz bench-aead soak install clean distclean
 
 all build:
 	@scripts/build.sh
@@ -52,6 +53,11 @@ fuzz:
 # Segment seal/open throughput against `openssl speed` (bench/aead.sh).
 bench-aead:
 	@scripts/build.sh && bench/aead.sh
+
+# make test's servers, then bench/soak's mixed workload for SOAK_SECONDS
+# instead of the suite: 5xx count, httpd's RSS and descriptors start to end.
+soak:
+	@LENZ_SOAK_SECONDS=$(SOAK_SECONDS) scripts/test.sh
 
 install:
 	@scripts/build.sh && scripts/install.sh

@@ -106,5 +106,12 @@ if ! t/TEST -httpd "$httpd" -apxs "$apxs" -httpd_conf "$top/t/conf/modules.conf"
 fi
 started_httpd=1
 
-LENZ_SUMMARY="$summary" perl t/run-tests.pl
-status=$?
+if [ -n "${LENZ_SOAK_SECONDS:-}" ]; then
+    # make soak: the same servers, a mixed workload instead of the suite.
+    /usr/bin/python3 bench/soak --url http://127.0.0.1:8529 --pid-file t/logs/httpd.pid \
+        --env var/test/stack.env --seconds "$LENZ_SOAK_SECONDS" --summary "$summary"
+    status=$?
+else
+    LENZ_SUMMARY="$summary" perl t/run-tests.pl
+    status=$?
+fi
