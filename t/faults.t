@@ -166,7 +166,7 @@ like(error_log_since($mark), qr/LENZ1001: S3 GetObject: storage unavailable/, '.
 
 $s3->rule(action => 'cut', after => 1000, method => 'GET');
 $res = fget($dl);
-is_problem($res, 503, 'storage-unavailable', 'body cut inside the first segment: nothing was sent, so a proper');
+is_problem($res, 503, 'storage-unavailable', 'body cut inside the first segment (nothing sent yet): a proper answer');
 
 $mark = error_log_mark();
 $s3->rule(action => 'corrupt', at => 100, method => 'GET');
