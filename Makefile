@@ -5,9 +5,10 @@ CONFIGURE_FLAGS ?=
 export CONFIGURE_FLAGS
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
+SOAK_SECONDS ?= 60
 
-.PHONY: all build deps run stop test unit fuzz bench bench-upload bench-download bench-aead install \
-	clean distclean
+.PHONY: all build deps run stop test test-asan test-valgrind unit fuzz bench bench-upload bench-download \
+	bench-aead soak install clean distclean
 
 all build:
 	@scripts/build.sh
@@ -28,8 +29,22 @@ stop:
 test:
 	@scripts/test.sh
 
+# The whole suite with module, lenzctl and unit tests built with ASan+UBSan
+# (configure --enable-sanitizers; the next plain `make test` reconfigures
+# back) and httpd running under them; any sanitizer report fails it.
+test-asan:
+	@CONFIGURE_FLAGS="$(strip $(CONFIGURE_FLAGS) --enable-sanitizers)" scripts/test.sh
+
 unit:
 	@scripts/build.sh && scripts/unit.sh
+
+# The C unit tests under valgrind (a plain build): any memory error or leak
+# fails.  No suppressions: the tests destroy their pools and every library
+# they use frees its global state at exit (0 bytes in use).
+test-valgrind:
+	@CONFIGURE_FLAGS="$(filter-out --enable-sanitizers,$(CONFIGURE_FLAGS))" scripts/build.sh && \
+	  LENZ_UNIT_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect,possible" scripts/unit.sh
 
 # libFuzzer harnesses (clang; docs/fuzzing.md): each runs FUZZ_SECONDS on
 # build/fuzz/corpus-<name>, one at a time; fails on any crash.
@@ -54,6 +69,11 @@ bench-download:
 # Segment seal/open throughput against `openssl speed` (bench/aead.sh).
 bench-aead:
 	@scripts/build.sh && bench/aead.sh
+
+# make test's servers, then bench/soak's mixed workload for SOAK_SECONDS
+# instead of the suite: 5xx count, httpd's RSS and descriptors start to end.
+soak:
+	@LENZ_SOAK_SECONDS=$(SOAK_SECONDS) scripts/test.sh
 
 install:
 	@scripts/build.sh && scripts/install.sh

@@ -5,7 +5,8 @@
 #                     httpd header in the core fails the build
 #   build/glue/*.lo   the httpd glue (handlers, config, filters, job runners)
 #   build/mod_lenz.so linked by `apxs -c`; only lenz_module is exported;
-#                     + libpq for the job runners' LISTEN (pq.c)
+#                     + libpq (the job runners' LISTEN in pq.c; dbd.c checks
+#                     mod_dbd's pooled connections)
 #   build/lenzctl     the command-line tool, same core objects (+ libpq)
 #   build/t/test_*    C unit tests (TAP), same core objects
 #   build/t/stack_*   C tests of the core against the real test stack

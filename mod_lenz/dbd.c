@@ -3,6 +3,7 @@
 #include <apr_dbd.h>
 #include <apr_optional.h>
 #include <mod_dbd.h>
+#include <libpq-fe.h>
 
 #include "lenz.h"
 #include "dbd.h"
@@ -101,6 +102,76 @@ static apr_status_t release(void *data)
     return APR_SUCCESS;
 }
 
+/* A pooled connection whose server went away (a restart, a fail-over, an
+ * idle timeout) still looks fine to mod_dbd until a statement fails on
+ * it.  And when mod_dbd's check finds it broken, apr_dbd_pgsql repairs it
+ * with PQreset(): a new server session, in which the statements mod_dbd
+ * prepared when it made the connection do not exist -- every statement
+ * on that pooled connection would then fail with "prepared statement ...
+ * does not exist" for as long as it lives.  So before a request uses a
+ * connection: read what the server sent (a closed connection shows up
+ * without blocking), reconnect now if it is gone, and when the server
+ * session is not the one last seen on this connection (its backend pid),
+ * make sure our statements exist in it.  One cheap query per new session;
+ * nothing on the common path but a non-blocking read. */
+#define PID_KEY "lenz:backend-pid"
+
+static apr_status_t session_check(request_rec *r, ap_dbd_t *conn)
+{
+    PGconn *pg;
+    PGresult *res;
+    int *seen = NULL, pid, present;
+    const char *probe;
+
+    if (strcmp(apr_dbd_name(conn->driver), "pgsql") != 0
+        || !(pg = apr_dbd_native_handle(conn->driver, conn->handle)))
+        return APR_SUCCESS;
+    /* Twice: a server that went away sent an error and then closed; the
+     * first read takes the error, the second sees the end. */
+    if (!PQconsumeInput(pg) || !PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "database connection lost (%s); reconnecting",
+                      PQerrorMessage(pg));
+        if (apr_dbd_check_conn(conn->driver, r->pool, conn->handle) != APR_SUCCESS)
+            return APR_EGENERAL;
+    }
+    pid = PQbackendPID(pg);
+    apr_pool_userdata_get((void **)&seen, PID_KEY, conn->pool);
+    if (seen && *seen == pid)
+        return APR_SUCCESS;
+    /* A session we have not seen yet: are our statements in it? */
+    probe = lenz_areas[0] && lenz_areas[0]->stmts ? lenz_areas[0]->stmts->label : NULL;
+    if (!probe)
+        return APR_SUCCESS;
+    res = PQexecParams(pg, "SELECT 1 FROM pg_prepared_statements WHERE name = $1", 1, NULL,
+                       &probe, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LENZLOGNO(0203) "checking the database session "
+                      "failed: %s", PQerrorMessage(pg));
+        PQclear(res);
+        return APR_EGENERAL;
+    }
+    present = PQntuples(res) == 1;
+    PQclear(res);
+    if (!present) {
+        const char *why = "";
+        /* In the connection's pool: the statements live as long as it. */
+        if (lenz_db_prepare_conn(conn->pool, conn, &why) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LENZLOGNO(0204) "on a new database session: %s",
+                          why);
+            return APR_EGENERAL;
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, LENZLOGNO(0205) "the database connection "
+                      "was re-established (new session, backend pid %d): statements prepared again",
+                      pid);
+    }
+    if (!seen) {
+        seen = apr_palloc(conn->pool, sizeof(*seen));
+        apr_pool_userdata_setn(seen, PID_KEY, NULL, conn->pool);
+    }
+    *seen = pid;
+    return APR_SUCCESS;
+}
+
 lenz_db *lenz_db_open(request_rec *r)
 {
     return lenz_db_open_in(r, r->pool);
@@ -110,6 +181,10 @@ lenz_db *lenz_db_open_in(request_rec *r, apr_pool_t *p)
 {
     lenz_db *db;
     ap_dbd_t *conn = dbd_open ? dbd_open(p, r->server) : NULL;
+    if (conn && session_check(r, conn) != APR_SUCCESS) {
+        dbd_close(r->server, conn);
+        conn = NULL;
+    }
     if (!conn) {
         lenz_metrics_db(0, 0, 1);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

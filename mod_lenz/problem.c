@@ -90,6 +90,10 @@ int lenz_fail_at(const char *file, int line, int module_index, request_rec *r,
 
     apr_table_unset(r->headers_out, "Content-Length");
     apr_table_unset(r->headers_out, "Content-Range");
+    /* Every "unavailable" says when to come back (callers that know better,
+     * like the S3 breaker, have set it already). */
+    if (status == HTTP_SERVICE_UNAVAILABLE && !apr_table_get(r->err_headers_out, "Retry-After"))
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
     doc = lenz_json_new_object(r->pool);
     lenz_json_set_str(doc, "type", apr_pstrcat(r->pool, "urn:lenz:problem:", slug, NULL));
     lenz_json_set_str(doc, "title", title);

@@ -1,4 +1,5 @@
-/* rate.c - fixed-window counters in the shared socache store. */
+/* rate.c - sliding-window counters in the shared socache store. */
+#include <limits.h>
 #include <apr_strings.h>
 
 #include "lenz.h"
@@ -6,35 +7,66 @@
 #include "shared.h"
 #include "problem.h"
 
+/* Fixed windows, with the previous window carried over (a "sliding window
+ * counter"): the count is this window's events plus the previous window's,
+ * scaled by how much of it still lies within the last PERIOD seconds.  A
+ * bare fixed window forgets everything at its boundary: five failed
+ * sign-ins at 01:44:59 and the sixth at 01:45:00 found a count of one (seen
+ * in a test run), and a client could spend twice the limit around it. */
+static const char *key_of(request_rec *r, const char *scope, const char *who, apr_int64_t window)
+{
+    return apr_psprintf(r->pool, "lenz:rate:%s:%s:%" APR_INT64_T_FMT, scope, who, window);
+}
+
+static apr_uint32_t get_count(const lenz_kv *kv, const char *key, apr_pool_t *p)
+{
+    unsigned char buf[4];
+    apr_size_t len = sizeof(buf);
+    if (kv->get(kv->baton, key, buf, &len, p) != APR_SUCCESS || len != 4)
+        return 0;
+    return (apr_uint32_t)buf[0] << 24 | (apr_uint32_t)buf[1] << 16 | (apr_uint32_t)buf[2] << 8 | buf[3];
+}
+
+/* this window's count + the previous one's share, rounded up (in ms) */
+static int estimate(apr_uint32_t prev, apr_uint32_t cur, apr_time_t now, apr_int64_t window, int period)
+{
+    apr_int64_t len = (apr_int64_t)period * 1000;
+    apr_int64_t left = len - (apr_int64_t)apr_time_as_msec(now - apr_time_from_sec(window * period));
+    apr_int64_t n = (apr_int64_t)cur + (left > 0 ? ((apr_int64_t)prev * left + len - 1) / len : 0);
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
 int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
                   int limit, int period, int *retry_after)
 {
     const lenz_kv *kv = lenz_shared_kv();
     apr_time_t now = apr_time_now();
-    apr_int64_t window = apr_time_sec(now) / period;
+    apr_int64_t window;
     const char *key;
     unsigned char buf[4];
-    apr_size_t len = sizeof(buf);
-    apr_uint32_t count = 0;
+    apr_uint32_t count, prev;
+    int n;
 
     if (!kv || period <= 0)
         return 1;
-    key = apr_psprintf(r->pool, "lenz:rate:%s:%s:%" APR_INT64_T_FMT, scope, who, window);
+    window = apr_time_sec(now) / period;
+    key = key_of(r, scope, who, window);
     if (kv->lock)
         kv->lock(kv->baton);
-    if (kv->get(kv->baton, key, buf, &len, r->pool) == APR_SUCCESS && len == 4)
-        count = (apr_uint32_t)buf[0] << 24 | (apr_uint32_t)buf[1] << 16
-                | (apr_uint32_t)buf[2] << 8 | buf[3];
+    prev = get_count(kv, key_of(r, scope, who, window - 1), r->pool);
+    count = get_count(kv, key, r->pool);
     if (count < 0xffffffffu)
         count++;
     buf[0] = (unsigned char)(count >> 24);
     buf[1] = (unsigned char)(count >> 16);
     buf[2] = (unsigned char)(count >> 8);
     buf[3] = (unsigned char)count;
-    kv->put(kv->baton, key, buf, 4, apr_time_from_sec((window + 1) * period), r->pool);
+    /* Kept through the next window, which still counts part of it. */
+    kv->put(kv->baton, key, buf, 4, apr_time_from_sec((window + 2) * period), r->pool);
     if (kv->unlock)
         kv->unlock(kv->baton);
-    if ((int)count > limit) {
+    n = estimate(prev, count, now, window, period);
+    if (n > limit) {
         *retry_after = (int)((window + 1) * period - apr_time_sec(now));
         if (*retry_after < 1)
             *retry_after = 1;
@@ -46,17 +78,13 @@ int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
 int lenz_rate_count(request_rec *r, const char *scope, const char *who, int period)
 {
     const lenz_kv *kv = lenz_shared_kv();
-    apr_int64_t window = apr_time_sec(apr_time_now()) / period;
-    unsigned char buf[4];
-    apr_size_t len = sizeof(buf);
-    const char *key;
+    apr_time_t now = apr_time_now();
+    apr_int64_t window;
     if (!kv || period <= 0)
         return 0;
-    key = apr_psprintf(r->pool, "lenz:rate:%s:%s:%" APR_INT64_T_FMT, scope, who, window);
-    if (kv->get(kv->baton, key, buf, &len, r->pool) != APR_SUCCESS || len != 4)
-        return 0;
-    return (int)((apr_uint32_t)buf[0] << 24 | (apr_uint32_t)buf[1] << 16
-                 | (apr_uint32_t)buf[2] << 8 | buf[3]);
+    window = apr_time_sec(now) / period;
+    return estimate(get_count(kv, key_of(r, scope, who, window - 1), r->pool),
+                    get_count(kv, key_of(r, scope, who, window), r->pool), now, window, period);
 }
 
 int lenz_rate_check(request_rec *r, const char *scope, const char *who,

@@ -1,5 +1,6 @@
 /* rate.h - rate limits counted in the shared store (so every process and,
- * with memcache, every host counts together): fixed windows per key. */
+ * with memcache, every host counts together): fixed windows per key, the
+ * previous window counted in proportion to its overlap with the last period. */
 #ifndef LENZ_RATE_H
 #define LENZ_RATE_H
 
@@ -10,7 +11,7 @@
 int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
                   int limit, int period, int *retry_after);
 
-/* The events counted so far in the current window (nothing is added). */
+/* The events counted within about the last period (nothing is added). */
 int lenz_rate_count(request_rec *r, const char *scope, const char *who, int period);
 
 /* lenz_rate_hit() that answers 429 with Retry-After when over; returns 1

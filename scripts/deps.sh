@@ -8,9 +8,9 @@ BUILD="gcc make autoconf pkg-config apache2-dev libapr1-dev libaprutil1-dev
 RUN="apache2 apache2-bin apache2-utils libaprutil1-dbd-pgsql postgresql-15 postgresql-client-15
      ceph-mon ceph-osd radosgw ceph-common python3-aiosmtpd openssl curl procps"
 # nodejs (18+) and node-jsdom: t/upload_page.t runs the upload page's
-# engine in Node and the page itself in jsdom.
+# engine in Node and the page itself in jsdom; memcached: t/two_hosts.t.
 TEST="libapache2-mod-perl2 libwww-perl libjson-perl python3-botocore valgrind unzip
-      clang libclang-rt-14-dev nodejs node-jsdom"
+      clang libclang-rt-14-dev nodejs node-jsdom memcached"
 
 want="$BUILD $RUN $TEST ${LENZ_EXTRA_PKGS:-}"
 # The AWS SigV4 test suite comes from the npm registry: npm must exist.

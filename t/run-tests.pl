@@ -6,7 +6,9 @@
 #     plan, runs fewer tests than planned, or skips (skip_all or # SKIP)
 #     counts as failed;
 #   - the httpd error log must hold no LENZ warning/error the tests did not
-#     declare (t/logs/expected-log-tags) and no crashed child.
+#     declare (t/logs/expected-log-tags) and no crashed child;
+#   - no sanitizer report in t/logs/asan/ (make test-asan).
+# LENZ_UNIT_WRAPPER (e.g. valgrind and its options) prefixes every unit test.
 # Prints "N passed, N failed" as its last line (and into $LENZ_SUMMARY).
 use strict;
 use warnings;
@@ -70,7 +72,7 @@ for my $src (sort(glob("t/unit/test_*.c")), sort(glob("t/unit/stack_*.c"))) {
         $failed++;
         next;
     }
-    run_tap("unit/$name", $bin);
+    run_tap("unit/$name", split(' ', $ENV{LENZ_UNIT_WRAPPER} // ''), $bin);
 }
 
 # libFuzzer harnesses, a short smoke run each over their committed seeds.
@@ -114,6 +116,23 @@ if (!$only || $ENV{LENZ_CHECK_LOG}) {
     else {
         $passed++;
         print "error_log check                          ok\n";
+    }
+}
+
+# Sanitizer reports (ASan/UBSan write one file per process that found something).
+if (-d "t/logs/asan") {
+    my @reports = grep { -s } glob "t/logs/asan/*";
+    if (@reports) {
+        $failed++;
+        print "sanitizer reports                        FAIL\n", map { "    $_\n" } @reports;
+        open my $fh, '<', $reports[0] or die;
+        my @l = <$fh>;
+        print map { "    $_" } @l[0 .. ($#l < 30 ? $#l : 30)];
+        push @problems, scalar(@reports) . " sanitizer report(s) in t/logs/asan/";
+    }
+    else {
+        $passed++;
+        print "sanitizer reports                        ok (none)\n";
     }
 }
 

@@ -88,6 +88,11 @@ typedef struct xfer {
     apr_size_t max;
     const char *rbody;              /* buffer body cursor */
     apr_size_t rleft;
+    /* stall timer: time of the last byte moved either way */
+    apr_interval_time_t stall;
+    apr_time_t last_move;
+    curl_off_t last_dl, last_ul;
+    int stalled;
 } xfer;
 
 static size_t on_header(char *data, size_t size, size_t n, void *u)
@@ -173,6 +178,9 @@ static size_t on_read(char *buf, size_t size, size_t n, void *u)
             x->cb_error = APR_ECONNABORTED;
             return CURL_READFUNC_ABORT;
         }
+        /* Time spent waiting for our own source (a slow client) is not
+         * the server's stall. */
+        x->last_move = apr_time_now();
         return (size_t)got;
     }
     if (want > x->rleft)
@@ -181,6 +189,27 @@ static size_t on_read(char *buf, size_t size, size_t n, void *u)
     x->rbody += want;
     x->rleft -= want;
     return want;
+}
+
+/* The stall timeout: no byte moved either way for x->stall.  (curl's
+ * LOW_SPEED_TIME averages the speed over its last ~5 s, so after a burst
+ * it fires ~5 s late: a 2 s stall setting took 8 s.)  curl calls this
+ * often while bytes flow and about once a second while they do not. */
+static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    xfer *x = u;
+    apr_time_t now = apr_time_now();
+    if (dlnow != x->last_dl || ulnow != x->last_ul) {
+        x->last_dl = dlnow;
+        x->last_ul = ulnow;
+        x->last_move = now;
+    }
+    else if (now - x->last_move >= x->stall) {
+        x->stalled = 1;
+        return 1;       /* CURLE_ABORTED_BY_CALLBACK */
+    }
+    return 0;
 }
 
 #define SETOPT(c, opt, val) do { \
@@ -246,8 +275,11 @@ apr_status_t lenz_http_perform(lenz_http *h, apr_pool_t *p,
     SETOPT(c, CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms ? req->connect_timeout_ms : 10000L);
     if (req->timeout_ms)
         SETOPT(c, CURLOPT_TIMEOUT_MS, req->timeout_ms);
-    SETOPT(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    SETOPT(c, CURLOPT_LOW_SPEED_TIME, req->stall_seconds ? req->stall_seconds : 30L);
+    x.stall = apr_time_from_sec(req->stall_seconds ? req->stall_seconds : 30L);
+    x.last_move = apr_time_now();
+    SETOPT(c, CURLOPT_NOPROGRESS, 0L);
+    SETOPT(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    SETOPT(c, CURLOPT_XFERINFODATA, &x);
     SETOPT(c, CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(c, CURLOPT_HEADERDATA, &x);
     SETOPT(c, CURLOPT_WRITEFUNCTION, on_body);
@@ -284,10 +316,17 @@ apr_status_t lenz_http_perform(lenz_http *h, apr_pool_t *p,
     resp->body_len = x.len;
     if (cc != CURLE_OK) {
         resp->error = apr_pstrdup(p, errbuf[0] ? errbuf : curl_easy_strerror(cc));
-        if (x.cb_error != APR_SUCCESS)
+        if (x.cb_error != APR_SUCCESS) {
             rv = x.cb_error;
-        else
+        }
+        else if (x.stalled) {
+            rv = LENZ_ETIMEOUT;
+            resp->error = apr_psprintf(p, "no data moved for %ld s (stall timeout)",
+                                       (long)apr_time_sec(x.stall));
+        }
+        else {
             rv = map_curl_error(cc);
+        }
     }
 
 done:

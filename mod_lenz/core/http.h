@@ -45,7 +45,7 @@ typedef struct lenz_http_req {
     int writer_only_2xx;
     long connect_timeout_ms;       /* 0: 10 s */
     long timeout_ms;               /* 0: none (streams); total time otherwise */
-    long stall_seconds;            /* abort when < 1 byte/s for this long; 0: 30 */
+    long stall_seconds;            /* abort when no byte moved for this long; 0: 30 */
     int head;                      /* HEAD: no body expected */
 } lenz_http_req;
 

@@ -64,10 +64,14 @@ static const char *env(const char *k)
 static char *read_secret(const char *path)
 {
     size_t n;
-    char *s = slurp(path, &n);
-    while (s && n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    return s;
+    char *s = slurp(path, &n), *copy;
+    if (!s)
+        return NULL;
+    while (n && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    copy = apr_pstrmemdup(pool, s, n);
+    free(s);
+    return copy;
 }
 
 int main(void)

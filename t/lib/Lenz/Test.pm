@@ -14,6 +14,9 @@ our @EXPORT = qw(json_of expect_log stack_env top_dir error_log_since error_log_
                  http_get http_post http_req second_httpd
                  sse_open sse_next form esc cookie_of csrf_of origin post_json bearer
                  guest_upload node_ok run_node);
+# On request (older test files have their own subs of these names):
+#   use Lenz::Test qw(:DEFAULT psql ...);
+our @EXPORT_OK = qw(vhost_url psql guest_upload raw_get raw_request random_bytes);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -71,28 +74,37 @@ sub error_log_since {
 
 # A second httpd instance with the same configuration (same PostgreSQL,
 # S3 and master key) on ports 100 higher, for "any host can take any
-# request" tests.  Returns (base URL, stop function).
+# request" tests.  Returns (base URL, stop function, its log directory).
+# Options: offset => N (ports N higher; default 100), shared_cache =>
+# 'memcache:HOST:PORT' (LenzSharedCache is global-only, so it is replaced in
+# the copy), config => "directives appended to its extra.conf".
 sub second_httpd {
+    my (%o) = @_;
+    my $off = $o{offset} // 100;
     my $vars = Apache::Test::vars();
     my $t = $vars->{t_dir};
-    my $dir = "$vars->{t_logs}/second";
+    my $dir = $off == 100 ? "$vars->{t_logs}/second" : "$vars->{t_logs}/second-$off";
     mkdir $dir;
-    my %port;
     for my $f ('httpd.conf', 'extra.conf') {
         open my $in, '<', "$t/conf/$f" or die "$t/conf/$f: $!";
         local $/;
         my $c = <$in>;
         # Only where httpd listens: the public URL stays the same, as it
         # does for every host behind one load balancer.
-        $c =~ s/^(\s*(?:Listen|<VirtualHost|ServerName)\b.*?):(85\d\d)\b/$1 . ':' . ($2 + 100)/gme;
+        $c =~ s/^(\s*(?:Listen|<VirtualHost|ServerName)\b.*?):(85\d\d)\b/$1 . ':' . ($2 + $off)/gme;
         $c =~ s{\Q$t/conf/extra.conf\E}{$dir/extra.conf}g;
         $c =~ s{\Q$vars->{t_logs}\E/(httpd\.pid|error_log|access_log)}{$dir/$1}g;
+        if ($f eq 'extra.conf') {
+            $c =~ s/^(\s*LenzSharedCache\s+).*$/$1$o{shared_cache}/m or die "no LenzSharedCache in $f"
+                if $o{shared_cache};
+            $c .= "\n# second_httpd(config => ...)\n$o{config}\n" if $o{config};
+        }
         open my $out, '>', "$dir/$f" or die;
         print $out $c;
     }
     my $httpd = $vars->{httpd};
     system("$httpd -f $dir/httpd.conf -k start") == 0 or die "second httpd did not start";
-    my $port = $vars->{port} + 100;
+    my $port = $vars->{port} + $off;
     require IO::Socket::INET;
     for (1 .. 100) {
         last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
@@ -105,7 +117,7 @@ sub second_httpd {
             select undef, undef, undef, 0.1;
         }
     };
-    return ("http://127.0.0.1:$port", $stop);
+    return ("http://127.0.0.1:$port", $stop, $dir);
 }
 
 # Requests through Apache::TestRequest's user agent (host and port of the
@@ -234,32 +246,42 @@ sub post_json {
 }
 sub bearer { ('Authorization' => "Bearer $_[0]") }
 
-# Uploads bytes as a guest (encrypted unless plain => 1; name, password,
-# recipients, transfer_id, content_type as options) and returns the
-# complete answer plus transfer_id.  Plain parts go straight to S3.
+# Uploads bytes as a guest to the server at base => URL (default: the main
+# server): encrypted unless plain => 1; name, password, recipients,
+# transfer_id, content_type as options.  Returns complete's answer plus
+# the transfer id; dies on any unexpected status.  Plain parts go
+# straight to S3.
 sub guest_upload {
     my ($data, %o) = @_;
     require LWP::UserAgent;
+    require HTTP::Request;
+    my $base = $o{base} // vhost_url('default');
+    my $ua = LWP::UserAgent->new(timeout => 120);
+    my $req = sub {
+        my ($method, $url, $body, @h) = @_;
+        return $ua->request(HTTP::Request->new($method => $url =~ /^http/ ? $url : "$base$url", [@h], $body));
+    };
+    my $json = sub { $req->('POST', $_[0], $POST_JSON->encode($_[1]), 'Content-Type' => 'application/json') };
     my $path = $o{plain} ? '/upload/guest' : '/upload/guest/encrypted';
     my %init = (filename => $o{name} // 'file.bin', size => length $data);
     $init{$_} = $o{$_} for grep { exists $o{$_} } qw(password recipients transfer_id content_type);
-    my $res = post_json("$path/initiate", \%init);
+    my $res = $json->("$path/initiate", \%init);
     die 'initiate: ' . $res->code . ' ' . $res->content unless $res->code == 201;
     my $i = json_of($res);
     my @parts;
-    my $ua = LWP::UserAgent->new(timeout => 120);
     for my $n (1 .. $i->{part_count}) {
         my $p = substr($data, ($n - 1) * $i->{part_size}, $i->{part_size});
         if ($o{plain}) {
-            my $u = json_of(http_get("/upload/guest/presigned-url?token=$i->{token}&part=$n"));
-            my $put = $ua->request(HTTP::Request->new(PUT => $u->{url}, [], $p));
-            push @parts, { part => $n, etag => $put->header('ETag') };
+            my $u = json_of($req->('GET', "/upload/guest/presigned-url?token=$i->{token}&part=$n"));
+            $res = $req->('PUT', $u->{url}, $p);
+            push @parts, { part => $n, etag => $res->header('ETag') };
         }
         else {
-            http_req('POST', "/upload/guest/encrypted/upload-part?token=$i->{token}&part=$n", [], $p);
+            $res = $req->('POST', "/upload/guest/encrypted/upload-part?token=$i->{token}&part=$n", $p);
         }
+        die "part $n: " . $res->code . ' ' . $res->content unless $res->code == 200;
     }
-    $res = post_json("$path/complete", { token => $i->{token}, ($o{plain} ? (parts => \@parts) : ()) });
+    $res = $json->("$path/complete", { token => $i->{token}, ($o{plain} ? (parts => \@parts) : ()) });
     die 'complete: ' . $res->code . ' ' . $res->content unless $res->code == 201;
     return { %{ json_of($res) }, transfer_id => $i->{transfer_id} };
 }
@@ -317,5 +339,67 @@ sub run_node {
 
 sub http_get  { my ($path, @h) = @_; http_req('GET', $path, [@h]) }
 sub http_post { my ($path, $body, @h) = @_; http_req('POST', $path, [@h], $body) }
+
+# "http://host:port" of a virtual host of the test config ('default' for
+# the main server).
+sub vhost_url {
+    my ($name) = @_;
+    my $old = Apache::TestRequest::module();
+    Apache::TestRequest::module($name);
+    my $hp = Apache::TestRequest::hostport();
+    Apache::TestRequest::module($old // 'default');
+    return "http://$hp";
+}
+
+# One SQL statement through psql as the application's role; its output
+# (unaligned, tuples only), chomped.
+sub psql {
+    my ($sql) = @_;
+    my $env = stack_env();
+    open my $ph, '-|', 'psql', '-X', '-q', '-A', '-t', '-d', $env->{LENZ_PG_CONNINFO}, '-c', $sql
+        or die "psql: $!";
+    my $out = do { local $/; <$ph> } // '';
+    close $ph;
+    chomp $out;
+    return $out;
+}
+
+sub random_bytes {
+    my ($n) = @_;
+    my $b = '';
+    open my $fh, '<:raw', '/dev/urandom' or die;
+    read($fh, $b, $n) if $n;
+    return $b;
+}
+
+# A request over a raw socket, read to the end (Connection: close), so a
+# body that ends early is seen as such: { status, headers (lower-case
+# names), body, seconds }.  raw_get(BASE, PATH, HEADER => VALUE, ...).
+sub raw_get { my ($base, $path, @h) = @_; raw_request($base, 'GET', $path, undef, @h) }
+
+sub raw_request {
+    my ($base, $method, $path, $body, @h) = @_;
+    require IO::Socket::INET;
+    require Time::HiRes;
+    my ($hp) = $base =~ m{^http://([^/]+)};
+    my $t0 = Time::HiRes::time();
+    my $s = IO::Socket::INET->new(PeerAddr => $hp, Timeout => 10) or die "connect $hp: $!";
+    my $extra = '';
+    while (my ($k, $v) = splice @h, 0, 2) { $extra .= "$k: $v\r\n" }
+    print $s "$method $path HTTP/1.1\r\nHost: $hp\r\n${extra}Connection: close\r\n\r\n", $body // '';
+    my $raw = '';
+    while (1) {
+        my $n = sysread $s, my $buf, 65536;
+        last unless $n;
+        $raw .= $buf;
+    }
+    close $s;
+    my ($head, $rbody) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
+    my %hdr;
+    for (split /\r\n/, $head // '') { $hdr{lc $1} = $2 if /^([^:]+):\s*(.*)$/ }
+    return { status => $status // 0, headers => \%hdr, body => $rbody // '',
+             seconds => Time::HiRes::time() - $t0 };
+}
 
 1;
