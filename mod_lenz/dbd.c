@@ -15,7 +15,7 @@ struct lenz_db {
     server_rec *s;
     apr_pool_t *pool;             /* results and transactions live here */
     ap_dbd_t *conn;
-    apr_dbd_transaction_t *txn;
+    int txn;                      /* a transaction is open (BEGIN sent) */
     int pooled;                   /* from mod_dbd's pool: release() gives it back */
 };
 
@@ -88,15 +88,35 @@ apr_status_t lenz_db_prepare_conn(apr_pool_t *p, ap_dbd_t *conn, const char **wh
     return rv;
 }
 
+/* Transactions go straight through libpq on the connection's native
+ * handle: apr_dbd_pgsql's transaction_start dereferences a NULL
+ * transaction when BEGIN fails (a server that just went away), which
+ * crashed the job runners when PostgreSQL stopped.  Statements still go
+ * through apr_dbd; the caller says whether to commit. */
+static int tx_exec(lenz_db *db, const char *sql)
+{
+    PGconn *pg = apr_dbd_native_handle(db->conn->driver, db->conn->handle);
+    PGresult *res;
+    int ok;
+    if (!pg)
+        return 0;
+    res = PQexec(pg, sql);
+    ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        DB_LOG(db, APLOG_ERR, LENZLOGNO(0202) "statement '%s' failed: %s", sql, PQerrorMessage(pg));
+    PQclear(res);
+    return ok;
+}
+
 static apr_status_t release(void *data)
 {
     lenz_db *db = data;
     if (db->conn && db->pooled) {
         if (db->txn)
-            apr_dbd_transaction_end(db->conn->driver, db->pool, db->txn);
+            tx_exec(db, "ROLLBACK");
         dbd_close(db->s, db->conn);
         db->conn = NULL;
-        db->txn = NULL;
+        db->txn = 0;
         lenz_metrics_db(0, 1, 0);
     }
     return APR_SUCCESS;
@@ -304,34 +324,38 @@ apr_status_t lenz_db_exec(lenz_db *db, const char *label, int *affected,
 
 apr_status_t lenz_db_begin(lenz_db *db)
 {
-    int rc;
     if (db->txn) {
         /* A second BEGIN would only warn, and the inner end would commit
          * the outer transaction: refuse it. */
-        DB_LOG(db, APLOG_ERR, LENZLOGNO(0203) "a transaction is already open on this connection");
+        DB_LOG(db, APLOG_ERR, LENZLOGNO(0206) "a transaction is already open on this connection");
         return APR_EGENERAL;
     }
-    rc = apr_dbd_transaction_start(db->conn->driver, db->pool, db->conn->handle, &db->txn);
-    if (rc != 0) {
-        db->txn = NULL;
-        log_db_error(db, "BEGIN", rc);
+    if (!tx_exec(db, "BEGIN"))
         return APR_EGENERAL;
-    }
+    db->txn = 1;
     return APR_SUCCESS;
 }
 
 apr_status_t lenz_db_end(lenz_db *db, int rollback)
 {
-    int rc;
+    int ok;
     if (!db->txn)
         return APR_EGENERAL;
-    if (rollback)
-        apr_dbd_transaction_mode_set(db->conn->driver, db->txn, APR_DBD_TRANSACTION_ROLLBACK);
-    rc = apr_dbd_transaction_end(db->conn->driver, db->pool, db->txn);
-    db->txn = NULL;
-    if (rc != 0) {
-        log_db_error(db, rollback ? "ROLLBACK" : "COMMIT", rc);
-        return APR_EGENERAL;
+    /* COMMIT of a transaction in which a statement failed rolls it back
+     * and says so ("ROLLBACK"): that is a failure too. */
+    if (rollback) {
+        ok = tx_exec(db, "ROLLBACK");
     }
-    return APR_SUCCESS;
+    else {
+        PGconn *pg = apr_dbd_native_handle(db->conn->driver, db->conn->handle);
+        PGresult *res = pg ? PQexec(pg, "COMMIT") : NULL;
+        ok = res && PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0;
+        if (!ok)
+            DB_LOG(db, APLOG_ERR, LENZLOGNO(0202) "statement 'COMMIT' failed: %s",
+                   pg ? (*PQerrorMessage(pg) ? PQerrorMessage(pg) : "the transaction was rolled back")
+                      : "no connection");
+        PQclear(res);
+    }
+    db->txn = 0;
+    return ok ? APR_SUCCESS : APR_EGENERAL;
 }

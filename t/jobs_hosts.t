@@ -6,7 +6,7 @@
 # graceful restart and a stop leave no runner thread or connection behind.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 32;
+use Test::More tests => 35;
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
@@ -167,6 +167,29 @@ is(psql("SELECT state || ': ' || last_error FROM jobs WHERE payload->>'t' = '$gh
    'dead: the lease ran out: runner gone/1/1 did not finish the job (stopped or killed?)',
    '... or is dead when that was its last attempt');
 psql("DELETE FROM jobs WHERE payload->>'t' LIKE '$ghost%'");
+
+# Scheduled jobs run once per due time across both instances: every
+# schedule made due at once, five times over, while all the runners of
+# both hosts look for due schedules.
+my $nsched = psql("SELECT count(*) FROM job_schedules");
+my $since = psql("SELECT coalesce(max(id), 0) FROM jobs");
+for my $round (1 .. 5) {
+    psql("UPDATE job_schedules SET next_run_at = now() - interval '1 second' * $round");
+    wait_until(sub { psql("SELECT count(*) FROM job_schedules WHERE next_run_at <= now()") == 0 }, 10);
+}
+my %per = map { split /\|/ } split /\n/,
+    psql("SELECT kind, count(*) FROM jobs WHERE id > $since AND unique_key LIKE 'schedule:%' GROUP BY kind");
+is_deeply([sort { $a <=> $b } values %per], [(5) x $nsched],
+          "each of the $nsched schedules made five jobs for its five due times, none twice");
+ok(wait_until(sub { psql("SELECT count(*) FROM jobs WHERE id > $since AND unique_key LIKE 'schedule:%' "
+                         . "AND state NOT IN ('done', 'dead')") == 0 }, 30), '... which ran');
+is(psql("SELECT count(*) FROM job_runs r JOIN jobs j ON j.id = r.job_id WHERE j.id > $since "
+        . "AND j.unique_key LIKE 'schedule:%'")
+   - psql("SELECT count(*) FROM jobs WHERE id > $since AND unique_key LIKE 'schedule:%'"), 0,
+   '... each once');
+my %hosts = map { $_ => 1 } split /\n/, psql("SELECT DISTINCT split_part(r.runner, '/', 2) FROM job_runs r "
+                                            . "JOIN jobs j ON j.id = r.job_id WHERE j.id > $since");
+figure(sprintf '%d scheduled jobs ran on %d processes of the two instances', 5 * $nsched, scalar keys %hosts);
 
 # Graceful restart: the old children's runners stop and let go of their
 # connections, the new children's connect.

@@ -8,8 +8,7 @@
 #     failures, for an address long enough to need its key hashed);
 #   - the S3 breaker opened by one host is open on the other;
 #   - memcached restarting: the hosts keep answering, sharing resumes.
-# (Scheduled jobs running once across hosts: the job queue is not in this
-# branch yet.)
+# (Jobs and scheduled jobs running once across hosts: t/jobs_hosts.t.)
 use strict;
 use warnings FATAL => 'all';
 use Test::More tests => 30;
@@ -69,11 +68,11 @@ sub req {
     my ($method, $url, $body, @h) = @_;
     return $ua->request(HTTP::Request->new($method => $url, [@h], $body));
 }
-sub post_json { my ($url, $body, @h) = @_; req('POST', $url, $J->encode($body), 'Content-Type' => 'application/json', @h) }
+sub post_to { my ($url, $body, @h) = @_; req('POST', $url, $J->encode($body), 'Content-Type' => 'application/json', @h) }
 
 # --- An upload started on one host and finished on the other -----------------------------------------
 my $data = random_bytes(12 * 1024 * 1024 + 4321);
-my $res = post_json("$ha/upload/guest/encrypted/initiate", { filename => 'both.bin', size => length $data });
+my $res = post_to("$ha/upload/guest/encrypted/initiate", { filename => 'both.bin', size => length $data });
 $guest_uploads++;
 is($res->code, 201, 'initiate on host A');
 my $i = json_of($res);
@@ -83,7 +82,7 @@ is(req('POST', "$ha/upload/guest/encrypted/upload-part?token=$i->{token}&part=1"
 is(req('POST', "$hb/upload/guest/encrypted/upload-part?token=$i->{token}&part=2", $p2)->code, 200, 'part 2 to B');
 is_deeply([map { $_->{part} } @{ json_of(req('GET', "$hb/upload/guest/parts?token=$i->{token}"))->{parts} }],
           [1, 2], 'B lists both parts');
-$res = post_json("$hb/upload/guest/encrypted/complete", { token => $i->{token} });
+$res = post_to("$hb/upload/guest/encrypted/complete", { token => $i->{token} });
 is($res->code, 201, 'complete on B');
 my $token = json_of($res)->{token};
 my $r = raw_get($ha, "/download/$token");
@@ -107,7 +106,6 @@ $res = req('POST', "$hb/account/logout", "csrf=$csrf", 'Content-Type' => 'applic
 is($res->code, 303, 'signed out on B (with the CSRF token A issued)');
 is(req('GET', "$ha/account", undef, Cookie => $cookie, Accept => 'text/html')->code, 303,
    '... and the session is gone on A too');
-sub esc { my $s = shift; $s =~ s/([^A-Za-z0-9_.~-])/sprintf '%%%02X', ord $1/ge; $s }
 
 # --- The S3 breaker, opened on A, is open on B ----------------------------------------------------------
 my $px = Lenz::FaultProxy->start('s3');
@@ -148,7 +146,7 @@ my %ok_on = (A => 0, B => 0);
 my @codes;
 for my $n (1 .. 2 * $GUEST_PER_HOUR) {
     my ($name, $base) = $n % 2 ? ('B', $hb) : ('A', $ha);
-    my $c = post_json("$base/upload/guest/encrypted/initiate", { filename => "g$n", size => 1 })->code;
+    my $c = post_to("$base/upload/guest/encrypted/initiate", { filename => "g$n", size => 1 })->code;
     push @codes, "$name:$c";
     $ok_on{$name}++ if $c == 201;
 }
@@ -163,11 +161,11 @@ like($codes[-1] . $codes[-2], qr/429.*429/, '... then both answer 429');
 my $long = ('l' x 60) . sprintf('-%d%d@', time, $$) . ('d' x 50) . '.example.org';
 `echo 'correct horse battery' | $ctl create-user $long --password-stdin 2>&1`;
 for my $n (1 .. 5) {
-    post_json(($n % 2 ? $ha : $hb) . '/api/v1/auth/login', { email => $long, password => "guess $n" });
+    post_to(($n % 2 ? $ha : $hb) . '/api/v1/auth/login', { email => $long, password => "guess $n" });
 }
-$res = post_json("$hb/api/v1/auth/login", { email => $long, password => 'correct horse battery' });
+$res = post_to("$hb/api/v1/auth/login", { email => $long, password => 'correct horse battery' });
 is($res->code, 429, 'five failed sign-ins spread over A and B (a ' . length($long) . '-byte address): B pauses it');
-is(post_json("$ha/api/v1/auth/login", { email => $long, password => 'correct horse battery' })->code, 429,
+is(post_to("$ha/api/v1/auth/login", { email => $long, password => 'correct horse battery' })->code, 429,
    '... and so does A');
 
 # --- memcached restarts ----------------------------------------------------------------------------------------
@@ -175,7 +173,7 @@ mc_stop();
 is(raw_get($ha, '/health')->{status}, 200, 'memcached down: A still answers');
 my $who = sprintf('mc-%d%d@example.org', time, $$);
 `echo 'correct horse battery' | $ctl create-user $who --password-stdin 2>&1`;
-is(post_json("$hb/api/v1/auth/login", { email => $who, password => 'correct horse battery' })->code, 200,
+is(post_to("$hb/api/v1/auth/login", { email => $who, password => 'correct horse battery' })->code, 200,
    '... B signs in (limits cannot be counted: they let requests through)');
 mc_start();
 $t0 = time;
@@ -183,8 +181,8 @@ my $shared_again;
 while (time - $t0 < 15) {
     my $e = sprintf('mc%d-%d@example.org', int((time - $t0) * 10), $$);
     `echo 'correct horse battery' | $ctl create-user $e --password-stdin 2>&1`;
-    post_json(($_ % 2 ? $ha : $hb) . '/api/v1/auth/login', { email => $e, password => "guess $_" }) for 1 .. 5;
-    if (post_json("$ha/api/v1/auth/login", { email => $e, password => 'correct horse battery' })->code == 429) {
+    post_to(($_ % 2 ? $ha : $hb) . '/api/v1/auth/login', { email => $e, password => "guess $_" }) for 1 .. 5;
+    if (post_to("$ha/api/v1/auth/login", { email => $e, password => 'correct horse battery' })->code == 429) {
         $shared_again = time - $t0;
         last;
     }
