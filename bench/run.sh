@@ -19,6 +19,8 @@
 # Settings (environment):
 #   BENCH_SIZE          file size in bytes or with K/M/G (default 1G)
 #   BENCH_PART_SIZE     LenzUploadPartSize (default 8M, the server default)
+#   BENCH_CEPH_STORE    memstore (default) or bluestore (on a sparse file under
+#                       var/bench: for files larger than RAM allows, e.g. 5G)
 #   BENCH_CEPH_BYTES    memstore RAM cap (default 5G: the kept 1 GiB file,
 #                       a 1 GiB upload under way, RGW's not yet collected parts)
 #   BENCH_RGW_NODELAY   1 (default): RGW's beast frontend with tcp_nodelay=1;
@@ -65,7 +67,7 @@ export LENZ_PG_PORT=${LENZ_PG_PORT:-28432}
 export LENZ_S3_PORT=${LENZ_S3_PORT:-28000}
 export LENZ_SMTP_PORT=${LENZ_SMTP_PORT:-28025}
 export LENZ_CEPH_MON_PORT=${LENZ_CEPH_MON_PORT:-$((LENZ_S3_PORT + 100))}
-export LENZ_CEPH_STORE=memstore
+export LENZ_CEPH_STORE=${BENCH_CEPH_STORE:-memstore}
 export LENZ_CEPH_BYTES=${BENCH_CEPH_BYTES:-$((5 << 30))}
 export LENZ_CORS_ORIGINS="http://127.0.0.1:$port"
 export BENCH_RGW_NODELAY=${BENCH_RGW_NODELAY:-1}
