@@ -182,6 +182,7 @@ sed -e "s|@VAR@|$(esc "$var")|g" -e "s|@TOP@|$(esc "$top")|g" -e "s|@PORT@|$port
     -e "s|@S3_ENDPOINT@|$(esc "$LENZ_S3_ENDPOINT")|" -e "s|@S3_BUCKET@|$(esc "$LENZ_S3_BUCKET")|" \
     -e "s|@S3_REGION@|$(esc "$LENZ_S3_REGION")|" -e "s|@S3_ACCESS_KEY@|$(esc "$LENZ_S3_ACCESS_KEY")|" \
     -e "s|@S3_SECRET_FILE@|$(esc "$LENZ_S3_SECRET_FILE")|" -e "s|@SMTP_URL@|$(esc "$LENZ_SMTP_URL")|" \
+    -e "s|@SMTP_CA_FILE@|$(esc "$LENZ_SMTP_CA_FILE")|" \
     bench/httpd.conf.in >"$var/httpd/httpd.conf"
 
 "$httpd" -t -f "$var/httpd/httpd.conf" 2>&1 | grep -v '^Syntax OK$' >&2 || true
