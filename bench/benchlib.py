@@ -143,7 +143,15 @@ def hash_body(resp, buf):
 
 
 def request(conn, method, path, body=None, headers=None):
-    conn.request(method, path, body=body, headers=headers or {})
+    # A kept-alive connection idle longer than httpd's KeepAliveTimeout (a
+    # 5 GiB upload's parts go over other connections) is closed by the
+    # server: found out while sending, before anything was processed, so
+    # sending again on a fresh connection is safe.
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+    except (BrokenPipeError, ConnectionResetError):
+        conn.close()
+        conn.request(method, path, body=body, headers=headers or {})
     return conn.getresponse()
 
 
@@ -457,9 +465,13 @@ def s3_gc(st):
 
 # ------------------------------------------------------------------ report
 
+def store_name():
+    return os.environ.get("LENZ_CEPH_STORE", "memstore")
+
+
 def s3_line(st):
-    return "S3: Ceph RGW 16 (beast%s), memstore, on loopback" % (
-        ", tcp_nodelay=1" if st.rgw_nodelay else ", Nagle on: BENCH_RGW_NODELAY=0")
+    return "S3: Ceph RGW 16 (beast%s), %s, on loopback" % (
+        ", tcp_nodelay=1" if st.rgw_nodelay else ", Nagle on: BENCH_RGW_NODELAY=0", store_name())
 
 
 def machine_line():

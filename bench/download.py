@@ -92,7 +92,7 @@ def main():
     obj_size = size + TAG * segs
     buf = bytearray(bl.READ_BUF)
 
-    print("bench/download: encrypted download through httpd vs GET straight from S3 (Ceph RGW, memstore)")
+    print("bench/download: encrypted download through httpd vs GET straight from S3 (Ceph RGW, %s)" % bl.store_name())
     print("  %d bytes (%.2f GiB) plaintext, stored as %d bytes (%d segments of 64 KiB + 16-byte tags); %s"
           % (size, size / bl.GiB, obj_size, segs, origin))
     print("  bodies read into one 1 MiB buffer and dropped; httpd: event MPM, 1 child x 32 threads")

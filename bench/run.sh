@@ -210,7 +210,7 @@ export BENCH_HTTPD_CONF="$var/httpd/httpd.conf"
 export BENCH_RESULTS_DIR="$var/results"
 export BENCH_STATE_FILE="$var/bench-file.json"
 rm -f "$BENCH_STATE_FILE"
-log "httpd (pid $httpd_pid) on $BENCH_HTTPD_URL, S3 $LENZ_S3_ENDPOINT (memstore), stack in $var"
+log "httpd (pid $httpd_pid) on $BENCH_HTTPD_URL, S3 $LENZ_S3_ENDPOINT ($LENZ_CEPH_STORE), stack in $var"
 
 # perf_start BENCH / perf_stop BENCH: BENCH_PERF=1's profile of httpd's
 # child (the parent only accepts and supervises).

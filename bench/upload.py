@@ -117,7 +117,7 @@ def main():
     buf = os.urandom(ps)
     last = part_len(count, ps, count, size)
 
-    print("bench/upload: encrypted upload through httpd vs UploadPart straight to S3 (Ceph RGW, memstore)")
+    print("bench/upload: encrypted upload through httpd vs UploadPart straight to S3 (Ceph RGW, %s)" % bl.store_name())
     print("  %d bytes (%.2f GiB) in %d parts of %d bytes (last %d); guest, POST .../encrypted/upload-part"
           % (size, size / bl.GiB, count, ps, last))
     print("  payload: one %d-byte os.urandom buffer made once and sent for every part (no client CPU"
