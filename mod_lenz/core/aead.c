@@ -136,7 +136,9 @@ typedef struct {
     apr_uint64_t end;           /* one past the range's last segment */
     unsigned char *buf;         /* one segment: plaintext or ciphertext || tag */
     apr_size_t cap;
-    apr_size_t fill;
+    apr_size_t fill;            /* bytes of the current segment taken in */
+    int begun;                  /* the current segment's GCM is under way in pieces */
+    unsigned char tag[LENZ_AEAD_TAG_LEN];   /* a tag arriving in pieces */
     lenz_aead_emit_fn *emit;
     void *baton;
     apr_status_t failed;        /* sticky: first failure */
@@ -206,6 +208,7 @@ static apr_status_t stream_fail(stream *s, apr_status_t rv)
 {
     s->failed = rv;
     s->fill = 0;
+    s->begun = 0;
     lenz_wipe(s->buf, s->cap);
     return rv;
 }
@@ -250,6 +253,32 @@ static apr_status_t seal_one(stream *s, const unsigned char *in, apr_size_t len)
     return APR_SUCCESS;
 }
 
+static apr_status_t seal_begin(stream *s)
+{
+    unsigned char nonce[LENZ_AEAD_NONCE_LEN];
+    apr_status_t rv;
+    stream_nonce(s, nonce);
+    if ((rv = lenz_gcm_seal_begin(s->gcm, nonce, s->aad, LENZ_AEAD_AAD_LEN)) != APR_SUCCESS)
+        return stream_fail(s, rv);
+    s->begun = 1;
+    return APR_SUCCESS;
+}
+
+/* The segment sealed in pieces is complete: its tag after it, send it. */
+static apr_status_t seal_end(stream *s)
+{
+    apr_status_t rv = lenz_gcm_seal_end(s->gcm, s->buf + s->fill);
+    if (rv != APR_SUCCESS)
+        return stream_fail(s, rv);
+    rv = s->emit(s->baton, s->buf, s->fill + LENZ_AEAD_TAG_LEN);
+    if (rv != APR_SUCCESS)
+        return stream_fail(s, rv);
+    s->idx++;
+    s->fill = 0;
+    s->begun = 0;
+    return APR_SUCCESS;
+}
+
 apr_status_t lenz_aead_enc_feed(lenz_aead_enc *e, const void *data, apr_size_t len)
 {
     stream *s = &e->s;
@@ -273,14 +302,19 @@ apr_status_t lenz_aead_enc_feed(lenz_aead_enc *e, const void *data, apr_size_t l
         }
         if (s->fill == want)
             return stream_fail(s, LENZ_EFORMAT);    /* past a short final segment */
+        /* A segment arriving in pieces is sealed piece by piece into the
+         * buffer (no copy of the plaintext first) and sent whole. */
+        if (!s->begun && (rv = seal_begin(s)) != APR_SUCCESS)
+            return rv;
         take = want - s->fill < len ? want - s->fill : len;
-        memcpy(s->buf + s->fill, in, take);
+        if ((rv = lenz_gcm_seal_update(s->gcm, in, take, s->buf + s->fill)) != APR_SUCCESS)
+            return stream_fail(s, rv);
         s->fill += take;
         in += take;
         len -= take;
         /* Full segments go out now; a short one can only be the final and
          * waits for finish(), which proves nothing more follows. */
-        if (s->fill == s->seg && (rv = seal_one(s, s->buf, s->fill)) != APR_SUCCESS)
+        if (s->fill == s->seg && (rv = seal_end(s)) != APR_SUCCESS)
             return rv;
     }
     return APR_SUCCESS;
@@ -294,7 +328,7 @@ apr_status_t lenz_aead_enc_finish(lenz_aead_enc *e)
     if (s->failed)
         return s->failed;
     if (s->idx < s->end && s->idx == s->count - 1 && s->fill == want_plain(s)
-        && (rv = seal_one(s, s->buf, s->fill)) != APR_SUCCESS)
+        && ((!s->begun && (rv = seal_begin(s)) != APR_SUCCESS) || (rv = seal_end(s)) != APR_SUCCESS))
         return rv;
     if (s->idx != s->end || s->fill != 0)
         return stream_fail(s, LENZ_EFORMAT);        /* range ended short */
@@ -338,20 +372,14 @@ apr_status_t lenz_aead_dec_make(lenz_aead_dec **out, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-/* Open segment s->idx from in (ciphertext || tag, may be s->buf) into
- * s->buf and emit its trimmed plaintext only once the tag verified. */
-static apr_status_t open_one(lenz_aead_dec *d, const unsigned char *in)
+/* Segment s->idx's plaintext (len bytes) is in s->buf and its tag
+ * verified: emit what the span wants of it, advance. */
+static apr_status_t emit_opened(lenz_aead_dec *d, apr_size_t len)
 {
     stream *s = &d->s;
-    unsigned char nonce[LENZ_AEAD_NONCE_LEN];
-    apr_size_t len = want_plain(s), from = 0, n;
+    apr_size_t from = 0, n;
     apr_status_t rv;
 
-    stream_nonce(s, nonce);
-    rv = lenz_gcm_open(s->gcm, nonce, s->aad, LENZ_AEAD_AAD_LEN, in, len,
-                       in + len, s->buf);
-    if (rv != APR_SUCCESS)
-        return stream_fail(s, rv);
     if (s->idx == d->first)
         from = (apr_size_t)d->skip;     /* < len, checked at make */
     n = len - from;
@@ -368,7 +396,56 @@ static apr_status_t open_one(lenz_aead_dec *d, const unsigned char *in)
      * 15% of the decryption speed). */
     s->idx++;
     s->fill = 0;
+    s->begun = 0;
     return APR_SUCCESS;
+}
+
+/* Open segment s->idx from in (ciphertext || tag, whole) into s->buf and
+ * emit its trimmed plaintext only once the tag verified. */
+static apr_status_t open_one(lenz_aead_dec *d, const unsigned char *in)
+{
+    stream *s = &d->s;
+    unsigned char nonce[LENZ_AEAD_NONCE_LEN];
+    apr_size_t len = want_plain(s);
+    apr_status_t rv;
+
+    stream_nonce(s, nonce);
+    rv = lenz_gcm_open(s->gcm, nonce, s->aad, LENZ_AEAD_AAD_LEN, in, len,
+                       in + len, s->buf);
+    if (rv != APR_SUCCESS)
+        return stream_fail(s, rv);
+    return emit_opened(d, len);
+}
+
+/* A segment arriving in pieces: each ciphertext piece is decrypted into
+ * s->buf as it comes (no copy of the ciphertext first), the tag gathered
+ * apart; nothing of the plaintext leaves before the tag verified. */
+static apr_status_t open_piece(lenz_aead_dec *d, const unsigned char *in, apr_size_t take)
+{
+    stream *s = &d->s;
+    apr_size_t plain = want_plain(s), ct = 0;
+    apr_status_t rv;
+
+    if (!s->begun) {
+        unsigned char nonce[LENZ_AEAD_NONCE_LEN];
+        stream_nonce(s, nonce);
+        if ((rv = lenz_gcm_open_begin(s->gcm, nonce, s->aad, LENZ_AEAD_AAD_LEN)) != APR_SUCCESS)
+            return stream_fail(s, rv);
+        s->begun = 1;
+    }
+    if (s->fill < plain) {
+        ct = plain - s->fill < take ? plain - s->fill : take;
+        if ((rv = lenz_gcm_open_update(s->gcm, in, ct, s->buf + s->fill)) != APR_SUCCESS)
+            return stream_fail(s, rv);
+    }
+    if (take > ct)
+        memcpy(s->tag + (s->fill + ct - plain), in + ct, take - ct);
+    s->fill += take;
+    if (s->fill < plain + LENZ_AEAD_TAG_LEN)
+        return APR_SUCCESS;
+    if ((rv = lenz_gcm_open_end(s->gcm, s->tag)) != APR_SUCCESS)
+        return stream_fail(s, rv);          /* wipes what was decrypted */
+    return emit_opened(d, plain);
 }
 
 apr_status_t lenz_aead_dec_feed(lenz_aead_dec *d, const void *data, apr_size_t len)
@@ -392,12 +469,10 @@ apr_status_t lenz_aead_dec_feed(lenz_aead_dec *d, const void *data, apr_size_t l
             continue;
         }
         take = want - s->fill < len ? want - s->fill : len;
-        memcpy(s->buf + s->fill, in, take);
-        s->fill += take;
+        if ((rv = open_piece(d, in, take)) != APR_SUCCESS)
+            return rv;
         in += take;
         len -= take;
-        if (s->fill == want && (rv = open_one(d, s->buf)) != APR_SUCCESS)
-            return rv;
     }
     return APR_SUCCESS;
 }

@@ -232,6 +232,71 @@ apr_status_t lenz_gcm_open(lenz_gcm *g, const unsigned char nonce[LENZ_GCM_NONCE
     return APR_SUCCESS;
 }
 
+apr_status_t lenz_gcm_seal_begin(lenz_gcm *g, const unsigned char nonce[LENZ_GCM_NONCE],
+                                 const void *aad, apr_size_t aad_len)
+{
+    int n = 0;
+    if (aad_len > 0x7fffffff)
+        return APR_EINVAL;
+    if (EVP_EncryptInit_ex(g->enc, NULL, NULL, NULL, nonce) != 1
+        || (aad_len && EVP_EncryptUpdate(g->enc, NULL, &n, aad, (int)aad_len) != 1))
+        return LENZ_ECRYPTO;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_gcm_seal_update(lenz_gcm *g, const void *in, apr_size_t len, void *out)
+{
+    int n = 0;
+    if (len > 0x7fffffff)
+        return APR_EINVAL;
+    /* GCM is a stream mode: every byte in gives a byte out at once. */
+    if (len && (EVP_EncryptUpdate(g->enc, out, &n, in, (int)len) != 1 || (apr_size_t)n != len))
+        return LENZ_ECRYPTO;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_gcm_seal_end(lenz_gcm *g, unsigned char tag[LENZ_GCM_TAG])
+{
+    unsigned char none[16];
+    int n = 0;
+    if (EVP_EncryptFinal_ex(g->enc, none, &n) != 1
+        || EVP_CIPHER_CTX_ctrl(g->enc, EVP_CTRL_GCM_GET_TAG, LENZ_GCM_TAG, tag) != 1)
+        return LENZ_ECRYPTO;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_gcm_open_begin(lenz_gcm *g, const unsigned char nonce[LENZ_GCM_NONCE],
+                                 const void *aad, apr_size_t aad_len)
+{
+    int n = 0;
+    if (aad_len > 0x7fffffff)
+        return APR_EINVAL;
+    if (EVP_DecryptInit_ex(g->dec, NULL, NULL, NULL, nonce) != 1
+        || (aad_len && EVP_DecryptUpdate(g->dec, NULL, &n, aad, (int)aad_len) != 1))
+        return LENZ_ECRYPTO;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_gcm_open_update(lenz_gcm *g, const void *in, apr_size_t len, void *out)
+{
+    int n = 0;
+    if (len > 0x7fffffff)
+        return APR_EINVAL;
+    if (len && (EVP_DecryptUpdate(g->dec, out, &n, in, (int)len) != 1 || (apr_size_t)n != len))
+        return LENZ_ECRYPTO;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_gcm_open_end(lenz_gcm *g, const unsigned char tag[LENZ_GCM_TAG])
+{
+    unsigned char t[LENZ_GCM_TAG], none[16];
+    int n = 0;
+    memcpy(t, tag, LENZ_GCM_TAG);
+    if (EVP_CIPHER_CTX_ctrl(g->dec, EVP_CTRL_GCM_SET_TAG, LENZ_GCM_TAG, t) != 1)
+        return LENZ_ECRYPTO;
+    return EVP_DecryptFinal_ex(g->dec, none, &n) == 1 ? APR_SUCCESS : LENZ_EAUTH;
+}
+
 apr_status_t lenz_pem_cert_count(apr_pool_t *p, const char *pem, apr_size_t len,
                                  int *count, const char **why)
 {

@@ -72,6 +72,20 @@ apr_status_t lenz_gcm_open(lenz_gcm *g, const unsigned char nonce[LENZ_GCM_NONCE
                            const void *in, apr_size_t len,
                            const unsigned char tag[LENZ_GCM_TAG], void *out);
 
+/* The same in pieces, for a message that arrives in parts: begin (nonce
+ * and AAD), update any number of times (each piece's output is written at
+ * once, in order), then end.  Opening: nothing of the output may be used
+ * before open_end returned APR_SUCCESS; on LENZ_EAUTH the caller wipes
+ * what it wrote. */
+apr_status_t lenz_gcm_seal_begin(lenz_gcm *g, const unsigned char nonce[LENZ_GCM_NONCE],
+                                 const void *aad, apr_size_t aad_len);
+apr_status_t lenz_gcm_seal_update(lenz_gcm *g, const void *in, apr_size_t len, void *out);
+apr_status_t lenz_gcm_seal_end(lenz_gcm *g, unsigned char tag[LENZ_GCM_TAG]);
+apr_status_t lenz_gcm_open_begin(lenz_gcm *g, const unsigned char nonce[LENZ_GCM_NONCE],
+                                 const void *aad, apr_size_t aad_len);
+apr_status_t lenz_gcm_open_update(lenz_gcm *g, const void *in, apr_size_t len, void *out);
+apr_status_t lenz_gcm_open_end(lenz_gcm *g, const unsigned char tag[LENZ_GCM_TAG]);
+
 /* Certificates in a PEM text (a CA bundle), read as OpenSSL reads
  * libcurl's CURLOPT_CAINFO: text outside BEGIN/END blocks is skipped.
  * *count receives their number; LENZ_EFORMAT when a block is malformed
