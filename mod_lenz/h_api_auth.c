@@ -33,15 +33,23 @@ static int api_register(request_rec *r, lenz_req *lr)
     return answer(r, &res, "verification_sent");
 }
 
-static int api_resend(request_rec *r, lenz_req *lr)
+/* A request whose body is just {"email"}, answered 202 with status. */
+typedef void email_request_fn(request_rec *r, lenz_req *lr, const char *email, lenz_acct_result *res);
+
+static int email_only(request_rec *r, lenz_req *lr, email_request_fn *fn, const char *status)
 {
     lenz_json *b = lenz_body_json(r, lr);
     const char *email;
     lenz_acct_result res;
     if (!b || !lenz_field_str(r, b, "email", 1, 254, &email))
         return OK;
-    lenz_acct_resend(r, lr, email, &res);
-    return answer(r, &res, "verification_sent");
+    fn(r, lr, email, &res);
+    return answer(r, &res, status);
+}
+
+static int api_resend(request_rec *r, lenz_req *lr)
+{
+    return email_only(r, lr, lenz_acct_resend, "verification_sent");
 }
 
 static int api_verify(request_rec *r, lenz_req *lr)
@@ -127,13 +135,7 @@ static int api_logout(request_rec *r, lenz_req *lr)
 
 static int api_reset_request(request_rec *r, lenz_req *lr)
 {
-    lenz_json *b = lenz_body_json(r, lr);
-    const char *email;
-    lenz_acct_result res;
-    if (!b || !lenz_field_str(r, b, "email", 1, 254, &email))
-        return OK;
-    lenz_acct_reset_request(r, lr, email, &res);
-    return answer(r, &res, "reset_sent");
+    return email_only(r, lr, lenz_acct_reset_request, "reset_sent");
 }
 
 static int api_reset_confirm(request_rec *r, lenz_req *lr)
