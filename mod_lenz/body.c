@@ -234,10 +234,14 @@ int lenz_field_int(request_rec *r, const lenz_json *body, const char *name, int 
 
 /* Raw bodies ---------------------------------------------------------------- */
 
+/* The reader keeps the buckets the input filters gave and hands out
+ * pointers into them (peek): a bucket is deleted only once its bytes were
+ * taken and the next are asked for, so a pointer stays good until the
+ * next call.  Nothing is flattened or copied on the way. */
 struct lenz_body_reader {
     request_rec *r;
     apr_bucket_brigade *bb;
-    char *buf;                  /* one read's worth, flattened */
+    const char *data;           /* the first bucket's bytes */
     apr_size_t off, len;
     apr_off_t expected, got;
     apr_status_t err;
@@ -250,46 +254,56 @@ lenz_body_reader *lenz_body_reader_make(request_rec *r, apr_off_t expected)
     br->r = r;
     br->expected = expected;
     br->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    br->buf = apr_palloc(r->pool, READ_CHUNK);
     return br;
 }
 
-/* Reads the next piece from the input filters (at most READ_CHUNK). */
+/* Makes the first bucket of the brigade the current one, reading more
+ * from the input filters (at most READ_CHUNK) when none is left. */
 static apr_status_t fetch(lenz_body_reader *br)
 {
-    apr_bucket *b;
-    apr_size_t n = 0;
     apr_status_t rv;
 
-    apr_brigade_cleanup(br->bb);
-    rv = ap_get_brigade(br->r->input_filters, br->bb, AP_MODE_READBYTES, APR_BLOCK_READ, READ_CHUNK);
-    if (rv != APR_SUCCESS)
-        return br->r->connection->aborted || APR_STATUS_IS_ECONNRESET(rv) ? APR_ECONNABORTED
-                                                                          : (rv == APR_EOF ? APR_EOF : APR_ECONNABORTED);
-    for (b = APR_BRIGADE_FIRST(br->bb); b != APR_BRIGADE_SENTINEL(br->bb); b = APR_BUCKET_NEXT(b)) {
-        const char *data;
-        apr_size_t len;
+    if (!APR_BRIGADE_EMPTY(br->bb) && br->data)
+        apr_bucket_delete(APR_BRIGADE_FIRST(br->bb));   /* taken whole */
+    br->data = NULL;
+    br->off = br->len = 0;
+    for (;;) {
+        apr_bucket *b;
+        if (APR_BRIGADE_EMPTY(br->bb)) {
+            rv = ap_get_brigade(br->r->input_filters, br->bb, AP_MODE_READBYTES, APR_BLOCK_READ,
+                                READ_CHUNK);
+            if (rv != APR_SUCCESS) {
+                apr_brigade_cleanup(br->bb);
+                return br->r->connection->aborted || APR_STATUS_IS_ECONNRESET(rv)
+                    ? APR_ECONNABORTED : (rv == APR_EOF ? APR_EOF : APR_ECONNABORTED);
+            }
+            if (APR_BRIGADE_EMPTY(br->bb))
+                return APR_ECONNABORTED;
+        }
+        b = APR_BRIGADE_FIRST(br->bb);
         if (APR_BUCKET_IS_EOS(b)) {
             br->eos = 1;
-            break;
+            apr_brigade_cleanup(br->bb);
+            return APR_SUCCESS;
         }
-        if (APR_BUCKET_IS_METADATA(b))
+        if (APR_BUCKET_IS_METADATA(b)) {
+            apr_bucket_delete(b);
             continue;
-        rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
-        if (rv != APR_SUCCESS)
+        }
+        rv = apr_bucket_read(b, &br->data, &br->len, APR_BLOCK_READ);
+        if (rv != APR_SUCCESS) {
+            apr_brigade_cleanup(br->bb);
+            br->data = NULL;
             return APR_ECONNABORTED;
-        if (n + len > READ_CHUNK)       /* cannot happen with READBYTES; be safe */
-            return APR_ECONNABORTED;
-        memcpy(br->buf + n, data, len);
-        n += len;
+        }
+        if (br->len > 0)
+            return APR_SUCCESS;
+        apr_bucket_delete(b);
+        br->data = NULL;
     }
-    apr_brigade_cleanup(br->bb);
-    br->off = 0;
-    br->len = n;
-    return APR_SUCCESS;
 }
 
-apr_ssize_t lenz_body_read(void *reader, char *buf, apr_size_t len)
+apr_ssize_t lenz_body_peek(void *reader, const char **data, apr_size_t max)
 {
     lenz_body_reader *br = reader;
     apr_size_t n;
@@ -309,17 +323,26 @@ apr_ssize_t lenz_body_read(void *reader, char *buf, apr_size_t len)
             return -1;
     }
     n = br->len - br->off;
-    if (n > len)
-        n = len;
+    if (n > max)
+        n = max;
     if (br->got + (apr_off_t)n > br->expected) {
         br->err = LENZ_ETOOBIG;
         return -1;
     }
-    memcpy(buf, br->buf + br->off, n);
+    *data = br->data + br->off;
     br->off += n;
     br->got += (apr_off_t)n;
     count_in(br->r, (apr_off_t)n);
     return (apr_ssize_t)n;
+}
+
+apr_ssize_t lenz_body_read(void *reader, char *buf, apr_size_t len)
+{
+    const char *data;
+    apr_ssize_t n = lenz_body_peek(reader, &data, len);
+    if (n > 0)
+        memcpy(buf, data, (apr_size_t)n);
+    return n;
 }
 
 apr_status_t lenz_body_error(const lenz_body_reader *br)

@@ -34,7 +34,7 @@ int lenz_field_bad(request_rec *r, const char *name, const char *detail);
 
 /* Streaming reader for a raw body that must be exactly `expected` bytes
  * (Content-Length or chunked).  Reads through the input filters with
- * bounded buckets, never holding more than one read's worth. */
+ * bounded buckets, never holding more than one read's worth (READ_CHUNK). */
 typedef struct lenz_body_reader lenz_body_reader;
 
 lenz_body_reader *lenz_body_reader_make(request_rec *r, apr_off_t expected);
@@ -42,6 +42,9 @@ lenz_body_reader *lenz_body_reader_make(request_rec *r, apr_off_t expected);
  * the body, -1 on a read error, a client gone, or more bytes than expected
  * (lenz_body_error() says which). */
 apr_ssize_t lenz_body_read(void *reader, char *buf, apr_size_t len);
+/* A lenz_aead_peek_fn: the same without a copy; *data points into the
+ * input's buckets and stays valid until the next call on the reader. */
+apr_ssize_t lenz_body_peek(void *reader, const char **data, apr_size_t max);
 /* APR_SUCCESS, APR_EOF (body shorter than expected), LENZ_ETOOBIG (longer),
  * APR_ECONNABORTED (client gone or read error). */
 apr_status_t lenz_body_error(const lenz_body_reader *br);

@@ -1,10 +1,8 @@
-/* config.c - directives, merging, and start-up validation.
+/* config.c - directives, merging and defaults.
  *
  * Syntax is checked where a directive is read (the message then carries
- * the file and line); whether a server's configuration is complete, and
- * whether the files it names are usable, is checked in the check_config
- * hook, which httpd runs both for `apachectl -t` and before every start
- * (post_config is never reached by -t).
+ * the file and line); whether a server's configuration is complete is
+ * checked at start-up (config_check.c).
  */
 #include <apr_strings.h>
 #include <apr_file_io.h>
@@ -22,11 +20,9 @@
 #include "shared.h"
 #include "runner.h"
 #include "crypto.h"
+#include "netread.h"
 
 #define DEFAULT_REGION          "us-east-1"
-#define DEFAULT_CONNECT_TIMEOUT 5
-#define DEFAULT_STALL_TIMEOUT   30
-#define DEFAULT_OP_TIMEOUT      30
 #define DEFAULT_JSON_LIMIT      (64 * 1024)
 #define DEFAULT_JOB_WORKERS     1
 #define DEFAULT_JOB_POLL        5
@@ -35,8 +31,6 @@
 #define DEFAULT_JOB_RETENTION   7
 #define DEFAULT_UPLOAD_ABANDON  (24 * 3600)
 #define MAX_JOB_WORKERS         32
-#define MAX_SECRET_FILE         4096
-#define MAX_CA_FILE             (16 * 1024 * 1024)
 
 static const char *no_trailing_slash(apr_pool_t *p, const char *s);
 
@@ -64,6 +58,8 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->upload_policy = -1;
     c->plain_above = -1;
     c->upload_part_size = -1;
+    c->part_digest_always = -1;
+    c->net_read = -1;
     c->guest_uploads = -1;
     c->guest_max_size = -1;
     c->guest_max_files = -1;
@@ -107,6 +103,8 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(upload_policy);
     MERGE_INT(plain_above);
     MERGE_INT(upload_part_size);
+    MERGE_INT(part_digest_always);
+    MERGE_INT(net_read);
     MERGE_INT(guest_uploads);
     MERGE_INT(guest_max_size);
     MERGE_INT(guest_max_files);
@@ -165,7 +163,7 @@ void lenz_cfg_breaker(const lenz_srv_cfg *c, lenz_breaker_conf *bc)
     memset(bc, 0, sizeof(*bc));
     bc->threshold = c->s3_breaker_threshold > 0 ? c->s3_breaker_threshold : 5;
     bc->cooldown = apr_time_from_sec(c->s3_breaker_cooldown > 0 ? c->s3_breaker_cooldown : 30);
-    bc->probe_timeout = apr_time_from_sec(c->s3_op_timeout > 0 ? c->s3_op_timeout : DEFAULT_OP_TIMEOUT);
+    bc->probe_timeout = apr_time_from_sec(c->s3_op_timeout > 0 ? c->s3_op_timeout : LENZ_CFG_OP_TIMEOUT);
 }
 
 const char *lenz_cfg_region(const lenz_srv_cfg *c)
@@ -231,6 +229,8 @@ int lenz_cfg_upload_path_ok(const lenz_srv_cfg *c, apr_off_t size, int encrypted
 }
 apr_off_t lenz_cfg_part_size(const lenz_srv_cfg *c) { return OR(c->upload_part_size, (apr_off_t)8 << 20); }
 int lenz_cfg_guest_uploads(const lenz_srv_cfg *c) { return OR(c->guest_uploads, 1); }
+int lenz_cfg_part_digest_always(const lenz_srv_cfg *c) { return OR(c->part_digest_always, 0); }
+apr_off_t lenz_cfg_net_read(const lenz_srv_cfg *c) { return OR(c->net_read, (apr_off_t)LENZ_NET_READ_DEFAULT); }
 apr_off_t lenz_cfg_guest_max_size(const lenz_srv_cfg *c) { return OR(c->guest_max_size, (apr_off_t)2 << 30); }
 int lenz_cfg_guest_max_files(const lenz_srv_cfg *c) { return OR(c->guest_max_files, 20); }
 int lenz_cfg_guest_per_hour(const lenz_srv_cfg *c) { return OR(c->guest_per_hour, 20); }
@@ -306,7 +306,7 @@ static lenz_srv_cfg *cmd_srv(cmd_parms *cmd)
     return c;
 }
 
-static int has_ctl(const char *s)
+int lenz_cfg_has_ctl(const char *s)
 {
     for (; *s; s++)
         if (apr_iscntrl(*s))
@@ -319,7 +319,7 @@ static const char *check_url(cmd_parms *cmd, const char *arg, const char *const 
 {
     apr_uri_t u;
     int i, ok = 0;
-    if (has_ctl(arg) || apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.scheme
+    if (lenz_cfg_has_ctl(arg) || apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.scheme
         || !u.hostname || !*u.hostname)
         return apr_psprintf(cmd->pool, "%s: '%s' is not an absolute URL", cmd->directive->directive, arg);
     for (i = 0; schemes[i]; i++)
@@ -451,7 +451,7 @@ static const char *set_shared_cache(cmd_parms *cmd, void *d, const char *arg)
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     if (err)
         return err;
-    if (!*arg || has_ctl(arg))
+    if (!*arg || lenz_cfg_has_ctl(arg))
         return LENZ_D_SHARED_CACHE ": give a socache provider, e.g. shmcb or memcache:host:11211";
     cmd_srv(cmd)->shared_cache = arg;
     return NULL;
@@ -503,6 +503,23 @@ static const char *set_part_size(cmd_parms *cmd, void *d, const char *arg)
     if (v < ((apr_off_t)5 << 20) || v > ((apr_off_t)5 << 30))
         return LENZ_D_UPLOAD_PART_SIZE ": between 5M and 5G (S3's part limits)";
     cmd_srv(cmd)->upload_part_size = v;
+    return NULL;
+}
+
+static const char *set_part_digest(cmd_parms *cmd, void *d, const char *arg)
+{
+    if (!strcasecmp(arg, "client")) cmd_srv(cmd)->part_digest_always = 0;
+    else if (!strcasecmp(arg, "always")) cmd_srv(cmd)->part_digest_always = 1;
+    else return LENZ_D_UPLOAD_DIGEST ": client or always";
+    return NULL;
+}
+
+static const char *set_net_read(cmd_parms *cmd, void *d, const char *arg)
+{
+    apr_off_t v = strcasecmp(arg, "off") == 0 ? 0 : lenz_parse_size(arg);
+    if (v != 0 && (v < LENZ_NET_READ_MIN || v > LENZ_NET_READ_MAX))
+        return LENZ_D_NETWORK_READ ": off, or a size from 8K to 1M";
+    cmd_srv(cmd)->net_read = v;
     return NULL;
 }
 
@@ -587,7 +604,7 @@ static const char *set_smtp_url(cmd_parms *cmd, void *d, const char *arg)
 static const char *set_mail_from(cmd_parms *cmd, void *d, const char *arg)
 {
     const char *at = strchr(arg, '@');
-    if (has_ctl(arg) || !at || at == arg || !at[1] || strchr(at + 1, '@'))
+    if (lenz_cfg_has_ctl(arg) || !at || at == arg || !at[1] || strchr(at + 1, '@'))
         return apr_psprintf(cmd->pool, "%s: '%s' is not an e-mail address", LENZ_D_MAIL_FROM, arg);
     cmd_srv(cmd)->mail_from = arg;
     return NULL;
@@ -606,7 +623,7 @@ static const char *set_public_url(cmd_parms *cmd, void *d, const char *arg)
 static const char *set_base(cmd_parms *cmd, void *dv, const char *arg)
 {
     lenz_dir_cfg *d = dv;
-    if (arg[0] != '/' || has_ctl(arg))
+    if (arg[0] != '/' || lenz_cfg_has_ctl(arg))
         return LENZ_D_BASE ": the base must be a path starting with '/'";
     d->base = no_trailing_slash(cmd->pool, arg);
     return NULL;
@@ -660,7 +677,7 @@ static const char *set_jobs_db(cmd_parms *cmd, void *d, const char *arg)
     lenz_srv_cfg *c = cmd_global(cmd, &err);
     if (!c)
         return err;
-    if (!*arg || has_ctl(arg))
+    if (!*arg || lenz_cfg_has_ctl(arg))
         return LENZ_D_JOBS_DB ": give a libpq connection string, e.g. \"host=db dbname=lenz user=lenz\"";
     c->jobs_db = arg;
     return NULL;
@@ -784,6 +801,10 @@ const command_rec lenz_cmds[] = {
                    "optionally a size above which files go plain"),
     AP_INIT_TAKE1(LENZ_D_UPLOAD_PART_SIZE, set_part_size, NULL, RSRC_CONF,
                   "plaintext bytes per upload part (default 8M; grown for very large files)"),
+    AP_INIT_TAKE1(LENZ_D_UPLOAD_DIGEST, set_part_digest, NULL, RSRC_CONF,
+                  "SHA-256 of encrypted parts: client (when the client sends one, default) or always"),
+    AP_INIT_TAKE1(LENZ_D_NETWORK_READ, set_net_read, NULL, RSRC_CONF,
+                  "largest read from a client's socket (default 64K; off: httpd's 8000 bytes)"),
     AP_INIT_FLAG(LENZ_D_GUEST_UPLOADS, set_srv_flag,
                  (void *)APR_OFFSETOF(lenz_srv_cfg, guest_uploads), RSRC_CONF,
                  "allow uploads without an account (default On)"),
@@ -822,239 +843,3 @@ const command_rec lenz_cmds[] = {
                   "largest JSON request body accepted, in bytes (default 65536)"),
     { NULL }
 };
-
-/* Start-up checks ---------------------------------------------------------- */
-
-static const char *read_secret_file(apr_pool_t *p, const char *path, const char **secret)
-{
-    apr_file_t *f;
-    apr_finfo_t fi;
-    char buf[MAX_SECRET_FILE + 1];
-    apr_size_t n = MAX_SECRET_FILE + 1;
-    apr_status_t rv;
-
-    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_PROT, p);
-    if (rv != APR_SUCCESS)
-        return apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
-    if (fi.filetype != APR_REG)
-        return apr_psprintf(p, "'%s' is not a regular file", path);
-    if (fi.protection & APR_FPROT_WREAD)
-        return apr_psprintf(p, "'%s' is readable by everyone; chmod o-r it", path);
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
-    if (rv != APR_SUCCESS)
-        return apr_psprintf(p, "cannot open '%s' (%pm)", path, &rv);
-    rv = apr_file_read_full(f, buf, n, &n);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && rv != APR_EOF)
-        return apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
-    if (n > MAX_SECRET_FILE)
-        return apr_psprintf(p, "'%s' is too large to be a secret key", path);
-    while (n > 0 && apr_isspace(buf[n - 1]))
-        n--;
-    if (n == 0)
-        return apr_psprintf(p, "'%s' is empty", path);
-    *secret = apr_pstrmemdup(p, buf, n);
-    memset(buf, 0, sizeof(buf));
-    if (has_ctl(*secret))
-        return apr_psprintf(p, "'%s' holds more than one line", path);
-    return NULL;
-}
-
-/* A CA bundle: a regular file of at most MAX_CA_FILE bytes holding at
- * least one certificate OpenSSL can read.  Checked as root; libcurl reads
- * it again on every connection, in a child running as User, so it must be
- * readable there too (a CA certificate is no secret: 0644 will do). */
-static const char *check_ca_file(apr_pool_t *p, const char *path)
-{
-    apr_pool_t *tp;
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_size_t n;
-    apr_status_t rv;
-    char *buf;
-    const char *why = NULL, *err = NULL;
-    int count = 0;
-
-    rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_SIZE, p);
-    if (rv != APR_SUCCESS)
-        return apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
-    if (fi.filetype != APR_REG)
-        return apr_psprintf(p, "'%s' is not a regular file", path);
-    if (fi.size > MAX_CA_FILE)
-        return apr_psprintf(p, "'%s' is too large to be a CA bundle", path);
-    /* The bundle is read into a pool of its own: it is not kept. */
-    apr_pool_create(&tp, p);
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, tp);
-    if (rv != APR_SUCCESS) {
-        err = apr_psprintf(p, "cannot open '%s' (%pm)", path, &rv);
-        goto done;
-    }
-    n = (apr_size_t)fi.size;
-    buf = apr_palloc(tp, n + 1);
-    rv = apr_file_read_full(f, buf, n, &n);
-    apr_file_close(f);
-    if (rv != APR_SUCCESS && rv != APR_EOF)
-        err = apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
-    else if (lenz_pem_cert_count(tp, buf, n, &count, &why) != APR_SUCCESS)
-        err = apr_psprintf(p, "'%s' is not a readable PEM file: %s", path, why);
-    else if (count == 0)
-        err = apr_psprintf(p, "'%s' holds no PEM certificate", path);
-done:
-    apr_pool_destroy(tp);
-    return err;
-}
-
-static int is_loopback(const char *host)
-{
-    return host && (strcasecmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0
-                    || strcmp(host, "::1") == 0);
-}
-
-/* Credentials may cross the network only inside TLS: smtps://, or
- * STARTTLS required.  Plain AUTH is fine to a relay on this host. */
-static const char *check_smtp_tls(apr_pool_t *p, const lenz_srv_cfg *c, const char **directive)
-{
-    apr_uri_t u;
-    int tls = lenz_cfg_smtp_tls(c);
-    if (apr_uri_parse(p, c->smtp_url, &u) != APR_SUCCESS || !u.scheme)
-        return "cannot parse " LENZ_D_SMTP_URL;
-    *directive = LENZ_D_SMTP_TLS;
-    if (strcasecmp(u.scheme, "smtps") == 0)
-        return c->smtp_tls == LENZ_SMTP_TLS_OFF
-               ? "'off' contradicts the smtps:// URL (TLS from the first byte)" : NULL;
-    *directive = LENZ_D_SMTP_AUTH_FILE;
-    if (c->smtp_user && tls != LENZ_SMTP_TLS_REQUIRED && !is_loopback(u.hostname))
-        return "the password would cross the network unencrypted: use an smtps:// URL "
-               "or " LENZ_D_SMTP_TLS " required";
-    return NULL;
-}
-
-static int refuse(server_rec *s, const char *directive, const char *problem)
-{
-    if (s->is_virtual && s->defn_name)
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
-                     LENZLOGNO(0010) "%s: %s (in the virtual host at %s:%d)",
-                     directive, problem, s->defn_name, s->defn_line_number);
-    else
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
-                     LENZLOGNO(0010) "%s: %s", directive, problem);
-    return HTTP_INTERNAL_SERVER_ERROR;
-}
-
-typedef struct {
-    apr_hash_t *keyrings;   /* path -> lenz_keyring, so vhosts share one */
-    apr_hash_t *templates;  /* dir -> lenz_tmpl_set */
-} load_cache;
-
-static int check_server(apr_pool_t *pconf, server_rec *s, lenz_srv_cfg *c, load_cache *lc)
-{
-    static const struct { const char *name; apr_size_t off; } required[] = {
-        { LENZ_D_MASTER_KEY_FILE, APR_OFFSETOF(lenz_srv_cfg, master_key_file) },
-        { LENZ_D_S3_ENDPOINT, APR_OFFSETOF(lenz_srv_cfg, s3_endpoint) },
-        { LENZ_D_S3_BUCKET, APR_OFFSETOF(lenz_srv_cfg, s3_bucket) },
-        { LENZ_D_S3_ACCESS_KEY, APR_OFFSETOF(lenz_srv_cfg, s3_access_key) },
-        { LENZ_D_S3_SECRET_FILE, APR_OFFSETOF(lenz_srv_cfg, s3_secret_file) },
-        { LENZ_D_SMTP_URL, APR_OFFSETOF(lenz_srv_cfg, smtp_url) },
-        { LENZ_D_MAIL_FROM, APR_OFFSETOF(lenz_srv_cfg, mail_from) },
-        { LENZ_D_PUBLIC_URL, APR_OFFSETOF(lenz_srv_cfg, public_url) },
-    };
-    const char *why = NULL, *secret = NULL, *tdir;
-    lenz_s3_conf s3c;
-    apr_size_t i;
-
-    for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-        if (!*(const char **)((char *)c + required[i].off))
-            return refuse(s, required[i].name, "is required but not set");
-    }
-
-    c->keyring = apr_hash_get(lc->keyrings, c->master_key_file, APR_HASH_KEY_STRING);
-    if (!c->keyring) {
-        c->keyring = lenz_keyring_load(pconf, c->master_key_file, &why);
-        if (!c->keyring)
-            return refuse(s, LENZ_D_MASTER_KEY_FILE, why);
-        apr_hash_set(lc->keyrings, c->master_key_file, APR_HASH_KEY_STRING, c->keyring);
-    }
-
-    why = read_secret_file(pconf, c->s3_secret_file, &secret);
-    if (why)
-        return refuse(s, LENZ_D_S3_SECRET_FILE, why);
-
-    if (c->smtp_auth_file) {
-        const char *cred = NULL, *colon;
-        why = read_secret_file(pconf, c->smtp_auth_file, &cred);
-        if (why)
-            return refuse(s, LENZ_D_SMTP_AUTH_FILE, why);
-        colon = strchr(cred, ':');
-        if (!colon || colon == cred)
-            return refuse(s, LENZ_D_SMTP_AUTH_FILE,
-                          apr_psprintf(pconf, "'%s' must hold user:password", c->smtp_auth_file));
-        c->smtp_user = apr_pstrmemdup(pconf, cred, colon - cred);
-        c->smtp_password = colon + 1;
-    }
-    {
-        const char *directive = LENZ_D_SMTP_URL;
-        if ((why = check_smtp_tls(pconf, c, &directive)) != NULL)
-            return refuse(s, directive, why);
-    }
-    if (c->smtp_ca_file && (why = check_ca_file(pconf, c->smtp_ca_file)) != NULL)
-        return refuse(s, LENZ_D_SMTP_CA_FILE, why);
-
-    memset(&s3c, 0, sizeof(s3c));
-    s3c.endpoint = c->s3_endpoint;
-    s3c.bucket = c->s3_bucket;
-    s3c.region = lenz_cfg_region(c);
-    s3c.access_key = c->s3_access_key;
-    s3c.secret_key = secret;
-    s3c.path_style = c->s3_path_style != 0;
-    s3c.connect_timeout_ms = 1000L * (c->s3_connect_timeout > 0 ? c->s3_connect_timeout : DEFAULT_CONNECT_TIMEOUT);
-    s3c.stall_seconds = c->s3_stall_timeout > 0 ? c->s3_stall_timeout : DEFAULT_STALL_TIMEOUT;
-    s3c.op_timeout_ms = 1000L * (c->s3_op_timeout > 0 ? c->s3_op_timeout : DEFAULT_OP_TIMEOUT);
-    if (lenz_s3_make(pconf, &s3c, &c->s3, &why) != APR_SUCCESS)
-        return refuse(s, LENZ_D_S3_ENDPOINT, why);
-
-    tdir = c->template_dir ? c->template_dir : LENZ_DATADIR "/templates";
-    c->templates = apr_hash_get(lc->templates, tdir, APR_HASH_KEY_STRING);
-    if (!c->templates) {
-        if (lenz_tmpl_load(pconf, tdir, &c->templates, &why) != APR_SUCCESS)
-            return refuse(s, LENZ_D_TEMPLATE_DIR, why);
-        apr_hash_set(lc->templates, tdir, APR_HASH_KEY_STRING, c->templates);
-    }
-    return OK;
-}
-
-int lenz_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                      server_rec *s)
-{
-    load_cache lc;
-    server_rec *sp;
-    int any = 0, rc;
-
-    lc.keyrings = apr_hash_make(ptemp);
-    lc.templates = apr_hash_make(ptemp);
-    for (sp = s; sp; sp = sp->next) {
-        lenz_srv_cfg *c = lenz_srv(sp);
-        if (!c->enabled)
-            continue;
-        any = 1;
-        rc = check_server(pconf, sp, c, &lc);
-        if (rc != OK)
-            return rc;
-    }
-    if (!any) {
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, s,
-                     LENZLOGNO(0011) "mod_lenz is loaded but no server has a Lenz* "
-                     "directive; its handlers will answer 503");
-        return OK;
-    }
-    {
-        const char *why = lenz_shared_check(pconf, ptemp, lenz_cfg_shared_cache(lenz_srv(s)));
-        if (why)
-            return refuse(s, LENZ_D_SHARED_CACHE, why);
-    }
-    if (lenz_cfg_jobs_on(lenz_srv(s))) {
-        const char *directive = LENZ_D_JOBS, *why = lenz_runner_check(ptemp, s, &directive);
-        if (why)
-            return refuse(s, directive, why);
-    }
-    return OK;
-}

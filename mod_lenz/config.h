@@ -33,6 +33,8 @@ typedef struct lenz_srv_cfg {
     int upload_policy;              /* -1 unset, LENZ_POLICY_* */
     apr_off_t plain_above;          /* -1 unset; 0: none; files larger go plain */
     apr_off_t upload_part_size;     /* plaintext bytes, -1 unset */
+    int part_digest_always;         /* -1 unset, 0 when the client sends one, 1 always */
+    apr_off_t net_read;             /* -1 unset, 0 httpd's own, else bytes per socket read */
     int guest_uploads;              /* -1 unset, 0 off, 1 on */
     apr_off_t guest_max_size;       /* -1 unset */
     int guest_max_files;            /* per transfer, -1 unset */
@@ -82,6 +84,13 @@ typedef struct lenz_dir_cfg {
 
 extern const command_rec lenz_cmds[];
 
+/* Defaults the directive getters and the start-up checks share. */
+#define LENZ_CFG_CONNECT_TIMEOUT 5
+#define LENZ_CFG_STALL_TIMEOUT   30
+#define LENZ_CFG_OP_TIMEOUT      30
+/* A control character anywhere in s (refused in names and secrets). */
+int lenz_cfg_has_ctl(const char *s);
+
 void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s);
 void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv);
 void *lenz_create_dir_cfg(apr_pool_t *p, char *dir);
@@ -109,6 +118,12 @@ apr_off_t lenz_cfg_plain_above(const lenz_srv_cfg *c);
 int lenz_cfg_upload_path_ok(const lenz_srv_cfg *c, apr_off_t size, int encrypted, const char **why);
 apr_off_t lenz_cfg_part_size(const lenz_srv_cfg *c);
 int lenz_cfg_guest_uploads(const lenz_srv_cfg *c);
+/* LenzUploadPartDigest always: SHA-256 every encrypted part, not only
+ * those the client sent a digest for. */
+int lenz_cfg_part_digest_always(const lenz_srv_cfg *c);
+/* LenzNetworkRead: largest socket read on this server's connections
+ * (0: httpd's own socket bucket). */
+apr_off_t lenz_cfg_net_read(const lenz_srv_cfg *c);
 apr_off_t lenz_cfg_guest_max_size(const lenz_srv_cfg *c);
 int lenz_cfg_guest_max_files(const lenz_srv_cfg *c);
 int lenz_cfg_guest_per_hour(const lenz_srv_cfg *c);

@@ -20,6 +20,8 @@
 #define LENZ_D_SESSION_TIMEOUTS   "LenzSessionTimeouts"
 #define LENZ_D_UPLOAD_POLICY      "LenzUploadPolicy"
 #define LENZ_D_UPLOAD_PART_SIZE   "LenzUploadPartSize"
+#define LENZ_D_UPLOAD_DIGEST      "LenzUploadPartDigest"
+#define LENZ_D_NETWORK_READ       "LenzNetworkRead"
 #define LENZ_D_GUEST_UPLOADS      "LenzGuestUploads"
 #define LENZ_D_GUEST_LIMITS       "LenzGuestLimits"
 #define LENZ_D_GUEST_EXPIRY       "LenzGuestExpiry"

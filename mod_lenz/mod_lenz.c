@@ -4,6 +4,8 @@
 #include <apr_strings.h>
 
 #include "lenz.h"
+#include <http_core.h>
+#include "netread.h"
 #include "config.h"
 #include "router.h"
 #include "areas.h"
@@ -167,6 +169,7 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_post_config(post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(lenz_router_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_network_bucket(lenz_net_insert, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_log_transaction(log_transaction, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

@@ -1,8 +1,9 @@
 /* upload_part.c - POST .../encrypted/upload-part?token=T&part=N: the
- * request body (the part's plaintext) is read in bounded pieces, hashed,
- * sealed segment by segment and streamed on to S3 UploadPart as it
- * arrives.  Memory per request: a few 64 KiB buffers, whatever the part
- * size; no temporary file.  The database connection is given back before
+ * request body (the part's plaintext) is sealed where the input filters
+ * left it, straight into libcurl's send buffer, and streamed on to S3
+ * UploadPart as it arrives (hashed on the way when a digest is wanted).
+ * Memory per request: the input's buckets and curl's buffer, whatever the
+ * part size; no temporary file.  The database connection is given back before
  * the body is read and taken again only to record the part.
  */
 #include <apr_strings.h>
@@ -24,18 +25,19 @@
 #include "codec.h"
 #include "err.h"
 
-/* The body source, hashing the plaintext as it goes by. */
+/* The body source, zero-copy, hashing the plaintext as it goes by when a
+ * digest is wanted. */
 typedef struct {
     lenz_body_reader *body;
-    lenz_sha256_ctx *sha;
+    lenz_sha256_ctx *sha;       /* NULL: no digest */
 } tap;
 
-static apr_ssize_t tap_read(void *baton, char *buf, apr_size_t len)
+static apr_ssize_t tap_peek(void *baton, const char **data, apr_size_t max)
 {
     tap *t = baton;
-    apr_ssize_t n = lenz_body_read(t->body, buf, len);
-    if (n > 0)
-        lenz_sha256_update(t->sha, buf, (apr_size_t)n);
+    apr_ssize_t n = lenz_body_peek(t->body, data, max);
+    if (n > 0 && t->sha)
+        lenz_sha256_update(t->sha, *data, (apr_size_t)n);
     return n;
 }
 
@@ -98,7 +100,7 @@ static int wipe_key(lenz_aead_params *pp)
 int lenz_up_part(request_rec *r, lenz_req *lr, int member)
 {
     lenz_up *u = lenz_up_token(r, lr, member, lenz_query(r, "token"));
-    const char *cl, *want_sha, *etag = NULL, *args[5], *got_sha;
+    const char *cl, *want_sha, *etag = NULL, *args[5], *got_sha = NULL;
     unsigned char digest[32];
     lenz_aead_params pp;
     lenz_aead_part_info pi;
@@ -145,8 +147,11 @@ int lenz_up_part(request_rec *r, lenz_req *lr, int member)
 
     body = lenz_body_reader_make(r, expected);
     t.body = body;
-    t.sha = lenz_sha256_make(r->pool);
-    rv = lenz_aead_pull_make(&pull, r->pool, &pp, pi.first_segment, pi.segments, tap_read, &t);
+    /* The SHA-256 costs as much CPU as the encryption: only when the client
+     * sent one to check, or LenzUploadPartDigest always. */
+    t.sha = want_sha || lenz_cfg_part_digest_always(lr->srv)
+        ? lenz_sha256_make(r->pool) : NULL;
+    rv = lenz_aead_pull_make_peek(&pull, r->pool, &pp, pi.first_segment, pi.segments, tap_peek, &t);
     wipe_key(&pp);       /* the encryptor has its own cipher context */
     if (rv == APR_SUCCESS)
         rv = lenz_s3_upload_part(lr->srv->s3, lenz_process_http(), r->pool, u->key, u->upload_id,
@@ -180,8 +185,10 @@ int lenz_up_part(request_rec *r, lenz_req *lr, int member)
                              APR_INT64_T_FMT " bytes; more arrived; the part was not stored", n, expected));
     }
 
-    lenz_sha256_final(t.sha, digest);
-    got_sha = lenz_hex(r->pool, digest, 32);
+    if (t.sha) {
+        lenz_sha256_final(t.sha, digest);
+        got_sha = lenz_hex(r->pool, digest, 32);
+    }
     if (want_sha && strcasecmp(want_sha, got_sha) != 0)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2038), HTTP_BAD_REQUEST, "checksum-mismatch",
                          "Checksum mismatch", "the part's SHA-256 differs from the one sent; "
@@ -204,7 +211,8 @@ int lenz_up_part(request_rec *r, lenz_req *lr, int member)
         lenz_json_set_int(out, "part", n);
         lenz_json_set_int(out, "size", expected);
         lenz_json_set_str(out, "etag", etag);
-        lenz_json_set_str(out, "sha256", got_sha);
+        if (got_sha)
+            lenz_json_set_str(out, "sha256", got_sha);
         return lenz_send_json(r, HTTP_OK, out);
     }
 }

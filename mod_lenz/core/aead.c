@@ -167,8 +167,6 @@ static apr_status_t stream_init(stream *s, apr_pool_t *p, const lenz_aead_params
     apr_status_t rv = lenz_aead_check(pp);
     if (rv != APR_SUCCESS)
         return rv;
-    if (!emit)
-        return APR_EINVAL;
     s->seg = pp->segment_size;
     s->plain_size = pp->plain_size;
     s->count = lenz_aead_segment_count(pp->plain_size, pp->segment_size);
@@ -184,8 +182,10 @@ static apr_status_t stream_init(stream *s, apr_pool_t *p, const lenz_aead_params
     s->gcm = lenz_gcm_make(p, pp->key);
     if (!s->gcm)
         return LENZ_ECRYPTO;
-    s->cap = (apr_size_t)pp->segment_size + LENZ_AEAD_TAG_LEN;
-    s->buf = apr_palloc(p, s->cap);
+    /* Without emit, the in-place API (next/piece/tag) is the only use:
+     * no segment buffer. */
+    s->cap = emit ? (apr_size_t)pp->segment_size + LENZ_AEAD_TAG_LEN : 0;
+    s->buf = emit ? apr_palloc(p, s->cap) : NULL;
     s->emit = emit;
     s->baton = baton;
     apr_pool_cleanup_register(p, s, stream_cleanup, apr_pool_cleanup_null);
@@ -287,6 +287,8 @@ apr_status_t lenz_aead_enc_feed(lenz_aead_enc *e, const void *data, apr_size_t l
 
     if (s->failed)
         return s->failed;
+    if (!s->emit)
+        return stream_fail(s, APR_EINVAL);
     while (len > 0) {
         apr_size_t want, take;
         if (s->idx >= s->end)
@@ -327,11 +329,66 @@ apr_status_t lenz_aead_enc_finish(lenz_aead_enc *e)
 
     if (s->failed)
         return s->failed;
+    if (!s->emit)
+        return stream_fail(s, APR_EINVAL);
     if (s->idx < s->end && s->idx == s->count - 1 && s->fill == want_plain(s)
         && ((!s->begun && (rv = seal_begin(s)) != APR_SUCCESS) || (rv = seal_end(s)) != APR_SUCCESS))
         return rv;
     if (s->idx != s->end || s->fill != 0)
         return stream_fail(s, LENZ_EFORMAT);        /* range ended short */
+    return APR_SUCCESS;
+}
+
+/* In-place sealing: the caller walks the segments itself (next, pieces,
+ * tag) and GCM writes the ciphertext straight into the caller's buffer,
+ * so a pull stream copies nothing (aead_pull.c). */
+apr_status_t lenz_aead_enc_next(lenz_aead_enc *e, apr_size_t *plain_len)
+{
+    stream *s = &e->s;
+    apr_status_t rv;
+
+    if (s->failed)
+        return s->failed;
+    if (s->begun)
+        return stream_fail(s, APR_EGENERAL);        /* the last one has no tag yet */
+    if (s->idx >= s->end)
+        return APR_EOF;
+    if ((rv = seal_begin(s)) != APR_SUCCESS)
+        return rv;
+    s->fill = 0;
+    *plain_len = want_plain(s);
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_aead_enc_piece(lenz_aead_enc *e, const void *in, apr_size_t len, void *out)
+{
+    stream *s = &e->s;
+    apr_status_t rv;
+
+    if (s->failed)
+        return s->failed;
+    if (!s->begun || len > want_plain(s) - s->fill)
+        return stream_fail(s, LENZ_EFORMAT);
+    if ((rv = lenz_gcm_seal_update(s->gcm, in, len, out)) != APR_SUCCESS)
+        return stream_fail(s, rv);
+    s->fill += len;
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_aead_enc_tag(lenz_aead_enc *e, unsigned char tag[LENZ_AEAD_TAG_LEN])
+{
+    stream *s = &e->s;
+    apr_status_t rv;
+
+    if (s->failed)
+        return s->failed;
+    if (!s->begun || s->fill != want_plain(s))
+        return stream_fail(s, LENZ_EFORMAT);
+    if ((rv = lenz_gcm_seal_end(s->gcm, tag)) != APR_SUCCESS)
+        return stream_fail(s, rv);
+    s->idx++;
+    s->fill = 0;
+    s->begun = 0;
     return APR_SUCCESS;
 }
 
@@ -353,7 +410,7 @@ apr_status_t lenz_aead_dec_make(lenz_aead_dec **out, apr_pool_t *p,
     apr_uint64_t avail, head;
     apr_status_t rv;
 
-    if (!span || span->segments == 0)
+    if (!span || span->segments == 0 || !emit)
         return APR_EINVAL;
     rv = stream_init(&d->s, p, pp, span->first_segment, span->segments, emit, baton);
     if (rv != APR_SUCCESS)

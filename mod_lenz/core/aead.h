@@ -123,6 +123,18 @@ apr_status_t lenz_aead_enc_make(lenz_aead_enc **out, apr_pool_t *p,
 apr_status_t lenz_aead_enc_feed(lenz_aead_enc *e, const void *data, apr_size_t len);
 apr_status_t lenz_aead_enc_finish(lenz_aead_enc *e);
 
+/* In-place sealing, for a reader that produces ciphertext on demand
+ * (aead_pull.c): per segment, next() begins it and says how many
+ * plaintext bytes it takes (APR_EOF past the range), piece() seals some of
+ * them into out (same length; no more than the segment takes), tag() ends
+ * it once all were sealed and gives the 16 bytes that follow them.
+ * An encryptor made with emit NULL serves only these three (and holds no
+ * segment buffer); feed/finish then fail with APR_EINVAL.  Misuse is
+ * LENZ_EFORMAT and, like any failure, sticky. */
+apr_status_t lenz_aead_enc_next(lenz_aead_enc *e, apr_size_t *plain_len);
+apr_status_t lenz_aead_enc_piece(lenz_aead_enc *e, const void *in, apr_size_t len, void *out);
+apr_status_t lenz_aead_enc_tag(lenz_aead_enc *e, unsigned char tag[LENZ_AEAD_TAG_LEN]);
+
 /* Decryptor for span->first_segment and span->segments segments of object
  * bytes, fed in chunks of any size starting at span->cipher_offset.  It
  * emits span->length plaintext bytes after dropping span->skip, each

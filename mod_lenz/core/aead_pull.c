@@ -1,4 +1,10 @@
-/* aead_pull.c - pull-driven encryption for streamed uploads. */
+/* aead_pull.c - pull-driven encryption for streamed uploads.
+ *
+ * A read walks the segments with the encryptor's in-place API: the
+ * plaintext the source points at is sealed straight into the caller's
+ * buffer, and each segment's tag follows it (in pieces when the buffer
+ * ends inside it).
+ */
 #include <string.h>
 #include "aead_pull.h"
 #include "crypto.h"
@@ -6,34 +12,63 @@
 
 struct lenz_aead_pull {
     lenz_aead_enc *enc;
-    lenz_aead_src_fn *src;
+    lenz_aead_peek_fn *peek;
     void *baton;
-    apr_size_t seg;             /* S */
-    char *stage;                /* plaintext being gathered (S bytes) */
-    unsigned char *pending;     /* one sealed segment waiting to be read */
-    apr_size_t plen, poff;
+    /* a copying source, staged */
+    lenz_aead_src_fn *src;
+    void *src_baton;
+    char *stage;
+    apr_size_t stage_cap, soff, slen;
+
+    int in_seg;                 /* a segment is begun */
+    apr_size_t left;            /* its plaintext still to seal */
+    unsigned char tag[LENZ_AEAD_TAG_LEN];
+    apr_size_t tag_off;         /* tag bytes handed out; LENZ_AEAD_TAG_LEN = none due */
     apr_uint64_t plain_bytes;
     apr_status_t status;
     int done;
 };
 
-static apr_status_t take(void *baton, const unsigned char *data, apr_size_t len)
-{
-    lenz_aead_pull *pl = baton;
-    /* Only whole segments are fed, one at a time, into an empty pending
-     * buffer: at most one sealed segment arrives per feed/finish. */
-    if (pl->plen - pl->poff != 0 || len > pl->seg + LENZ_AEAD_TAG_LEN)
-        return APR_EGENERAL;
-    memcpy(pl->pending, data, len);
-    pl->plen = len;
-    pl->poff = 0;
-    return APR_SUCCESS;
-}
-
 static apr_status_t wipe_stage(void *data)
 {
     lenz_aead_pull *pl = data;
-    lenz_wipe(pl->stage, pl->seg);
+    lenz_wipe(pl->stage, pl->stage_cap);
+    return APR_SUCCESS;
+}
+
+/* The copying source behind the peek interface. */
+static apr_ssize_t staged_peek(void *baton, const char **data, apr_size_t max)
+{
+    lenz_aead_pull *pl = baton;
+    apr_size_t n;
+    if (pl->soff == pl->slen) {
+        apr_ssize_t got = pl->src(pl->src_baton, pl->stage, pl->stage_cap);
+        if (got <= 0)
+            return got;
+        pl->soff = 0;
+        pl->slen = (apr_size_t)got;
+    }
+    n = pl->slen - pl->soff;
+    if (n > max)
+        n = max;
+    *data = pl->stage + pl->soff;
+    pl->soff += n;
+    return (apr_ssize_t)n;
+}
+
+apr_status_t lenz_aead_pull_make_peek(lenz_aead_pull **out, apr_pool_t *p,
+                                      const lenz_aead_params *pp,
+                                      apr_uint64_t first_segment, apr_uint64_t segments,
+                                      lenz_aead_peek_fn *peek, void *baton)
+{
+    lenz_aead_pull *pl = apr_pcalloc(p, sizeof(*pl));
+    apr_status_t rv = lenz_aead_enc_make(&pl->enc, p, pp, first_segment, segments, NULL, NULL);
+    if (rv != APR_SUCCESS)
+        return rv;
+    pl->peek = peek;
+    pl->baton = baton;
+    pl->tag_off = LENZ_AEAD_TAG_LEN;
+    *out = pl;
     return APR_SUCCESS;
 }
 
@@ -42,90 +77,81 @@ apr_status_t lenz_aead_pull_make(lenz_aead_pull **out, apr_pool_t *p,
                                  apr_uint64_t first_segment, apr_uint64_t segments,
                                  lenz_aead_src_fn *src, void *baton)
 {
-    lenz_aead_pull *pl = apr_pcalloc(p, sizeof(*pl));
-    apr_status_t rv;
-
-    pl->src = src;
-    pl->baton = baton;
-    pl->seg = pp->segment_size;
-    rv = lenz_aead_enc_make(&pl->enc, p, pp, first_segment, segments, take, pl);
+    lenz_aead_pull *pl;
+    apr_status_t rv = lenz_aead_pull_make_peek(&pl, p, pp, first_segment, segments,
+                                               staged_peek, NULL);
     if (rv != APR_SUCCESS)
         return rv;
-    pl->stage = apr_palloc(p, pl->seg);
-    pl->pending = apr_palloc(p, pl->seg + LENZ_AEAD_TAG_LEN);
+    pl->baton = pl;
+    pl->src = src;
+    pl->src_baton = baton;
+    pl->stage_cap = pp->segment_size;
+    pl->stage = apr_palloc(p, pl->stage_cap);
     apr_pool_cleanup_register(p, pl, wipe_stage, apr_pool_cleanup_null);
     *out = pl;
     return APR_SUCCESS;
 }
 
-/* Gathers up to one segment of plaintext and seals it; at the source's
- * end, finishes the encryptor (which checks the total length). */
-static void refill(lenz_aead_pull *pl)
+/* Past the range: the source must be at its end too. */
+static void check_end(lenz_aead_pull *pl)
 {
-    apr_size_t have = 0;
-    int eof = 0;
-
-    while (have < pl->seg) {
-        apr_ssize_t n = pl->src(pl->baton, pl->stage + have, pl->seg - have);
-        if (n < 0) {
-            pl->status = APR_EGENERAL;
-            return;
-        }
-        if (n == 0) {
-            eof = 1;
-            break;
-        }
-        have += (apr_size_t)n;
-    }
-    pl->plain_bytes += have;
-    if (have) {
-        pl->status = lenz_aead_enc_feed(pl->enc, pl->stage, have);
-        if (pl->status != APR_SUCCESS)
-            return;
-    }
-    if (eof) {
-        /* A full segment may already have been sealed by feed; finish()
-         * then seals nothing more but still checks the length. */
-        if (pl->plen - pl->poff != 0) {
-            /* Deliver what is pending first; come back for finish(). */
-            pl->done = 2;
-            return;
-        }
-        pl->status = lenz_aead_enc_finish(pl->enc);
-        pl->done = 1;
-    }
+    const char *extra;
+    apr_ssize_t n = pl->peek(pl->baton, &extra, 1);
+    pl->status = n < 0 ? APR_EGENERAL : n > 0 ? LENZ_EFORMAT : APR_SUCCESS;
+    pl->done = 1;
 }
 
-/* Fills buf as far as the stream goes (sealing as many segments as that
- * takes), so an HTTP client sends full buffers: handing over one segment
- * at a time made curl send a 64 KiB buffer and then the segment's last
- * 16 bytes on their own.  An error after some bytes were copied is
- * reported by the next call. */
 apr_ssize_t lenz_aead_pull_read(void *pull, char *buf, apr_size_t len)
 {
     lenz_aead_pull *pl = pull;
-    apr_size_t got = 0, n;
+    apr_size_t got = 0;
 
     while (got < len) {
-        if (pl->plen == pl->poff) {
-            if (pl->status != APR_SUCCESS)
-                return got ? (apr_ssize_t)got : -1;
-            if (pl->done == 1)
-                break;
-            if (pl->done == 2) {
-                pl->status = lenz_aead_enc_finish(pl->enc);
-                pl->done = 1;
-                continue;
-            }
-            refill(pl);
+        const char *data;
+        apr_ssize_t n;
+
+        if (pl->tag_off < LENZ_AEAD_TAG_LEN) {
+            apr_size_t t = LENZ_AEAD_TAG_LEN - pl->tag_off;
+            if (t > len - got)
+                t = len - got;
+            memcpy(buf + got, pl->tag + pl->tag_off, t);
+            pl->tag_off += t;
+            got += t;
             continue;
         }
-        n = pl->plen - pl->poff;
-        if (n > len - got)
-            n = len - got;
-        memcpy(buf + got, pl->pending + pl->poff, n);
-        pl->poff += n;
-        got += n;
+        if (pl->status != APR_SUCCESS)
+            return got ? (apr_ssize_t)got : -1;
+        if (pl->done)
+            break;
+        if (!pl->in_seg) {
+            apr_status_t rv = lenz_aead_enc_next(pl->enc, &pl->left);
+            if (rv == APR_EOF) {
+                if (got)
+                    break;      /* the end is checked on the next call */
+                check_end(pl);
+                continue;
+            }
+            if ((pl->status = rv) != APR_SUCCESS)
+                continue;
+            pl->in_seg = 1;
+        }
+        if (pl->left == 0) {
+            pl->status = lenz_aead_enc_tag(pl->enc, pl->tag);
+            pl->tag_off = pl->status == APR_SUCCESS ? 0 : LENZ_AEAD_TAG_LEN;
+            pl->in_seg = 0;
+            continue;
+        }
+        n = pl->peek(pl->baton, &data, pl->left < len - got ? pl->left : len - got);
+        if (n <= 0) {
+            pl->status = n < 0 ? APR_EGENERAL : LENZ_EFORMAT;     /* failed / ended short */
+            continue;
+        }
+        pl->status = lenz_aead_enc_piece(pl->enc, data, (apr_size_t)n, buf + got);
+        if (pl->status != APR_SUCCESS)
+            continue;
+        pl->left -= (apr_size_t)n;
+        pl->plain_bytes += (apr_uint64_t)n;
+        got += (apr_size_t)n;
     }
     return (apr_ssize_t)got;
 }

@@ -29,7 +29,8 @@ int lenz_ct_equal(const void *a, const void *b, apr_size_t len)
 
 void lenz_wipe(void *buf, apr_size_t len)
 {
-    OPENSSL_cleanse(buf, len);
+    if (buf && len)
+        OPENSSL_cleanse(buf, len);
 }
 
 void lenz_sha256(const void *data, apr_size_t len, unsigned char out[LENZ_SHA256_LEN])

@@ -15,6 +15,7 @@
  * allocates it per transfer; glibc keeps such blocks in the worker
  * thread's arena, so a larger one shows as RSS of every thread. */
 #define STREAM_RECV_BUFFER (128 * 1024)
+#define STREAM_SEND_BUFFER (256 * 1024)
 
 struct lenz_http {
     CURLSH *share;
@@ -295,6 +296,10 @@ apr_status_t lenz_http_perform(lenz_http *h, apr_pool_t *p,
         SETOPT(c, CURLOPT_READFUNCTION, on_read);
         SETOPT(c, CURLOPT_READDATA, &x);
         SETOPT(c, CURLOPT_INFILESIZE_LARGE, len);
+        /* A streamed body (an encrypted part) is produced straight into
+         * curl's send buffer: a bigger one means fewer, larger sends. */
+        if (req->reader)
+            SETOPT(c, CURLOPT_UPLOAD_BUFFERSIZE, (long)STREAM_SEND_BUFFER);
     }
     if (req->writer)
         SETOPT(c, CURLOPT_BUFFERSIZE, (long)STREAM_RECV_BUFFER);

@@ -21,6 +21,38 @@ static apr_ssize_t src_read(void *b, char *buf, apr_size_t len)
     return (apr_ssize_t)n;
 }
 
+/* The zero-copy source: pieces of at most `step` bytes; each piece's
+ * memory is scribbled over on the next call, as a body reader's bucket
+ * would be freed, so a pull that kept a pointer too long makes a wrong
+ * object. */
+typedef struct { src s; unsigned char piece[4096]; } psrc;
+
+static apr_ssize_t src_peek(void *b, const char **data, apr_size_t max)
+{
+    psrc *ps = b;
+    apr_ssize_t n;
+    memset(ps->piece, 0xEE, sizeof(ps->piece));
+    n = src_read(&ps->s, (char *)ps->piece, max < sizeof(ps->piece) ? max : sizeof(ps->piece));
+    *data = (const char *)ps->piece;
+    return n;
+}
+
+static apr_status_t pull_peek_all(apr_pool_t *p, const lenz_aead_params *pp, apr_uint64_t first,
+                                  apr_uint64_t count, psrc *ps, apr_size_t chunk,
+                                  unsigned char *out, apr_size_t cap, apr_size_t *got)
+{
+    lenz_aead_pull *pl;
+    apr_status_t rv = lenz_aead_pull_make_peek(&pl, p, pp, first, count, src_peek, ps);
+    apr_ssize_t n;
+    *got = 0;
+    if (rv != APR_SUCCESS)
+        return rv;
+    while ((n = lenz_aead_pull_read(pl, (char *)out + *got,
+                                    cap - *got < chunk ? cap - *got : chunk)) > 0)
+        *got += (apr_size_t)n;
+    return n < 0 ? lenz_aead_pull_status(pl) : APR_SUCCESS;
+}
+
 /* Reads the whole pulled stream with reads of `chunk` bytes. */
 static apr_status_t pull_all(apr_pool_t *p, const lenz_aead_params *pp, apr_uint64_t first,
                              apr_uint64_t count, src *s, apr_size_t chunk,
@@ -70,6 +102,73 @@ int main(void)
             ok(rv == APR_SUCCESS && got == ref_len && memcmp(out, ref, got) == 0,
                "P=%zu read in %zu-byte chunks: same object as the one-shot sealer", sizes[i], chunks[c]);
         }
+    }
+
+    /* The same through the zero-copy source, in pieces of 1, 5, 64 and
+     * 100 bytes (inside, at and across segment borders), read in buffers
+     * that end inside tags. */
+    {
+        static const apr_size_t steps[] = { 1, 5, 64, 100 };
+        static const apr_size_t reads[] = { 3, 17, 80, 4096 };
+        psrc ps;
+        int all = 1, cases = 0;
+        for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            apr_size_t c, st;
+            pp.plain_size = sizes[i];
+            lenz_aead_seal_buffer(p, &pp, plain, sizes[i], &ref, &ref_len);
+            for (st = 0; st < 4; st++)
+                for (c = 0; c < 4; c++) {
+                    ps.s = (src){ plain, sizes[i], 0, steps[st], -1 };
+                    cases++;
+                    if (pull_peek_all(p, &pp, 0, 0, &ps, reads[c], out, sizeof(out), &got)
+                        != APR_SUCCESS || got != ref_len || memcmp(out, ref, got) != 0) {
+                        diag("P=%zu step %zu read %zu: differs", sizes[i], steps[st], reads[c]);
+                        all = 0;
+                    }
+                }
+        }
+        ok(all, "zero-copy source: %d size/piece/read combinations give the one-shot object", cases);
+
+        pp.plain_size = 1000;
+        ps.s = (src){ plain, 1001, 0, 64, -1 };
+        ok(pull_peek_all(p, &pp, 0, 0, &ps, 100, out, sizeof(out), &got) == LENZ_EFORMAT
+           && got == 1000 + 16 * 16, "zero-copy source one byte too long: the whole object, then LENZ_EFORMAT");
+        ps.s = (src){ plain, 999, 0, 64, -1 };
+        ok(pull_peek_all(p, &pp, 0, 0, &ps, 100, out, sizeof(out), &got) == LENZ_EFORMAT
+           && got < 1000 + 16 * 16, "zero-copy source one byte short: LENZ_EFORMAT, the object incomplete");
+        ps.s = (src){ plain, 1000, 0, 64, 500 };
+        ok(pull_peek_all(p, &pp, 0, 0, &ps, 100, out, sizeof(out), &got) == APR_EGENERAL,
+           "zero-copy source failing: APR_EGENERAL");
+    }
+
+    /* The in-place API refuses misuse. */
+    {
+        lenz_aead_enc *e;
+        apr_size_t want;
+        unsigned char tag[16], ct[64];
+        pp.plain_size = 100;
+        lenz_aead_enc_make(&e, p, &pp, 0, 0, NULL, NULL);
+        ok(lenz_aead_enc_feed(e, plain, 10) == APR_EINVAL, "an encryptor without emit refuses feed");
+        lenz_aead_enc_make(&e, p, &pp, 0, 0, NULL, NULL);
+        ok(lenz_aead_enc_next(e, &want) == APR_SUCCESS && want == 64, "next: the first segment takes 64");
+        ok(lenz_aead_enc_piece(e, plain, 65, ct) == LENZ_EFORMAT, "a piece longer than the segment: LENZ_EFORMAT");
+        ok(lenz_aead_enc_next(e, &want) == LENZ_EFORMAT, "... and the failure is sticky");
+        lenz_aead_enc_make(&e, p, &pp, 0, 0, NULL, NULL);
+        lenz_aead_enc_next(e, &want);
+        lenz_aead_enc_piece(e, plain, 10, ct);
+        ok(lenz_aead_enc_tag(e, tag) == LENZ_EFORMAT, "a tag before the segment is complete: LENZ_EFORMAT");
+        lenz_aead_enc_make(&e, p, &pp, 0, 0, NULL, NULL);
+        lenz_aead_enc_next(e, &want);
+        ok(lenz_aead_enc_next(e, &want) == APR_EGENERAL, "next before the last segment's tag: refused");
+        lenz_aead_seal_buffer(p, &pp, plain, 100, &ref, &ref_len);
+        lenz_aead_enc_make(&e, p, &pp, 1, 1, NULL, NULL);
+        ok(lenz_aead_enc_next(e, &want) == APR_SUCCESS && want == 36
+           && lenz_aead_enc_piece(e, plain + 64, 20, ct) == APR_SUCCESS
+           && lenz_aead_enc_piece(e, plain + 84, 16, ct + 20) == APR_SUCCESS
+           && lenz_aead_enc_tag(e, tag) == APR_SUCCESS
+           && memcmp(ct, ref + 80, 36) == 0 && memcmp(tag, ref + 116, 16) == 0
+           && lenz_aead_enc_next(e, &want) == APR_EOF,
+           "the final short segment alone, in two pieces: the one-shot bytes and tag, then APR_EOF");
     }
 
     /* Parts of 3 segments, pulled separately and out of order. */

@@ -1,0 +1,99 @@
+/* netread.c - our socket bucket (see netread.h).  Its read follows APR's
+ * socket bucket: the bucket turns into a heap bucket holding what was read
+ * and a new socket bucket goes in after it; at EOF it turns into an empty
+ * immortal bucket. */
+#include "lenz.h"
+#include <http_core.h>
+#include "netread.h"
+#include "config.h"
+
+typedef struct {
+    apr_socket_t *sock;
+    apr_size_t max;             /* LenzNetworkRead */
+    apr_size_t next;            /* the next read's size */
+} netsock;
+
+static apr_bucket *net_bucket_create(netsock *ns, apr_bucket_alloc_t *list);
+
+static apr_status_t net_read(apr_bucket *a, const char **str, apr_size_t *len,
+                             apr_read_type_e block)
+{
+    netsock *ns = a->data;
+    apr_interval_time_t timeout = 0;
+    apr_size_t size = ns->next;
+    apr_status_t rv;
+    char *buf;
+
+    if (block == APR_NONBLOCK_READ) {
+        apr_socket_timeout_get(ns->sock, &timeout);
+        apr_socket_timeout_set(ns->sock, 0);
+    }
+    *str = NULL;
+    *len = size;
+    buf = apr_bucket_alloc(size, a->list);
+    rv = apr_socket_recv(ns->sock, buf, len);
+    if (block == APR_NONBLOCK_READ)
+        apr_socket_timeout_set(ns->sock, timeout);
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        apr_bucket_free(buf);
+        return rv;
+    }
+    if (*len > 0) {
+        apr_bucket_heap *h;
+        /* A full read: more is queued, read more next time.  A small one
+         * (a request line, a slow client): back to httpd's size. */
+        if (*len == size)
+            ns->next = size * 2 < ns->max ? size * 2 : ns->max;
+        else if (*len <= APR_BUCKET_BUFF_SIZE)
+            ns->next = APR_BUCKET_BUFF_SIZE;
+        a = apr_bucket_heap_make(a, buf, *len, apr_bucket_free);
+        h = a->data;
+        h->alloc_len = size;
+        *str = buf;
+        APR_BUCKET_INSERT_AFTER(a, net_bucket_create(ns, a->list));
+    }
+    else {
+        apr_bucket_free(buf);
+        a = apr_bucket_immortal_make(a, "", 0);
+        *str = a->data;
+    }
+    return APR_SUCCESS;
+}
+
+static const apr_bucket_type_t net_bucket_type = {
+    "LENZ_SOCKET", 5, APR_BUCKET_DATA,
+    apr_bucket_destroy_noop,
+    net_read,
+    apr_bucket_setaside_notimpl,
+    apr_bucket_split_notimpl,
+    apr_bucket_copy_notimpl
+};
+
+static apr_bucket *net_bucket_create(netsock *ns, apr_bucket_alloc_t *list)
+{
+    apr_bucket *b = apr_bucket_alloc(sizeof(*b), list);
+    APR_BUCKET_INIT(b);
+    b->free = apr_bucket_free;
+    b->list = list;
+    b->type = &net_bucket_type;
+    b->length = (apr_size_t)(-1);
+    b->start = -1;
+    b->data = ns;
+    return b;
+}
+
+apr_status_t lenz_net_insert(conn_rec *c, apr_bucket_brigade *bb, apr_socket_t *sock)
+{
+    const lenz_srv_cfg *cfg = lenz_srv(c->base_server);
+    apr_off_t max;
+    netsock *ns;
+
+    if (!cfg || !cfg->enabled || (max = lenz_cfg_net_read(cfg)) == 0)
+        return AP_DECLINED;
+    ns = apr_palloc(c->pool, sizeof(*ns));
+    ns->sock = sock;
+    ns->max = (apr_size_t)max;
+    ns->next = APR_BUCKET_BUFF_SIZE;
+    APR_BRIGADE_INSERT_TAIL(bb, net_bucket_create(ns, c->bucket_alloc));
+    return APR_SUCCESS;
+}
