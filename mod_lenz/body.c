@@ -10,7 +10,7 @@
 #include "err.h"
 #include "auth.h"
 
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK (256 * 1024)
 
 const char *lenz_query(request_rec *r, const char *name)
 {

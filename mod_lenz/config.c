@@ -804,7 +804,7 @@ const command_rec lenz_cmds[] = {
     AP_INIT_TAKE1(LENZ_D_UPLOAD_DIGEST, set_part_digest, NULL, RSRC_CONF,
                   "SHA-256 of encrypted parts: client (when the client sends one, default) or always"),
     AP_INIT_TAKE1(LENZ_D_NETWORK_READ, set_net_read, NULL, RSRC_CONF,
-                  "largest read from a client's socket (default 64K; off: httpd's 8000 bytes)"),
+                  "largest read from a client's socket (default 256K; off: httpd's 8000 bytes)"),
     AP_INIT_FLAG(LENZ_D_GUEST_UPLOADS, set_srv_flag,
                  (void *)APR_OFFSETOF(lenz_srv_cfg, guest_uploads), RSRC_CONF,
                  "allow uploads without an account (default On)"),

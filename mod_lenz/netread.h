@@ -6,7 +6,7 @@
  * server where mod_lenz is configured, the insert_network_bucket hook puts
  * in our own socket bucket instead, which behaves the same (blocking and
  * non-blocking reads, EOF, errors) but grows its reads while they come
- * back full, up to LenzNetworkRead (default 64K), and falls back to 8000
+ * back full, up to LenzNetworkRead (default 256K), and falls back to 8000
  * bytes when they come back small, so idle and small requests cost what
  * they did.  `LenzNetworkRead off` leaves httpd's bucket in place.
  */
@@ -17,7 +17,7 @@
 
 #define LENZ_NET_READ_MIN     8192
 #define LENZ_NET_READ_MAX     (1024 * 1024)
-#define LENZ_NET_READ_DEFAULT (64 * 1024)
+#define LENZ_NET_READ_DEFAULT (256 * 1024)
 
 /* The hook (registered in mod_lenz.c). */
 apr_status_t lenz_net_insert(conn_rec *c, apr_bucket_brigade *bb, apr_socket_t *sock);

@@ -158,6 +158,12 @@ my @bad = (
       qr/LenzUploadPolicy: a size threshold only goes with choice or encrypted/ ],
     [ 'LenzUploadPolicy with a bad threshold', { LenzUploadPolicy => 'choice big' },
       qr/LenzUploadPolicy: the threshold must be a size such as 2G/ ],
+    [ 'LenzUploadPartDigest unknown', { LenzUploadPartDigest => 'sometimes' },
+      qr/LenzUploadPartDigest: client or always/ ],
+    [ 'LenzNetworkRead too small', { LenzNetworkRead => '4K' },
+      qr/LenzNetworkRead: off, or a size from 8K to 1M/ ],
+    [ 'LenzNetworkRead too large', { LenzNetworkRead => '2M' },
+      qr/LenzNetworkRead: off, or a size from 8K to 1M/ ],
     [ 'LenzUploadAbandonAfter too short', { LenzUploadAbandonAfter => '5m' },
       qr/LenzUploadAbandonAfter: an age such as 24h/ ],
     [ 'LenzSMTPTLS unknown', { LenzSMTPTLS => 'maybe' },
@@ -189,6 +195,9 @@ my @good = (
     [ 'SMTP AUTH over smtps://', { LenzSMTPAuthFile => $auth, LenzSMTPURL => 'smtps://mail.example.org:465' } ],
     [ 'SMTP AUTH to a relay on loopback', { LenzSMTPAuthFile => $auth } ],
     [ 'SMTP CA file with a certificate', { LenzSMTPCAFile => $ca, LenzSMTPTLS => 'required' } ],
+    [ 'LenzUploadPartDigest always, LenzNetworkRead 256K', { LenzUploadPartDigest => 'always',
+      LenzNetworkRead => '256K' } ],
+    [ 'LenzNetworkRead off', { LenzNetworkRead => 'off' } ],
 );
 
 plan tests => 3 + 2 * @bad + @good;
