@@ -15,6 +15,7 @@ import hashlib
 import http.client
 import json
 import os
+import subprocess
 import socket
 import statistics
 import sys
@@ -518,6 +519,38 @@ def cpu_line(label, m):
     return ("  %-28s %6.2f s  httpd %5.2f  S3 %5.2f  client %5.2f  other %5.2f CPU-s"
             "  (machine %.2f of %d cores busy)" % (label, m.seconds, c["httpd"], c["s3"], c["client"],
                                                   c["other"], busy, os.cpu_count()))
+
+
+def openssl_floor(algo, rounds=3):
+    """CPU-seconds per GiB that `openssl speed` needs for algo (-evp, 64 KiB
+    blocks), best of rounds, measured now: the part of the CPU figure no
+    server code can go under on this machine.  None if openssl failed."""
+    best = 0.0
+    for _ in range(rounds):
+        try:
+            out = subprocess.run(["openssl", "speed", "-seconds", "1", "-bytes", "65536", "-evp", algo],
+                                 capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) >= 2 and f[-1].endswith("k") and f[0].lower().startswith(algo.split("-")[0][:3]):
+                try:
+                    best = max(best, float(f[-1][:-1]) * 1000.0)
+                except ValueError:
+                    pass
+    return GiB / best if best else None
+
+
+def floor_lines(algos):
+    """Lines with openssl's floors for algos [(algo, what)]."""
+    out = []
+    for algo, what in algos:
+        sec = openssl_floor(algo)
+        if sec:
+            out.append("  floor: %s alone (`openssl speed -evp %s`, 64 KiB, best of 3, now) costs %.3f CPU-s per GiB"
+                       " (%.0f MB/s): %s" % (algo.upper(), algo, sec, GiB / sec / 1e6, what))
+    return out
 
 
 def noise_notes(res):

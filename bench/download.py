@@ -235,6 +235,8 @@ def main():
           " measurement, after the warm-up;" % rss_cold)
     print("  peak during 8 parallel downloads - RSS when this bench started: %.1f MiB"
           % (h8.rss_peak_kib / 1024 - rss_cold))
+    for line in bl.floor_lines([("aes-256-gcm", "every byte is opened")]):
+        print(line)
     for line in bl.noise_notes(res):
         print(line)
     path = bl.save_results(st, "download", {

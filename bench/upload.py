@@ -200,6 +200,10 @@ def main():
           " a %d-part warm-up;" % (rss_cold, WARM_PARTS))
     print("  peak during the uploads - RSS right after start (warm-up included): %.1f MiB"
           % (max(res["httpd_1"].rss_peak_kib, res["httpd_4"].rss_peak_kib) / 1024 - rss_cold))
+    for line in bl.floor_lines([("aes-256-gcm", "every byte is sealed"),
+                                ("sha256", "spent only on parts sent with X-Part-SHA256"
+                                 " (or under LenzUploadPartDigest always); this bench sends none")]):
+        print(line)
     for line in bl.noise_notes(res):
         print(line)
     path = bl.save_results(st, "upload", {
