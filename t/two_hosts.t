@@ -58,7 +58,9 @@ mc_start();
 my $shared = "memcache:127.0.0.1:$mcport";
 my $config = "LenzGuestLimits 1G 5 $GUEST_PER_HOUR";
 my ($ha, $stop_a, $dir_a) = second_httpd(offset => 100, shared_cache => $shared, config => $config);
-my ($hb, $stop_b, $dir_b) = second_httpd(offset => 200, shared_cache => $shared, config => $config);
+# B: digests of every part, and httpd's own 8000-byte socket reads.
+my ($hb, $stop_b, $dir_b) = second_httpd(offset => 200, shared_cache => $shared,
+                                         config => "$config\nLenzUploadPartDigest always\nLenzNetworkRead off");
 END { $stop_a->() if $stop_a; $stop_b->() if $stop_b }
 ok(raw_get($ha, '/health')->{status} == 200 && raw_get($hb, '/health')->{status} == 200,
    "two hosts up ($ha, $hb), LenzSharedCache $shared");
@@ -78,8 +80,11 @@ is($res->code, 201, 'initiate on host A');
 my $i = json_of($res);
 my $p1 = substr($data, 0, $i->{part_size});
 my $p2 = substr($data, $i->{part_size});
-is(req('POST', "$ha/upload/guest/encrypted/upload-part?token=$i->{token}&part=1", $p1)->code, 200, 'part 1 to A');
-is(req('POST', "$hb/upload/guest/encrypted/upload-part?token=$i->{token}&part=2", $p2)->code, 200, 'part 2 to B');
+$res = req('POST', "$ha/upload/guest/encrypted/upload-part?token=$i->{token}&part=1", $p1);
+ok($res->code == 200 && !exists json_of($res)->{sha256}, 'part 1 to A: 200, no digest sent, none made');
+$res = req('POST', "$hb/upload/guest/encrypted/upload-part?token=$i->{token}&part=2", $p2);
+ok($res->code == 200 && (json_of($res)->{sha256} // '') eq sha256_hex($p2),
+   'part 2 to B: 200 with its SHA-256 (LenzUploadPartDigest always, read through LenzNetworkRead off)');
 is_deeply([map { $_->{part} } @{ json_of(req('GET', "$hb/upload/guest/parts?token=$i->{token}"))->{parts} }],
           [1, 2], 'B lists both parts');
 $res = post_to("$hb/upload/guest/encrypted/complete", { token => $i->{token} });
