@@ -2,7 +2,7 @@
 # security headers; per-server and per-directory configuration merging.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 41;
+use Test::More tests => 43;
 use Apache::TestRequest ();
 use Lenz::Test;
 
@@ -86,3 +86,32 @@ is_deeply(\@keys, [qw(db s3 smtp)], 'no other members in the health answer');
 $res = http_get('/metrics');
 like($res->content, qr/^lenz_health_checks_total [1-9]\d*$/m, 'health checks counted');
 unlike($res->content, qr/secret|password/i, 'metrics carry no secrets');
+
+# Our socket bucket (LenzNetworkRead) keeps what one read brought beyond a
+# request: three pipelined requests in one write get three answers, in
+# order, and a body sent a few bytes at a time (small reads) still arrives.
+{
+    require IO::Socket::INET;
+    my $hp = Apache::TestRequest::hostport();
+    my $s = IO::Socket::INET->new(PeerAddr => $hp, Timeout => 10) or die "connect $hp: $!";
+    print $s join '', map { "GET /health HTTP/1.1\r\nHost: $hp\r\n" . ($_ == 3 ? "Connection: close\r\n" : '') . "\r\n" } 1 .. 3;
+    my $raw = '';
+    while (sysread $s, my $buf, 65536) { $raw .= $buf }
+    close $s;
+    my @st = $raw =~ m{^HTTP/1\.1 (\d+)}mg;
+    is("@st", '200 200 200', 'three pipelined requests in one write: three 200s');
+
+    my $body = '{"email":"dribble@example.org","password":"wrong horse battery staple"}';
+    $s = IO::Socket::INET->new(PeerAddr => $hp, Timeout => 10) or die "connect $hp: $!";
+    $s->autoflush(1);
+    print $s "POST /api/v1/auth/login HTTP/1.1\r\nHost: $hp\r\nContent-Type: application/json\r\n"
+        . "Content-Length: " . length($body) . "\r\nConnection: close\r\n\r\n";
+    for (my $i = 0; $i < length $body; $i += 7) {
+        print $s substr($body, $i, 7);
+        select undef, undef, undef, 0.01;
+    }
+    $raw = '';
+    while (sysread $s, my $buf, 65536) { $raw .= $buf }
+    close $s;
+    like($raw, qr{^HTTP/1\.1 401 }, 'a JSON body sent 7 bytes at a time is read whole (401 for the wrong password)');
+}
