@@ -17,7 +17,7 @@
 #     its probe timeout.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 83;
+use Test::More tests => 84;
 use Digest::SHA qw(sha256_hex);
 use HTTP::Request;
 use JSON::PP;
@@ -102,6 +102,13 @@ is($s3->stats->{requests}, $before->{requests}, '... without a request reaching 
 my $ra = $res->header('Retry-After') // 0;
 ok($ra >= 1 && $ra <= 2, "... Retry-After is the cool-down left ($ra s)");
 is(json_of(http_get('/health'))->{s3}, 'ok', "the main server's breaker (another endpoint) is unaffected");
+{
+    my $m = error_log_mark();
+    my @codes = map { fget($dl)->code } 1 .. 12;
+    my $lines = () = error_log_since($m) =~ /LENZ1001: S3 GetObject: storage unavailable \(unavailable, 0 BreakerOpen/g;
+    ok(!grep({ $_ != 503 } @codes) && $lines <= 3,
+       "12 refusals while open: 503 each, $lines LENZ1001 warnings (at most one per process and 10 s)");
+}
 
 $s3->pass;
 my $closed = until_ok($dl, 5);
