@@ -179,9 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&w, 0, sizeof(w));
     w.next = span.first_segment * FUZZ_AEAD_SEG + span.skip;
     w.limit = span.length;
-    /* Half the inputs go through a batching decryptor (3 segments). */
-    rv = lenz_aead_dec_make_batched(&d, p, &pp, &span, (h.chunk_seed & 1) ? 3 * FUZZ_AEAD_SEG : 0,
-                                    check_emit, &w);
+    rv = lenz_aead_dec_make(&d, p, &pp, &span, check_emit, &w);
     FUZZ_CHECK(rv == APR_SUCCESS, "dec_make refused a span range() made: %d", rv);
 
     r.s = 0x9e3779b97f4a7c15ull * (h.chunk_seed + 1);

@@ -4,10 +4,9 @@
  * ones, and counting completed downloads.
  *
  * Streaming: S3 GetObject -> decryptor -> one brigade passed down the
- * output filters per SEND_BATCH of verified segments, cleaned up after
- * each pass.  Nothing of a segment leaves before its tag verified; a
- * segment that fails ends the response as broken (error bucket, connection
- * closed), never cleanly.
+ * output filters per segment and cleaned up after each pass.  Nothing of
+ * a segment leaves before its tag verified; a segment that fails ends the
+ * response as broken (error bucket, connection closed), never cleanly.
  * The database connection is closed before the first body byte.
  */
 #include <apr_strings.h>
@@ -33,10 +32,6 @@
 #include "err.h"
 
 #define PRESIGN_TTL 300
-/* Verified plaintext goes down the filters in pieces of this size (whole
- * segments): one 256 KiB write costs the kernel less than four of 64 KiB
- * (bench/download: 0.79 -> 0.62 CPU-s per GiB). */
-#define SEND_BATCH (256 * 1024)
 
 /* A response whose body is under way and has failed: make sure the
  * client sees it broken (short body, closed connection). */
@@ -136,7 +131,7 @@ apr_status_t lenz_stream_decrypted(request_rec *r, lenz_req *lr, const lenz_dfil
     d.bb = bb;
     d.sink = sink;
     d.sink_baton = baton;
-    rv = lenz_aead_dec_make_batched(&d.dec, r->pool, pp, span, SEND_BATCH, to_client, &d);
+    rv = lenz_aead_dec_make(&d.dec, r->pool, pp, span, to_client, &d);
     if (rv != APR_SUCCESS)
         return rv;
     rv = lenz_s3_get_object(lr->srv->s3, lenz_process_http(), r->pool, f->s3_key,

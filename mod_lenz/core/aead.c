@@ -160,10 +160,9 @@ static apr_status_t stream_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-/* cap: the buffer's size; 0 for one segment and its tag. */
 static apr_status_t stream_init(stream *s, apr_pool_t *p, const lenz_aead_params *pp,
                                 apr_uint64_t first, apr_uint64_t segments,
-                                apr_size_t cap, lenz_aead_emit_fn *emit, void *baton)
+                                lenz_aead_emit_fn *emit, void *baton)
 {
     apr_status_t rv = lenz_aead_check(pp);
     if (rv != APR_SUCCESS)
@@ -185,7 +184,7 @@ static apr_status_t stream_init(stream *s, apr_pool_t *p, const lenz_aead_params
         return LENZ_ECRYPTO;
     /* Without emit, the in-place API (next/piece/tag) is the only use:
      * no segment buffer. */
-    s->cap = !emit ? 0 : cap ? cap : (apr_size_t)pp->segment_size + LENZ_AEAD_TAG_LEN;
+    s->cap = emit ? (apr_size_t)pp->segment_size + LENZ_AEAD_TAG_LEN : 0;
     s->buf = emit ? apr_palloc(p, s->cap) : NULL;
     s->emit = emit;
     s->baton = baton;
@@ -227,7 +226,7 @@ apr_status_t lenz_aead_enc_make(lenz_aead_enc **out, apr_pool_t *p,
                                 lenz_aead_emit_fn *emit, void *baton)
 {
     lenz_aead_enc *e = apr_pcalloc(p, sizeof(*e));
-    apr_status_t rv = stream_init(&e->s, p, pp, first_segment, segments, 0, emit, baton);
+    apr_status_t rv = stream_init(&e->s, p, pp, first_segment, segments, emit, baton);
     if (rv != APR_SUCCESS)
         return rv;
     *out = e;
@@ -396,42 +395,24 @@ apr_status_t lenz_aead_enc_tag(lenz_aead_enc *e, unsigned char tag[LENZ_AEAD_TAG
 /* ------------------------------------------------------------------ */
 /* Decryptor                                                           */
 
-/* Verified plaintext gathers in s->buf: bytes base..out are verified and
- * not yet emitted, and the segment being opened is decrypted in place
- * right after them.  They go out when the next segment would not fit, the
- * span is done, or feed() returns; the buffer starts over only between
- * segments, so a segment half decrypted never moves. */
 struct lenz_aead_dec {
     stream s;
     apr_uint64_t first;
     apr_uint64_t skip;
     apr_uint64_t remaining;     /* plaintext bytes still to emit */
-    apr_size_t base, out;       /* verified bytes waiting: s->buf[base..out) */
 };
 
 apr_status_t lenz_aead_dec_make(lenz_aead_dec **out, apr_pool_t *p,
                                 const lenz_aead_params *pp, const lenz_aead_span *span,
                                 lenz_aead_emit_fn *emit, void *baton)
 {
-    return lenz_aead_dec_make_batched(out, p, pp, span, 0, emit, baton);
-}
-
-apr_status_t lenz_aead_dec_make_batched(lenz_aead_dec **out, apr_pool_t *p,
-                                        const lenz_aead_params *pp, const lenz_aead_span *span,
-                                        apr_size_t batch, lenz_aead_emit_fn *emit, void *baton)
-{
     lenz_aead_dec *d = apr_pcalloc(p, sizeof(*d));
     apr_uint64_t avail, head;
-    apr_size_t cap = 0;
     apr_status_t rv;
 
     if (!span || span->segments == 0 || !emit)
         return APR_EINVAL;
-    if (batch > LENZ_AEAD_BATCH_MAX)
-        batch = LENZ_AEAD_BATCH_MAX;
-    if (pp->segment_size >= LENZ_AEAD_SEGMENT_MIN && batch > pp->segment_size)
-        cap = batch - batch % pp->segment_size + LENZ_AEAD_TAG_LEN;
-    rv = stream_init(&d->s, p, pp, span->first_segment, span->segments, cap, emit, baton);
+    rv = stream_init(&d->s, p, pp, span->first_segment, span->segments, emit, baton);
     if (rv != APR_SUCCESS)
         return rv;
     /* The trim must fit in the plaintext those segments hold (all full
@@ -448,42 +429,13 @@ apr_status_t lenz_aead_dec_make_batched(lenz_aead_dec **out, apr_pool_t *p,
     return APR_SUCCESS;
 }
 
-/* Sends the verified bytes waiting in the buffer; between segments the
- * buffer starts over. */
-static apr_status_t flush_out(lenz_aead_dec *d)
-{
-    stream *s = &d->s;
-    apr_status_t rv = APR_SUCCESS;
-    if (d->out > d->base)
-        rv = s->emit(s->baton, s->buf + d->base, d->out - d->base);
-    d->base = d->out;
-    if (s->fill == 0)
-        d->base = d->out = 0;
-    return rv == APR_SUCCESS ? APR_SUCCESS : stream_fail(s, rv);
-}
-
-/* A failure of the stored data: what verified before it still goes out
- * (so the caller's count of bytes sent says where the failure was), then
- * the stream fails. */
-static apr_status_t dec_fail(lenz_aead_dec *d, apr_status_t rv)
-{
-    apr_status_t frv = flush_out(d);
-    return frv != APR_SUCCESS ? frv : stream_fail(&d->s, rv);
-}
-
-/* Where segment s->idx's plaintext is decrypted: after what waits. */
-static unsigned char *seg_at(lenz_aead_dec *d)
-{
-    return d->s.buf + d->out;
-}
-
-/* Segment s->idx's plaintext (len bytes) is at seg_at() and its tag
- * verified: keep what the span wants of it, send when the buffer cannot
- * take another segment or the span is done, advance. */
+/* Segment s->idx's plaintext (len bytes) is in s->buf and its tag
+ * verified: emit what the span wants of it, advance. */
 static apr_status_t emit_opened(lenz_aead_dec *d, apr_size_t len)
 {
     stream *s = &d->s;
     apr_size_t from = 0, n;
+    apr_status_t rv;
 
     if (s->idx == d->first)
         from = (apr_size_t)d->skip;     /* < len, checked at make */
@@ -491,23 +443,21 @@ static apr_status_t emit_opened(lenz_aead_dec *d, apr_size_t len)
     if (n > d->remaining)
         n = (apr_size_t)d->remaining;
     if (n > 0) {
-        if (from)
-            memmove(seg_at(d), seg_at(d) + from, n);
-        d->out += n;
+        rv = s->emit(s->baton, s->buf + from, n);
+        if (rv != APR_SUCCESS)
+            return stream_fail(s, rv);
         d->remaining -= n;
     }
-    /* No wipe here: the next segments overwrite the buffer, and finish,
+    /* No wipe here: the next segment overwrites the buffer, and finish,
      * failure and the pool's cleanup wipe it (a wipe per segment cost
      * 15% of the decryption speed). */
     s->idx++;
     s->fill = 0;
     s->begun = 0;
-    if (d->remaining == 0 || d->out + s->seg + LENZ_AEAD_TAG_LEN > s->cap)
-        return flush_out(d);
     return APR_SUCCESS;
 }
 
-/* Open segment s->idx from in (ciphertext || tag, whole) into seg_at() and
+/* Open segment s->idx from in (ciphertext || tag, whole) into s->buf and
  * emit its trimmed plaintext only once the tag verified. */
 static apr_status_t open_one(lenz_aead_dec *d, const unsigned char *in)
 {
@@ -518,14 +468,14 @@ static apr_status_t open_one(lenz_aead_dec *d, const unsigned char *in)
 
     stream_nonce(s, nonce);
     rv = lenz_gcm_open(s->gcm, nonce, s->aad, LENZ_AEAD_AAD_LEN, in, len,
-                       in + len, seg_at(d));
+                       in + len, s->buf);
     if (rv != APR_SUCCESS)
-        return dec_fail(d, rv);
+        return stream_fail(s, rv);
     return emit_opened(d, len);
 }
 
 /* A segment arriving in pieces: each ciphertext piece is decrypted into
- * seg_at() as it comes (no copy of the ciphertext first), the tag gathered
+ * s->buf as it comes (no copy of the ciphertext first), the tag gathered
  * apart; nothing of the plaintext leaves before the tag verified. */
 static apr_status_t open_piece(lenz_aead_dec *d, const unsigned char *in, apr_size_t take)
 {
@@ -537,13 +487,13 @@ static apr_status_t open_piece(lenz_aead_dec *d, const unsigned char *in, apr_si
         unsigned char nonce[LENZ_AEAD_NONCE_LEN];
         stream_nonce(s, nonce);
         if ((rv = lenz_gcm_open_begin(s->gcm, nonce, s->aad, LENZ_AEAD_AAD_LEN)) != APR_SUCCESS)
-            return dec_fail(d, rv);
+            return stream_fail(s, rv);
         s->begun = 1;
     }
     if (s->fill < plain) {
         ct = plain - s->fill < take ? plain - s->fill : take;
-        if ((rv = lenz_gcm_open_update(s->gcm, in, ct, seg_at(d) + s->fill)) != APR_SUCCESS)
-            return dec_fail(d, rv);
+        if ((rv = lenz_gcm_open_update(s->gcm, in, ct, s->buf + s->fill)) != APR_SUCCESS)
+            return stream_fail(s, rv);
     }
     if (take > ct)
         memcpy(s->tag + (s->fill + ct - plain), in + ct, take - ct);
@@ -551,7 +501,7 @@ static apr_status_t open_piece(lenz_aead_dec *d, const unsigned char *in, apr_si
     if (s->fill < plain + LENZ_AEAD_TAG_LEN)
         return APR_SUCCESS;
     if ((rv = lenz_gcm_open_end(s->gcm, s->tag)) != APR_SUCCESS)
-        return dec_fail(d, rv);             /* wipes what was decrypted */
+        return stream_fail(s, rv);          /* wipes what was decrypted */
     return emit_opened(d, plain);
 }
 
@@ -566,7 +516,7 @@ apr_status_t lenz_aead_dec_feed(lenz_aead_dec *d, const void *data, apr_size_t l
     while (len > 0) {
         apr_size_t want, take;
         if (s->idx >= s->end)
-            return dec_fail(d, LENZ_EFORMAT);       /* extension */
+            return stream_fail(s, LENZ_EFORMAT);    /* extension */
         want = want_plain(s) + LENZ_AEAD_TAG_LEN;
         if (s->fill == 0 && len >= want) {
             if ((rv = open_one(d, in)) != APR_SUCCESS)
@@ -581,9 +531,7 @@ apr_status_t lenz_aead_dec_feed(lenz_aead_dec *d, const void *data, apr_size_t l
         in += take;
         len -= take;
     }
-    /* What verified goes out before feed returns: batches never wait for
-     * data that has not arrived (a slow or stalled source). */
-    return flush_out(d);
+    return APR_SUCCESS;
 }
 
 apr_status_t lenz_aead_dec_finish(lenz_aead_dec *d)
@@ -592,7 +540,7 @@ apr_status_t lenz_aead_dec_finish(lenz_aead_dec *d)
     if (s->failed)
         return s->failed;
     if (s->idx != s->end || s->fill != 0)
-        return dec_fail(d, LENZ_EFORMAT);           /* truncated */
+        return stream_fail(s, LENZ_EFORMAT);        /* truncated */
     lenz_wipe(s->buf, s->cap);
     return APR_SUCCESS;
 }

@@ -146,19 +146,6 @@ typedef struct lenz_aead_dec lenz_aead_dec;
 apr_status_t lenz_aead_dec_make(lenz_aead_dec **out, apr_pool_t *p,
                                 const lenz_aead_params *pp, const lenz_aead_span *span,
                                 lenz_aead_emit_fn *emit, void *baton);
-/* The same, gathering the verified plaintext of one feed() and emitting
- * it in pieces of up to `batch` bytes (whole segments; at most
- * LENZ_AEAD_BATCH_MAX, held in one buffer) instead of a segment at a time,
- * so a network writer makes fewer, larger writes when the source hands
- * over large pieces.  Everything verified is emitted before feed()
- * returns, so nothing waits on data that has not arrived.  Still nothing
- * of a segment is emitted before its tag verified; on a failure of the
- * stored data what verified before it is emitted first.  batch 0 or below
- * two segments: one segment at a time. */
-#define LENZ_AEAD_BATCH_MAX (1024 * 1024)
-apr_status_t lenz_aead_dec_make_batched(lenz_aead_dec **out, apr_pool_t *p,
-                                        const lenz_aead_params *pp, const lenz_aead_span *span,
-                                        apr_size_t batch, lenz_aead_emit_fn *emit, void *baton);
 apr_status_t lenz_aead_dec_feed(lenz_aead_dec *d, const void *data, apr_size_t len);
 apr_status_t lenz_aead_dec_finish(lenz_aead_dec *d);
 

@@ -14,7 +14,7 @@
  * took a fifth off httpd's CPU per GiB downloaded (docs/bench.md).  curl
  * allocates it per transfer; glibc keeps such blocks in the worker
  * thread's arena, so a larger one shows as RSS of every thread. */
-#define STREAM_RECV_BUFFER (256 * 1024)
+#define STREAM_RECV_BUFFER (128 * 1024)
 #define STREAM_SEND_BUFFER (256 * 1024)
 
 struct lenz_http {

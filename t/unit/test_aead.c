@@ -93,9 +93,6 @@ static apr_status_t enc_chunks(apr_pool_t *p, const lenz_aead_params *pp,
     return lenz_aead_enc_finish(e);
 }
 
-/* The decryptor's batch for dec_chunks (0: a segment at a time). */
-static apr_size_t dec_batch;
-
 static apr_status_t dec_chunks(apr_pool_t *p, const lenz_aead_params *pp,
                                const lenz_aead_span *sp,
                                const unsigned char *cipher, size_t len, size_t chunk,
@@ -103,7 +100,7 @@ static apr_status_t dec_chunks(apr_pool_t *p, const lenz_aead_params *pp,
 {
     lenz_aead_dec *d;
     size_t off;
-    apr_status_t rv = lenz_aead_dec_make_batched(&d, p, pp, sp, dec_batch, collect, out);
+    apr_status_t rv = lenz_aead_dec_make(&d, p, pp, sp, collect, out);
     if (rv != APR_SUCCESS)
         return rv;
     for (off = 0; off < len; off += chunk) {
@@ -445,7 +442,7 @@ static void test_ranges(apr_pool_t *p)
             if (!good)
                 break;
         }
-        ok(good, "range math and decrypt of all %d ranges of P=%zu (S=16, batch %zu)", pairs, P, dec_batch);
+        ok(good, "range math and decrypt of all %d ranges of P=%zu (S=16)", pairs, P);
         free(plain);
         apr_pool_destroy(t);
     }
@@ -570,72 +567,6 @@ static void bench(apr_pool_t *p)
     free(plain);
 }
 
-/* Batched output: whole segments per emit, never a byte of a segment
- * before its tag, and what verified before a bad segment still goes out. */
-typedef struct { buf_t b; int calls; apr_size_t biggest; } counted;
-
-static apr_status_t count_emit(void *baton, const unsigned char *data, apr_size_t len)
-{
-    counted *c = baton;
-    c->calls++;
-    if (len > c->biggest)
-        c->biggest = len;
-    return collect(&c->b, data, len);
-}
-
-static void test_batches(apr_pool_t *p)
-{
-    lenz_aead_params pp;
-    lenz_aead_span all;
-    lenz_aead_dec *d;
-    unsigned char *plain = pattern(100, 9), *c, *m;
-    apr_size_t clen;
-    counted k = { { 0 }, 0, 0 };
-
-    vec_params(&pp, 16, 100);                       /* 7 segments, the last of 4 bytes */
-    lenz_aead_seal_buffer(p, &pp, plain, 100, &c, &clen);
-    lenz_aead_range_all(&pp, &all);
-    lenz_aead_dec_make_batched(&d, p, &pp, &all, 48, count_emit, &k);
-    ok(lenz_aead_dec_feed(d, c, clen) == APR_SUCCESS && lenz_aead_dec_finish(d) == APR_SUCCESS
-       && k.b.len == 100 && memcmp(k.b.buf, plain, 100) == 0, "batch of 3 segments: the whole plaintext");
-    ok(k.calls == 3 && k.biggest == 48, "... in 3 emits of at most 48 bytes (%d, %zu)", k.calls, k.biggest);
-
-    /* Fed a segment and a half at a time: what verified goes out before
-     * feed returns, never waiting for the next feed. */
-    buf_reset(&k.b);
-    k.calls = 0;
-    lenz_aead_dec_make_batched(&d, p, &pp, &all, 48, count_emit, &k);
-    lenz_aead_dec_feed(d, c, 48);
-    is_int(k.b.len, 16, "a segment and a half fed: the verified segment is out when feed returns");
-    lenz_aead_dec_feed(d, c + 48, 80);
-    ok(k.b.len == 64 && memcmp(k.b.buf, plain, 64) == 0 && k.calls == 3,
-       "2.5 more fed: segments 1-3 out by the time feed returns (1-2 when the buffer is full, 3 at the end)");
-
-    /* A bad tag in segment 4: segment 3, verified and waiting, goes out
-     * first; nothing of segment 4. */
-    m = malloc(clen);
-    memcpy(m, c, clen);
-    m[4 * 32 + 31] ^= 1;
-    buf_reset(&k.b);
-    lenz_aead_dec_make_batched(&d, p, &pp, &all, 48, count_emit, &k);
-    is_int(lenz_aead_dec_feed(d, m, clen), LENZ_EAUTH, "batched, bad tag on segment 4: LENZ_EAUTH");
-    ok(k.b.len == 64 && memcmp(k.b.buf, plain, 64) == 0,
-       "... segments 0-3 (64 bytes) out, the verified one waiting included; nothing of segment 4");
-    /* A range starting inside a segment, batched. */
-    {
-        lenz_aead_span sp;
-        buf_reset(&k.b);
-        lenz_aead_range(&pp, 5, 90, &sp);
-        lenz_aead_dec_make_batched(&d, p, &pp, &sp, 1000, count_emit, &k);
-        ok(lenz_aead_dec_feed(d, c + sp.cipher_offset, sp.cipher_length) == APR_SUCCESS
-           && lenz_aead_dec_finish(d) == APR_SUCCESS && k.b.len == 86 && memcmp(k.b.buf, plain + 5, 86) == 0,
-           "a batched range 5-90: trimmed front and back");
-    }
-    free(m);
-    free(plain);
-    free(k.b.buf);
-}
-
 int main(int argc, char **argv)
 {
     apr_pool_t *p;
@@ -652,12 +583,6 @@ int main(int argc, char **argv)
     test_encryptor_refusals(p);
     test_tamper(p);
     test_ranges(p);
-    dec_batch = 48;         /* three segments of 16 */
-    test_ranges(p);
-    dec_batch = 40;         /* rounds down to two */
-    test_ranges(p);
-    dec_batch = 0;
-    test_batches(p);
     test_parts(p);
     if (getenv("LENZ_BENCH"))
         bench(p);
