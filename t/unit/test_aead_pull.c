@@ -37,37 +37,35 @@ static apr_ssize_t src_peek(void *b, const char **data, apr_size_t max)
     return n;
 }
 
-static apr_status_t pull_peek_all(apr_pool_t *p, const lenz_aead_params *pp, apr_uint64_t first,
-                                  apr_uint64_t count, psrc *ps, apr_size_t chunk,
-                                  unsigned char *out, apr_size_t cap, apr_size_t *got)
+/* Reads the whole pulled stream with reads of `chunk` bytes. */
+static apr_status_t drain(lenz_aead_pull *pl, apr_size_t chunk,
+                          unsigned char *out, apr_size_t cap, apr_size_t *got)
 {
-    lenz_aead_pull *pl;
-    apr_status_t rv = lenz_aead_pull_make_peek(&pl, p, pp, first, count, src_peek, ps);
     apr_ssize_t n;
-    *got = 0;
-    if (rv != APR_SUCCESS)
-        return rv;
     while ((n = lenz_aead_pull_read(pl, (char *)out + *got,
                                     cap - *got < chunk ? cap - *got : chunk)) > 0)
         *got += (apr_size_t)n;
     return n < 0 ? lenz_aead_pull_status(pl) : APR_SUCCESS;
 }
 
-/* Reads the whole pulled stream with reads of `chunk` bytes. */
+static apr_status_t pull_peek_all(apr_pool_t *p, const lenz_aead_params *pp, apr_uint64_t first,
+                                  apr_uint64_t count, psrc *ps, apr_size_t chunk,
+                                  unsigned char *out, apr_size_t cap, apr_size_t *got)
+{
+    lenz_aead_pull *pl;
+    apr_status_t rv = lenz_aead_pull_make_peek(&pl, p, pp, first, count, src_peek, ps);
+    *got = 0;
+    return rv != APR_SUCCESS ? rv : drain(pl, chunk, out, cap, got);
+}
+
 static apr_status_t pull_all(apr_pool_t *p, const lenz_aead_params *pp, apr_uint64_t first,
                              apr_uint64_t count, src *s, apr_size_t chunk,
                              unsigned char *out, apr_size_t cap, apr_size_t *got)
 {
     lenz_aead_pull *pl;
     apr_status_t rv = lenz_aead_pull_make(&pl, p, pp, first, count, src_read, s);
-    apr_ssize_t n;
     *got = 0;
-    if (rv != APR_SUCCESS)
-        return rv;
-    while ((n = lenz_aead_pull_read(pl, (char *)out + *got,
-                                    cap - *got < chunk ? cap - *got : chunk)) > 0)
-        *got += (apr_size_t)n;
-    return n < 0 ? lenz_aead_pull_status(pl) : APR_SUCCESS;
+    return rv != APR_SUCCESS ? rv : drain(pl, chunk, out, cap, got);
 }
 
 int main(void)
