@@ -30,6 +30,8 @@
 #   BENCH_HTTP_PORT     httpd port (default 28080); PostgreSQL 28432, S3 28000
 #                       (Ceph 28100-28149), SMTP 28025 through LENZ_PG_PORT,
 #                       LENZ_S3_PORT, LENZ_SMTP_PORT as for scripts/stack.sh
+#   BENCH_DIGEST=1      bench/upload sends X-Part-SHA256 with every part, as
+#                       the upload page does (default 0: no digest is made)
 #   BENCH_PERF=1        record where httpd's CPU goes (perf record -e cpu-clock,
 #                       DWARF call graphs, httpd's child only) during each
 #                       bench; summaries in var/bench/perf-BENCH.txt.  The
