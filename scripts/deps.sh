@@ -9,7 +9,7 @@ RUN="apache2 apache2-bin apache2-utils libaprutil1-dbd-pgsql postgresql-15 postg
      ceph-mon ceph-osd radosgw ceph-common python3-aiosmtpd openssl curl procps"
 # nodejs (18+) and node-jsdom: t/upload_page.t runs the upload page's
 # engine in Node and the page itself in jsdom; memcached: t/two_hosts.t.
-TEST="libapache2-mod-perl2 libwww-perl libjson-perl python3-botocore valgrind unzip
+TEST="libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libjson-perl python3-botocore valgrind unzip
       clang libclang-rt-14-dev nodejs node-jsdom memcached"
 
 want="$BUILD $RUN $TEST ${LENZ_EXTRA_PKGS:-}"
