@@ -21,11 +21,14 @@ const lenz_stmt lenz_download_stmts[] = {
       "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
       "FROM links WHERE token_hash = decode(%s, 'hex')" },
     { "lenz_dl_files",
-      "SELECT id, name, content_type, size, storage, s3_key, coalesce(segment_size, 0), "
-      "encode(nonce_prefix, 'hex'), encode(wrapped_dek, 'hex'), kek_user_id, coalesce(kek_version, 0), "
-      "extract(epoch FROM updated_at)::bigint FROM files "
-      "WHERE state = 'ready' AND (id = %s::uuid OR transfer_id = %s::uuid) "
-      "AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at, id" },
+      "SELECT f.id, f.name, f.content_type, f.size, f.storage, f.s3_key, coalesce(f.segment_size, 0), "
+      "encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
+      "coalesce(f.kek_version, 0), extract(epoch FROM f.updated_at)::bigint, "
+      /* the wrapping user key, so serving needs no second query */
+      "encode(k.wrapped_kek, 'hex'), k.master_key_version "
+      "FROM files f LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
+      "WHERE f.state = 'ready' AND (f.id = %s::uuid OR f.transfer_id = %s::uuid) "
+      "AND (f.expires_at IS NULL OR f.expires_at > now()) ORDER BY f.created_at, f.id" },
     { "lenz_dl_count",
       "UPDATE links SET downloads = downloads + 1 WHERE id = %s::uuid "
       "AND (max_downloads IS NULL OR downloads < max_downloads) RETURNING downloads" },
@@ -107,6 +110,8 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
         f->kek_user = row[9];
         f->kek_version = (int)apr_atoi64(row[10]);
         f->modified = apr_time_from_sec(apr_atoi64(row[11]));
+        f->kek_wrapped_hex = row[12];
+        f->kek_master_version = row[13];
         l->total_size += f->size;
     }
     if (l->files->nelts == 0) {

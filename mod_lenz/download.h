@@ -17,6 +17,7 @@ typedef struct lenz_dfile {
     int segment_size;
     const char *prefix_hex, *wrapped_hex, *kek_user;
     int kek_version;
+    const char *kek_wrapped_hex, *kek_master_version;   /* the user key's row, or NULL */
 } lenz_dfile;
 
 typedef struct lenz_link {

@@ -55,6 +55,15 @@ static apr_status_t unwrap_row(request_rec *r, const char *user_id, const char *
     return rv;
 }
 
+apr_status_t lenz_kek_from_row(request_rec *r, const char *user_id, const char *wrapped_hex,
+                               const char *master_version, unsigned char kek[LENZ_KEY_LEN])
+{
+    const char *row[3] = { NULL, wrapped_hex, master_version };
+    if (!wrapped_hex || !master_version)
+        return LENZ_ENOTFOUND;
+    return unwrap_row(r, user_id, row, kek);
+}
+
 apr_status_t lenz_kek_get(request_rec *r, lenz_db *db, const char *user_id, int version,
                           unsigned char kek[LENZ_KEY_LEN])
 {

@@ -18,6 +18,10 @@ apr_status_t lenz_kek_current(request_rec *r, lenz_db *db, const char *user_id,
 /* A given version (to unwrap an existing file's key). */
 apr_status_t lenz_kek_get(request_rec *r, lenz_db *db, const char *user_id, int version,
                           unsigned char kek[LENZ_KEY_LEN]);
+/* The same from a row the caller already read: the wrapped KEK (hex) and
+ * the master key version (decimal) of user_keys, e.g. joined to a file. */
+apr_status_t lenz_kek_from_row(request_rec *r, const char *user_id, const char *wrapped_hex,
+                               const char *master_version, unsigned char kek[LENZ_KEY_LEN]);
 /* The id of the system account that owns guests' keys (made on first use). */
 const char *lenz_guest_account(request_rec *r, lenz_db *db);
 
