@@ -35,14 +35,13 @@ ok($res->code == 206 && $res->content eq substr($data, 10485000, 1001), 'a range
 my $s = IO::Socket::SSL->new(PeerAddr => $hp, SSL_ca_file => $ENV{LENZ_SMTP_CA_FILE},
                              SSL_verifycn_name => '127.0.0.1', Timeout => 10);
 ok($s, 'a raw TLS connection') or diag IO::Socket::SSL::errstr();
-SKIP: {
-    skip 'no TLS connection', 2 unless $s;
-    my ($host) = $hp =~ /^([^:]+)/;
+# Without a connection the two checks below fail (never skipped).
+my $raw = '';
+if ($s) {
     print $s join '', map { "GET /upload HTTP/1.1\r\nHost: $hp\r\n" . ($_ == 3 ? "Connection: close\r\n" : '') . "\r\n" } 1 .. 3;
-    my $raw = '';
     while (1) { my $n = sysread($s, my $buf, 65536); last unless $n; $raw .= $buf }
     close $s;
-    my @st = $raw =~ m{^HTTP/1\.1 (\d+)}mg;
-    is("@st", '200 200 200', 'three pipelined requests inside one TLS connection: three 200s');
-    is(scalar(() = $raw =~ m{</html>}g), 3, '... three whole pages');
 }
+my @st = $raw =~ m{^HTTP/1\.1 (\d+)}mg;
+is("@st", '200 200 200', 'three pipelined requests inside one TLS connection: three 200s');
+is(scalar(() = $raw =~ m{</html>}g), 3, '... three whole pages');
