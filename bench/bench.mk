@@ -3,12 +3,13 @@
 # libtool as its $(B)/t/% rule does.  Included by nothing; run as
 #
 #   make -f bench/bench.mk          build/bench/aead   (bench/aead.sh runs it)
+#                                   build/bench/relay  (bench/download.py, upload.py)
 
 include apxs.mk
 
 .DEFAULT_GOAL := bench
 .PHONY: bench
-bench: $(B)/bench/aead
+bench: $(B)/bench/aead $(B)/bench/relay
 
 $(B)/bench/%: bench/%.c $(CORE_LO)
 	@mkdir -p $(@D)

@@ -553,6 +553,41 @@ def floor_lines(algos):
     return out
 
 
+RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bench", "relay")
+RELAY_WHAT = {"open": "recv, AES-256-GCM open per 64 KiB segment, send",
+              "seal": "recv, AES-256-GCM seal per 64 KiB segment, send"}
+
+
+def relay_floor(mode, mbps, rounds=2):
+    """CPU-seconds per GiB of bench/relay (the least any program spends on
+    this machine to move and open or seal a GiB between two loopback TCP
+    connections, no HTTP) paced at mbps, best of rounds, measured now.
+    None if it could not run."""
+    best = None
+    for _ in range(rounds):
+        try:
+            out = subprocess.run([RELAY, mode, str(GiB), "%.0f" % mbps], capture_output=True,
+                                 text=True, timeout=120).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        for f in out.split():
+            if f.startswith("cpu_s_per_gib="):
+                v = float(f.split("=", 1)[1])
+                best = v if best is None else min(best, v)
+    return best
+
+
+def relay_line(mode, mbps, httpd_cpu_per_gib):
+    """The floor line for bench/relay at httpd's rate, with httpd's figure
+    against it."""
+    sec = relay_floor(mode, mbps)
+    if sec is None:
+        return "  floor: bench/relay did not run (make -f bench/bench.mk)"
+    return ("  floor: a bare relay at httpd's rate (bench/relay %s, %.0f MB/s: %s; loopback TCP, no HTTP,"
+            " best of 2, now) costs %.3f CPU-s per GiB; httpd spent %.2fx that"
+            % (mode, mbps, RELAY_WHAT[mode], sec, httpd_cpu_per_gib / sec))
+
+
 def noise_notes(res):
     """Lines naming what else ran on the machine during a measurement."""
     out = []

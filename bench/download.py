@@ -237,6 +237,7 @@ def main():
           % (h8.rss_peak_kib / 1024 - rss_cold))
     for line in bl.floor_lines([("aes-256-gcm", "every byte is opened")]):
         print(line)
+    print(bl.relay_line("open", h1.mbps, h1.httpd_cpu_per_gib))
     for line in bl.noise_notes(res):
         print(line)
     path = bl.save_results(st, "download", {

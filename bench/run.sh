@@ -129,6 +129,7 @@ if ! flock -n 9; then
 fi
 
 scripts/build.sh
+make --no-print-directory -s -f bench/bench.mk     # build/bench/relay: the floor lines
 san=$(sed -n 's/^SAN_CFLAGS *= *//p' config.mk)
 [ -z "$san" ] || log "WARNING: built with sanitizers ($san); the figures are not representative"
 

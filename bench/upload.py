@@ -216,6 +216,7 @@ def main():
                                  " (or under LenzUploadPartDigest always); this run sends %s"
                                  % ("one with every part (BENCH_DIGEST=1)" if DIGEST else "none"))]):
         print(line)
+    print(bl.relay_line("seal", res["httpd_1"].mbps, res["httpd_1"].httpd_cpu_per_gib))
     for line in bl.noise_notes(res):
         print(line)
     path = bl.save_results(st, "upload", {
