@@ -587,13 +587,18 @@ ceph_start() {
         same_port radosgw LENZ_S3_PORT "$S3_PORT"
         msg ceph "already running (mon, osd, radosgw)"
     else
-        # memstore loses everything with the OSD process, and a cluster whose
-        # init never finished is unusable: in both cases start from scratch.
-        if [ ! -f "$CEPHD/initialized" ] || [ "$(cat "$CEPHD/store" 2>/dev/null)" = memstore ]; then
+        # memstore loses everything with the OSD process, a cluster whose
+        # init never finished is unusable, and one on another store than the
+        # one asked for (LENZ_CEPH_STORE, e.g. a bench run with
+        # BENCH_CEPH_STORE=bluestore before this one) is not what the caller
+        # measures: in all three cases start from scratch.
+        local had
+        had=$(cat "$CEPHD/store" 2>/dev/null)
+        if [ ! -f "$CEPHD/initialized" ] || [ "$had" = memstore ] || [ "$had" != "$CEPH_STORE" ]; then
+            [ -z "$had" ] || [ "$had" = "$CEPH_STORE" ] ||
+                msg ceph "the cluster in $CEPHD is on $had, $CEPH_STORE asked for: a new one"
             if [ -f "$CONF" ] && ceph_any_up; then ceph_kill; fi
             ceph_init
-        else
-            CEPH_STORE=$(cat "$CEPHD/store")
         fi
         mon_start
         osd_start
