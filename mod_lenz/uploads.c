@@ -67,8 +67,12 @@ const lenz_stmt lenz_uploads_stmts[] = {
     { "lenz_up_deleted",
       "UPDATE files SET state = 'deleted', updated_at = now() WHERE id = %s::uuid AND state = 'uploading'" },
     { "lenz_up_file_keys",
-      "SELECT state, encode(nonce_prefix, 'hex'), encode(wrapped_dek, 'hex'), kek_user_id, "
-      "kek_version, segment_size FROM files WHERE id = %s::uuid" },
+      "SELECT f.state, encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
+      "f.kek_version, f.segment_size, "
+      /* the wrapping user key, so a part needs one query before S3 */
+      "encode(k.wrapped_kek, 'hex'), k.master_key_version "
+      "FROM files f LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
+      "WHERE f.id = %s::uuid" },
     { "lenz_up_link_token",
       "SELECT link_token_sealed FROM transfers WHERE id = %s::uuid" },
     { NULL }
