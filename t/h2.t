@@ -59,19 +59,32 @@ sub h2 {
 sub json_body { my $j = eval { decode_json($_[0]{body}) }; $j // {} }
 my @JSON = (headers => ['Content-Type: application/json']);
 
+# An encrypted guest upload's initiate, complete and part URL over $proto.
+sub initiate {
+    my ($proto, $base, $name, $size) = @_;
+    my $r = h2($proto, 'POST', "$base/upload/guest/encrypted/initiate",
+               body => encode_json({ filename => $name, size => $size }), @JSON);
+    return ($r, json_body($r));
+}
+sub complete {
+    my ($proto, $base, $token) = @_;
+    my $r = h2($proto, 'POST', "$base/upload/guest/encrypted/complete",
+               body => encode_json({ token => $token // '' }), @JSON);
+    return ($r, json_body($r)->{token} // 'none');
+}
+sub part_url { my ($base, $token, $n) = @_; "$base/upload/guest/encrypted/upload-part?token=" . ($token // '') . "&part=$n" }
+
 # --- h2c: the upload page, then an encrypted guest upload -------------------
 my $r = h2(\@H2C, 'GET', "$h2c/upload");
 is("$r->{version} $r->{code}", '2 200', 'the upload page over h2c (prior knowledge): HTTP/2, 200');
 
 # 12 MiB and a bit: two parts of the test's 10 MiB part size.
 my $data = random_bytes(12 * 1024 * 1024 + 4321);
-$r = h2(\@H2C, 'POST', "$h2c/upload/guest/encrypted/initiate",
-        body => encode_json({ filename => 'over-h2.bin', size => length $data }), @JSON);
-my $i = json_body($r);
+($r, my $i) = initiate(\@H2C, $h2c, 'over-h2.bin', length $data);
 is("$r->{version} $r->{code}", '2 201', 'initiate over h2c: 201');
 my $ps = $i->{part_size} // 0;
 is($i->{part_count}, 2, '... two parts');
-my $part_url = sub { "$h2c/upload/guest/encrypted/upload-part?token=" . ($i->{token} // '') . "&part=$_[0]" };
+my $part_url = sub { part_url($h2c, $i->{token}, $_[0]) };
 
 $r = h2(\@H2C, 'POST', $part_url->(2), body => substr($data, $ps));
 my $p2 = json_body($r);
@@ -90,34 +103,24 @@ is("@have", '2', 'part 1 one byte too long (10 MiB + 1) over h2c: not recorded, 
 
 # A small part one byte too long: what is left of it is read and dropped,
 # so the client sees the answer whole.
-$r = h2(\@H2C, 'POST', "$h2c/upload/guest/encrypted/initiate",
-        body => encode_json({ filename => 'small.bin', size => 300000 }), @JSON);
-my $si = json_body($r);
-$r = h2(\@H2C, 'POST', "$h2c/upload/guest/encrypted/upload-part?token=" . ($si->{token} // '') . '&part=1',
-        body => random_bytes(300001));
+(undef, my $si) = initiate(\@H2C, $h2c, 'small.bin', 300000);
+$r = h2(\@H2C, 'POST', part_url($h2c, $si->{token}, 1), body => random_bytes(300001));
 is("$r->{version} $r->{code}", '2 400', 'a 300000-byte part sent with 300001 over h2c: 400');
 is($r->{type}, 'application/problem+json', '... problem+json');
 like($r->{body}, qr/"size-mismatch"|problem:size-mismatch/, '... size-mismatch');
 
 $r = h2(\@H2C, 'POST', $part_url->(1), body => substr($data, 0, $ps));
 is("$r->{version} $r->{code}", '2 200', 'part 1 again, the right size: 200');
-$r = h2(\@H2C, 'POST', "$h2c/upload/guest/encrypted/complete",
-        body => encode_json({ token => $i->{token} // '' }), @JSON);
-my $link = json_body($r)->{token} // 'none';
+($r, my $link) = complete(\@H2C, $h2c, $i->{token});
 is("$r->{version} $r->{code}", '2 201', 'complete over h2c: 201');
 
 # --- h2 over TLS (ALPN): a one-part upload and its download -------------------
 my $small = random_bytes(3 * 1024 * 1024 + 17);
-$r = h2(\@H2S, 'POST', "$h2s/upload/guest/encrypted/initiate",
-        body => encode_json({ filename => 'over-h2-tls.bin', size => length $small }), @JSON);
-my $t = json_body($r);
+($r, my $t) = initiate(\@H2S, $h2s, 'over-h2-tls.bin', length $small);
 is("$r->{version} $r->{code}", '2 201', 'initiate over h2 with TLS (ALPN): HTTP/2, 201');
-$r = h2(\@H2S, 'POST', "$h2s/upload/guest/encrypted/upload-part?token=" . ($t->{token} // '') . '&part=1',
-        body => $small);
+$r = h2(\@H2S, 'POST', part_url($h2s, $t->{token}, 1), body => $small);
 is("$r->{version} $r->{code}", '2 200', 'the part over h2 with TLS: 200');
-$r = h2(\@H2S, 'POST', "$h2s/upload/guest/encrypted/complete",
-        body => encode_json({ token => $t->{token} // '' }), @JSON);
-my $tlink = json_body($r)->{token} // 'none';
+($r, my $tlink) = complete(\@H2S, $h2s, $t->{token});
 is("$r->{version} $r->{code}", '2 201', 'complete over h2 with TLS: 201');
 $r = h2(\@H2S, 'GET', "$h2s/download/$tlink");
 is("$r->{version} $r->{code}", '2 200', 'the download over h2 with TLS: 200');
@@ -149,6 +152,6 @@ ok(slurp("$dir/par1") eq substr($data, 10485000, 1001), '... the range across th
 ok(slurp("$dir/par2") eq substr($data, 12 * 1024 * 1024, 4321), '... the range at the end');
 
 # --- a bad token over h2: the API's answer, not a broken stream ---------------
-$r = h2(\@H2C, 'POST', "$h2c/upload/guest/encrypted/upload-part?token=forged&part=1", body => 'abc');
+$r = h2(\@H2C, 'POST', part_url($h2c, 'forged', 1), body => 'abc');
 ok($r->{code} >= 400 && $r->{code} < 500 && $r->{type} eq 'application/problem+json',
    "a forged token over h2c: $r->{code} problem+json");
