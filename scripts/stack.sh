@@ -593,7 +593,7 @@ ceph_start() {
         # BENCH_CEPH_STORE=bluestore before this one) is not what the caller
         # measures: in all three cases start from scratch.
         local had
-        had=$(cat "$CEPHD/store" 2>/dev/null)
+        had=$(cat "$CEPHD/store" 2>/dev/null) || had=
         if [ ! -f "$CEPHD/initialized" ] || [ "$had" = memstore ] || [ "$had" != "$CEPH_STORE" ]; then
             [ -z "$had" ] || [ "$had" = "$CEPH_STORE" ] ||
                 msg ceph "the cluster in $CEPHD is on $had, $CEPH_STORE asked for: a new one"
