@@ -14,21 +14,23 @@
 #define GRANT_COOKIE "lenz_grant"
 
 const lenz_stmt lenz_download_stmts[] = {
+    /* The link and its files in one query (the files and their wrapping
+     * user keys joined, so serving needs no further query before S3): one
+     * row per file, or one row with NULL file columns when none is left. */
     { "lenz_dl_link",
-      "SELECT id, transfer_id, file_id, owner_id, (expires_at <= now()), (revoked_at IS NOT NULL), "
-      "coalesce(max_downloads, 0), downloads, password_hash, "
-      "EXISTS (SELECT 1 FROM link_recipients r WHERE r.link_id = links.id), "
-      "to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-      "FROM links WHERE token_hash = decode(%s, 'hex')" },
-    { "lenz_dl_files",
-      "SELECT f.id, f.name, f.content_type, f.size, f.storage, f.s3_key, coalesce(f.segment_size, 0), "
+      "SELECT l.id, l.transfer_id, l.file_id, l.owner_id, (l.expires_at <= now()), "
+      "(l.revoked_at IS NOT NULL), coalesce(l.max_downloads, 0), l.downloads, l.password_hash, "
+      "EXISTS (SELECT 1 FROM link_recipients r WHERE r.link_id = l.id), "
+      "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "f.id, f.name, f.content_type, f.size, f.storage, f.s3_key, coalesce(f.segment_size, 0), "
       "encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
       "coalesce(f.kek_version, 0), extract(epoch FROM f.updated_at)::bigint, "
-      /* the wrapping user key, so serving needs no second query */
       "encode(k.wrapped_kek, 'hex'), k.master_key_version "
-      "FROM files f LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
-      "WHERE f.state = 'ready' AND (f.id = %s::uuid OR f.transfer_id = %s::uuid) "
-      "AND (f.expires_at IS NULL OR f.expires_at > now()) ORDER BY f.created_at, f.id" },
+      "FROM links l "
+      "LEFT JOIN files f ON (f.id = l.file_id OR f.transfer_id = l.transfer_id) "
+      "AND f.state = 'ready' AND (f.expires_at IS NULL OR f.expires_at > now()) "
+      "LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
+      "WHERE l.token_hash = decode(%s, 'hex') ORDER BY f.created_at, f.id" },
     { "lenz_dl_count",
       "UPDATE links SET downloads = downloads + 1 WHERE id = %s::uuid "
       "AND (max_downloads IS NULL OR downloads < max_downloads) RETURNING downloads" },
@@ -36,6 +38,8 @@ const lenz_stmt lenz_download_stmts[] = {
       "SELECT 1 FROM link_recipients WHERE link_id = %s::uuid AND email = %s" },
     { NULL }
 };
+
+#define LINK_COLS 11     /* lenz_dl_link: the link's columns, then a file's */
 
 static int t(const char *v)
 {
@@ -62,7 +66,7 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
                   "Service unavailable", "try again shortly");
         return NULL;
     }
-    if (rows.nrows != 1) {
+    if (rows.nrows < 1) {
         lenz_fail(r, APLOG_INFO, LENZLOGNO(2100), HTTP_NOT_FOUND, "no-link", "Link not found",
                   "this link does not exist");
         return NULL;
@@ -87,17 +91,13 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
                   : l->expired ? "this link has expired" : "this link's downloads are used up");
         return NULL;
     }
-    args[0] = l->file_id;
-    args[1] = l->transfer_id;
-    if (lenz_db_select(db, "lenz_dl_files", &rows, 2, args) != APR_SUCCESS) {
-        lenz_fail(r, APLOG_ERR, LENZLOGNO(2101), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
-                  "Service unavailable", "try again shortly");
-        return NULL;
-    }
-    l->files = apr_array_make(r->pool, rows.nrows + 1, sizeof(lenz_dfile));
+    l->files = apr_array_make(r->pool, rows.nrows, sizeof(lenz_dfile));
     for (i = 0; i < rows.nrows; i++) {
-        lenz_dfile *f = apr_array_push(l->files);
-        row = rows.rows[i];
+        lenz_dfile *f;
+        row = rows.rows[i] + LINK_COLS;
+        if (!row[0])
+            continue;       /* the link's row without a file */
+        f = apr_array_push(l->files);
         f->id = row[0];
         f->name = row[1];
         f->content_type = row[2];

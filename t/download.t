@@ -12,7 +12,7 @@ use File::Temp qw(tempdir);
 use HTTP::Request;
 use IO::Socket::INET;
 use LWP::UserAgent;
-use Lenz::Test;
+use Lenz::Test qw(:DEFAULT psql);
 
 my $env = stack_env();
 my $top = top_dir();
@@ -240,6 +240,21 @@ for (@files) {
 }
 my $one = json_of(get("/download/$first->{token}/info"))->{files}[1]{id};
 is(get("/download/$first->{token}/files/$one")->content, $files[1][1], 'one file of a transfer on its own');
+
+# --- Files gone from behind a link (the link and its files come in one query) ---------------------
+my @pair = (rnd(1000), rnd(2000));
+my $p1 = guest_upload($pair[0], name => 'stays.bin');
+my $p2 = guest_upload($pair[1], name => 'goes.bin', transfer_id => $p1->{transfer_id});
+is(scalar @{ json_of(get("/download/$p1->{token}/info"))->{files} }, 2, 'a 2-file transfer lists 2 files');
+psql("UPDATE files SET state = 'deleted' WHERE id = '$p2->{file_id}'");
+my $left = json_of(get("/download/$p1->{token}/info"))->{files};
+is(join(',', map { $_->{name} } @$left), 'stays.bin', '... one deleted: the other is left');
+$res = get("/download/$p1->{token}");
+ok($res->code == 200 && $res->content eq $pair[0], '... and is served on its own (no ZIP of one)');
+psql("UPDATE files SET state = 'deleted' WHERE id = '$p1->{file_id}'");
+$res = get("/download/$p1->{token}");
+is($res->code, 410, 'both deleted: 410');
+like($res->content, qr/files behind this link are gone/, '... saying the files are gone');
 
 # --- Plain files: a presigned redirect --------------------------------------------------------------
 $data = rnd(70000);
