@@ -49,7 +49,7 @@ static int t(const char *v)
 lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char *token)
 {
     unsigned char h[32];
-    const char *args[2], **row;
+    const char *args[1], **row;
     lenz_rows rows;
     lenz_link *l;
     int i;

@@ -64,10 +64,8 @@ apr_status_t lenz_file_params(request_rec *r, lenz_db *db, const lenz_dfile *f,
         || lenz_unhex(f->wrapped_hex, strlen(f->wrapped_hex), blob, sizeof(blob)) != APR_SUCCESS)
         return LENZ_EFORMAT;
     memcpy(pp->file_id, uuid.data, sizeof(pp->file_id));
-    /* The user key came with the file's row; ask again only without it. */
-    rv = f->kek_wrapped_hex
-        ? lenz_kek_from_row(r, f->kek_user, f->kek_wrapped_hex, f->kek_master_version, kek)
-        : lenz_kek_get(r, db, f->kek_user, f->kek_version, kek);
+    /* The user key came joined to the file's row (NULL: there is none). */
+    rv = lenz_kek_from_row(r, f->kek_user, f->kek_wrapped_hex, f->kek_master_version, kek);
     if (rv == APR_SUCCESS)
         rv = lenz_key_unwrap(r->pool, kek, lenz_key_context_dek(r->pool, f->id), blob, sizeof(blob),
                              pp->key);

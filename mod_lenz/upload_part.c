@@ -76,10 +76,9 @@ static int load_keys(request_rec *r, lenz_req *lr, const lenz_up *u, lenz_aead_p
     rv = row[1] && row[2] ? lenz_unhex(row[1], strlen(row[1]), pp->prefix, sizeof(pp->prefix)) : LENZ_EFORMAT;
     if (rv == APR_SUCCESS)
         rv = lenz_unhex(row[2], strlen(row[2]), blob, sizeof(blob));
-    /* The user key came with the file's row; ask again only without it. */
+    /* The user key came joined to the file's row (NULL: there is none). */
     if (rv == APR_SUCCESS)
-        rv = row[6] ? lenz_kek_from_row(r, row[3], row[6], row[7], kek)
-                    : lenz_kek_get(r, db, row[3], (int)apr_atoi64(row[4]), kek);
+        rv = lenz_kek_from_row(r, row[3], row[6], row[7], kek);
     lenz_db_close(db);
     if (rv == APR_SUCCESS)
         rv = lenz_key_unwrap(r->pool, kek, lenz_key_context_dek(r->pool, u->file_id), blob,
