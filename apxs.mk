@@ -64,7 +64,9 @@ $(B)/mod_lenz.so: $(GLUE_LO) $(CORE_LO) mod_lenz/exports.map
 	  -Wl,-Wl,--version-script=$(CURDIR)/mod_lenz/exports.map $(SAN_CFLAGS:%=-Wl,%) \
 	  $(GLUE_LO:$(B)/%=%) $(CORE_LO:$(B)/%=%) $(CORE_LIBS) $(PQ_LIBS) $(ARCHIVE_LIBS) >link.log 2>&1 \
 	  || { cat link.log; exit 1; }
-	cp $(B)/.libs/mod_lenz.so $@
+	# a new file renamed into place: a running httpd that has the old one
+	# mapped keeps it intact until it reloads (cp over it crashes httpd)
+	cp $(B)/.libs/mod_lenz.so $@.new && mv -f $@.new $@
 
 $(B)/lenzctl: $(TOOL_LO) $(CORE_LO)
 	$(LT) --mode=link $(CC) $(SAN_CFLAGS) -o $@ $^ $(CORE_LIBS) $(PQ_LIBS)

@@ -28,8 +28,11 @@
 #                       whose Nagle + the reader's delayed ACK stall the end
 #                       of some responses by 40 ms (docs/bench.md)
 #   BENCH_HTTP_PORT     httpd port (default 28080); PostgreSQL 28432, S3 28000
-#                       (Ceph 28100-28149), SMTP 28025 through LENZ_PG_PORT,
-#                       LENZ_S3_PORT, LENZ_SMTP_PORT as for scripts/stack.sh
+#                       (Ceph 28100-28149), SMTP 28025, 28465 and 28026 through
+#                       LENZ_PG_PORT, LENZ_S3_PORT, LENZ_SMTP_PORT,
+#                       LENZ_SMTPS_PORT, LENZ_SMTP_PLAIN_PORT as for
+#                       scripts/stack.sh (a kept bench stack once held the
+#                       test stack's smtps and plain ports)
 #   BENCH_DIGEST=1      bench/upload sends X-Part-SHA256 with every part, as
 #                       the upload page does (default 0: no digest is made)
 #   BENCH_PERF=1        record where httpd's CPU goes (perf record -e cpu-clock,
@@ -68,6 +71,8 @@ export LENZ_STACK_DIR="$var"
 export LENZ_PG_PORT=${LENZ_PG_PORT:-28432}
 export LENZ_S3_PORT=${LENZ_S3_PORT:-28000}
 export LENZ_SMTP_PORT=${LENZ_SMTP_PORT:-28025}
+export LENZ_SMTPS_PORT=${LENZ_SMTPS_PORT:-28465}
+export LENZ_SMTP_PLAIN_PORT=${LENZ_SMTP_PLAIN_PORT:-28026}
 export LENZ_CEPH_MON_PORT=${LENZ_CEPH_MON_PORT:-$((LENZ_S3_PORT + 100))}
 export LENZ_CEPH_STORE=${BENCH_CEPH_STORE:-memstore}
 export LENZ_CEPH_BYTES=${BENCH_CEPH_BYTES:-$((5 << 30))}
