@@ -9,6 +9,7 @@
 #include "problem.h"
 #include "err.h"
 #include "auth.h"
+#include "netread.h"
 
 #define READ_CHUNK (256 * 1024)
 
@@ -246,6 +247,7 @@ struct lenz_body_reader {
     apr_off_t expected, got;
     apr_status_t err;
     int eos;
+    int exact;                  /* Content-Length == expected, not chunked */
 };
 
 lenz_body_reader *lenz_body_reader_make(request_rec *r, apr_off_t expected)
@@ -254,6 +256,11 @@ lenz_body_reader *lenz_body_reader_make(request_rec *r, apr_off_t expected)
     br->r = r;
     br->expected = expected;
     br->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    {
+        const char *cl = apr_table_get(r->headers_in, "Content-Length");
+        br->exact = cl && !apr_table_get(r->headers_in, "Transfer-Encoding")
+            && apr_atoi64(cl) == expected;
+    }
     return br;
 }
 
@@ -270,6 +277,11 @@ static apr_status_t fetch(lenz_body_reader *br)
     for (;;) {
         apr_bucket *b;
         if (APR_BRIGADE_EMPTY(br->bb)) {
+            /* All that was read of the body so far was handed out: what is
+             * left is still to come on the socket; wake when it is there
+             * (or 256 KiB of it), not for every packet. */
+            if (br->exact && br->expected > br->got)
+                lenz_net_expect(br->r, br->expected - br->got);
             rv = ap_get_brigade(br->r->input_filters, br->bb, AP_MODE_READBYTES, APR_BLOCK_READ,
                                 READ_CHUNK);
             if (rv != APR_SUCCESS) {
@@ -333,7 +345,15 @@ apr_ssize_t lenz_body_peek(void *reader, const char **data, apr_size_t max)
     br->off += n;
     br->got += (apr_off_t)n;
     count_in(br->r, (apr_off_t)n);
+    if (br->exact && br->got == br->expected)
+        lenz_body_end(br);
     return (apr_ssize_t)n;
+}
+
+void lenz_body_end(lenz_body_reader *br)
+{
+    if (br->exact)
+        lenz_net_expect(br->r, 0);
 }
 
 apr_ssize_t lenz_body_read(void *reader, char *buf, apr_size_t len)

@@ -47,6 +47,10 @@ apr_ssize_t lenz_body_read(void *reader, char *buf, apr_size_t len);
 apr_ssize_t lenz_body_peek(void *reader, const char **data, apr_size_t max);
 /* APR_SUCCESS, APR_EOF (body shorter than expected), LENZ_ETOOBIG (longer),
  * APR_ECONNABORTED (client gone or read error). */
+/* The caller reads no more of the body (all of it came, or the transfer
+ * failed): reads on the connection wake for any byte again. */
+void lenz_body_end(lenz_body_reader *br);
+
 apr_status_t lenz_body_error(const lenz_body_reader *br);
 apr_off_t lenz_body_count(const lenz_body_reader *br);
 

@@ -4,6 +4,8 @@
  * immortal bucket. */
 #include "lenz.h"
 #include <http_core.h>
+#include <http_ssl.h>
+#include <sys/socket.h>
 #include "netread.h"
 #include "config.h"
 
@@ -11,6 +13,7 @@ typedef struct {
     apr_socket_t *sock;
     apr_size_t max;             /* LenzNetworkRead */
     apr_size_t next;            /* the next read's size */
+    int lowat;                  /* SO_RCVLOWAT as set now (1: the default) */
 } netsock;
 
 static apr_bucket *net_bucket_create(netsock *ns, apr_bucket_alloc_t *list);
@@ -82,6 +85,47 @@ static apr_bucket *net_bucket_create(netsock *ns, apr_bucket_alloc_t *list)
     return b;
 }
 
+/* SO_RCVLOWAT: poll() reports the socket readable only once that many
+ * bytes are queued (or at EOF or an error).  A non-blocking read still
+ * takes whatever is there, so only waiting changes. */
+static void set_lowat(netsock *ns, int want)
+{
+    apr_os_sock_t fd;
+    if (want == ns->lowat || apr_os_sock_get(&fd, ns->sock) != APR_SUCCESS)
+        return;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want)) == 0)
+        ns->lowat = want;
+}
+
+static apr_status_t lowat_reset(void *data)
+{
+    set_lowat(data, 1);
+    return APR_SUCCESS;
+}
+
+void lenz_net_expect(request_rec *r, apr_off_t n)
+{
+    netsock *ns = ap_get_module_config(r->connection->conn_config, &lenz_module);
+    apr_off_t want = n;
+
+    /* Not our socket (an HTTP/2 stream), or one whose bytes are not the
+     * body's (TLS: a record read in part would leave fewer bytes to come
+     * than the body has left, and the wait would run into the timeout). */
+    if (!ns || r->connection->master || ap_ssl_conn_is_ssl(r->connection))
+        return;
+    if (want > (apr_off_t)ns->max)
+        want = (apr_off_t)ns->max;
+    if (want < 1)
+        want = 1;
+    if (ns->lowat == 1 && want > 1)
+        /* back to 1 before the next request's headers are read */
+        apr_pool_cleanup_register(r->pool, ns, lowat_reset, apr_pool_cleanup_null);
+    set_lowat(ns, (int)want);
+    /* No need to grow the reads from 8000 bytes up: that much is coming. */
+    if ((apr_size_t)want > ns->next)
+        ns->next = (apr_size_t)want;
+}
+
 apr_status_t lenz_net_insert(conn_rec *c, apr_bucket_brigade *bb, apr_socket_t *sock)
 {
     const lenz_srv_cfg *cfg = lenz_srv(c->base_server);
@@ -94,6 +138,8 @@ apr_status_t lenz_net_insert(conn_rec *c, apr_bucket_brigade *bb, apr_socket_t *
     ns->sock = sock;
     ns->max = (apr_size_t)max;
     ns->next = APR_BUCKET_BUFF_SIZE;
+    ns->lowat = 1;
+    ap_set_module_config(c->conn_config, &lenz_module, ns);
     APR_BRIGADE_INSERT_TAIL(bb, net_bucket_create(ns, c->bucket_alloc));
     return APR_SUCCESS;
 }

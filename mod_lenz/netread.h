@@ -19,6 +19,13 @@
 #define LENZ_NET_READ_MAX     (1024 * 1024)
 #define LENZ_NET_READ_DEFAULT (256 * 1024)
 
+/* The body being read on r's connection has n more bytes to come, all of
+ * them on the socket (a Content-Length body, nothing of it buffered above):
+ * until the request ends, a read waits for min(n, LenzNetworkRead) bytes
+ * before it wakes, instead of waking for each packet (SO_RCVLOWAT).  A
+ * no-op for connections without our bucket and for HTTP/2 streams. */
+void lenz_net_expect(request_rec *r, apr_off_t n);
+
 /* The hook (registered in mod_lenz.c). */
 apr_status_t lenz_net_insert(conn_rec *c, apr_bucket_brigade *bb, apr_socket_t *sock);
 

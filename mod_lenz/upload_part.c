@@ -158,6 +158,7 @@ int lenz_up_part(request_rec *r, lenz_req *lr, int member)
         rv = lenz_s3_upload_part(lr->srv->s3, lenz_process_http(), r->pool, u->key, u->upload_id,
                                  (int)n, (apr_off_t)pi.cipher_size, lenz_aead_pull_read, pull, NULL,
                                  &etag, &err);
+    lenz_body_end(body);
     body_rv = lenz_body_error(body);
     if (body_rv == APR_EOF || body_rv == LENZ_ETOOBIG
         || lenz_aead_pull_status(pull) == LENZ_EFORMAT) {
