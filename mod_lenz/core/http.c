@@ -1,9 +1,11 @@
 /* http.c - the only file that calls libcurl. */
+#include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
 #include <curl/curl.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
 
 #include "http.h"
 #include "err.h"
@@ -21,6 +23,8 @@ struct lenz_http {
     CURLSH *share;
 #if APR_HAS_THREADS
     apr_thread_mutex_t *locks[CURL_LOCK_DATA_LAST];
+    /* Each thread's easy handle, kept between transfers (see take_easy). */
+    apr_threadkey_t *easy_key;
 #endif
 };
 
@@ -45,6 +49,64 @@ static void share_unlock(CURL *e, curl_lock_data d, void *u)
 }
 #endif
 
+/* A thread's easy handle: curl_easy_perform keeps its internal multi handle
+ * (with a socketpair) and its buffers in the easy handle, so a handle made
+ * and freed per transfer cost ~10 system calls and a few allocations of up
+ * to 256 KiB each time.  One handle per thread, reset before each use, is
+ * freed when the thread ends.  `busy` covers a transfer started from inside
+ * another one's callback on the same thread: it gets a handle of its own. */
+typedef struct {
+    CURL *curl;
+    int busy;
+} easy_slot;
+
+static void easy_destroy(void *data)
+{
+    easy_slot *e = data;
+    if (e) {
+        if (e->curl)
+            curl_easy_cleanup(e->curl);
+        free(e);
+    }
+}
+
+static CURL *take_easy(lenz_http *h, easy_slot **slotp)
+{
+#if APR_HAS_THREADS
+    easy_slot *e = NULL;
+    *slotp = NULL;
+    if (h->easy_key && apr_threadkey_private_get((void **)&e, h->easy_key) == APR_SUCCESS) {
+        if (!e && (e = calloc(1, sizeof(*e))) != NULL
+            && apr_threadkey_private_set(e, h->easy_key) != APR_SUCCESS) {
+            free(e);
+            e = NULL;
+        }
+        if (e && !e->busy) {
+            if (e->curl)
+                curl_easy_reset(e->curl);
+            else
+                e->curl = curl_easy_init();
+            if (e->curl) {
+                e->busy = 1;
+                *slotp = e;
+                return e->curl;
+            }
+        }
+    }
+#else
+    *slotp = NULL;
+#endif
+    return curl_easy_init();
+}
+
+static void give_easy(CURL *c, easy_slot *e)
+{
+    if (e)
+        e->busy = 0;    /* kept: reset before its next use */
+    else
+        curl_easy_cleanup(c);
+}
+
 static apr_status_t share_cleanup(void *data)
 {
     curl_share_cleanup((CURLSH *)data);
@@ -66,6 +128,10 @@ lenz_http *lenz_http_make(apr_pool_t *p)
     curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
     curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
     curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
+#endif
+#if APR_HAS_THREADS
+    if (apr_threadkey_private_create(&h->easy_key, easy_destroy, p) != APR_SUCCESS)
+        h->easy_key = NULL;
 #endif
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -251,6 +317,8 @@ apr_status_t lenz_http_perform(lenz_http *h, apr_pool_t *p,
     int i;
     int has_body = req->reader ? req->reader_len >= 0 : req->body != NULL;
 
+    easy_slot *slot;
+
     memset(resp, 0, sizeof(*resp));
     resp->headers = apr_table_make(p, 16);
     memset(&x, 0, sizeof(x));
@@ -262,7 +330,7 @@ apr_status_t lenz_http_perform(lenz_http *h, apr_pool_t *p,
     x.rleft = req->body_len;
     errbuf[0] = '\0';
 
-    c = curl_easy_init();
+    c = take_easy(h, &slot);
     if (!c)
         return APR_ENOMEM;
     x.curl = c;
@@ -335,8 +403,9 @@ apr_status_t lenz_http_perform(lenz_http *h, apr_pool_t *p,
     }
 
 done:
+    /* The handle keeps pointers to hdrs and errbuf until its next reset. */
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
+    give_easy(c, slot);
     return rv;
 }
 
