@@ -558,16 +558,17 @@ RELAY_WHAT = {"open": "recv, AES-256-GCM open per 64 KiB segment, send",
               "seal": "recv, AES-256-GCM seal per 64 KiB segment, send"}
 
 
-def relay_floor(mode, mbps, rounds=2):
+def relay_floor(mode, mbps, rounds=2, opts=()):
     """CPU-seconds per GiB of bench/relay (the least any program spends on
     this machine to move and open or seal a GiB between two loopback TCP
-    connections, no HTTP) paced at mbps, best of rounds, measured now.
-    None if it could not run."""
+    connections, no HTTP) paced at mbps, best of rounds, measured now, with
+    opts (relay's -l/-c: the socket options httpd used).  None if it could
+    not run."""
     best = None
     for _ in range(rounds):
         try:
-            out = subprocess.run([RELAY, mode, str(GiB), "%.0f" % mbps], capture_output=True,
-                                 text=True, timeout=120).stdout
+            out = subprocess.run([RELAY] + list(opts) + [mode, str(GiB), "%.0f" % mbps],
+                                 capture_output=True, text=True, timeout=120).stdout
         except (OSError, subprocess.SubprocessError):
             return None
         for f in out.split():
@@ -577,15 +578,15 @@ def relay_floor(mode, mbps, rounds=2):
     return best
 
 
-def relay_line(mode, mbps, httpd_cpu_per_gib):
+def relay_line(mode, mbps, httpd_cpu_per_gib, opts=(), opts_what=""):
     """The floor line for bench/relay at httpd's rate, with httpd's figure
     against it."""
-    sec = relay_floor(mode, mbps)
+    sec = relay_floor(mode, mbps, opts=opts)
     if sec is None:
         return "  floor: bench/relay did not run (make -f bench/bench.mk)"
-    return ("  floor: a bare relay at httpd's rate (bench/relay %s, %.0f MB/s: %s; loopback TCP, no HTTP,"
+    return ("  floor: a bare relay at httpd's rate (bench/relay %s, %.0f MB/s: %s%s; loopback TCP, no HTTP,"
             " best of 2, now) costs %.3f CPU-s per GiB; httpd spent %.2fx that"
-            % (mode, mbps, RELAY_WHAT[mode], sec, httpd_cpu_per_gib / sec))
+            % (mode, mbps, RELAY_WHAT[mode], opts_what, sec, httpd_cpu_per_gib / sec))
 
 
 def noise_notes(res):

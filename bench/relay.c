@@ -2,7 +2,7 @@
  * can spend per GiB on this machine to do what an encrypted transfer does
  * on loopback, without HTTP, S3, APR or httpd.
  *
- *   build/bench/relay open|seal|copy BYTES [MBPS]
+ *   build/bench/relay [-l LOWAT] open|seal|copy BYTES [MBPS]
  *
  * Three processes on 127.0.0.1 TCP: a source sends BYTES of records, the
  * relay (this process) receives them with 256 KiB recv calls, turns each
@@ -19,12 +19,16 @@
  * per-byte cost depends on the rate (how full each recv comes back), so
  * the bench runs it at the rate it measured through httpd.
  *
+ * -l LOWAT sets SO_RCVLOWAT on the relay's input (reads wake once that
+ * many bytes are queued), as httpd does while it reads an upload part
+ * (netread.c): bench/upload passes it, so both use the same socket options.
+ *
  * On loopback the kernel charges the receiving side's TCP work to the
  * sender, so the relay's figure holds its own recv and send and the
  * sink's receive, as httpd's does for its client.
  *
  * Prints one line:
- *   relay mode=open bytes=N user_s=U sys_s=S cpu_s_per_gib=X
+ *   relay mode=open bytes=N mbps=M lowat=L user_s=U sys_s=S cpu_s_per_gib=X
  * (CPU of the relay process alone, getrusage).  Exit status 0, or 1 with a
  * message when something failed (a tag that did not verify among them).
  */
@@ -183,9 +187,17 @@ int main(int argc, char **argv)
     unsigned char *ibuf, *obuf;
     struct rusage ru0, ru1;
     pid_t src, snk;
+    int lowat = 0, opt;
 
+    while ((opt = getopt(argc, argv, "l:")) != -1) {
+        if (opt != 'l')
+            return 2;
+        lowat = atoi(optarg);
+    }
+    argc -= optind - 1;
+    argv += optind - 1;
     if (argc < 3 || argc > 4 || (bytes = atoll(argv[2])) <= 0) {
-        fprintf(stderr, "usage: relay open|seal|copy BYTES [MBPS]\n");
+        fprintf(stderr, "usage: relay [-l LOWAT] open|seal|copy BYTES [MBPS]\n");
         return 2;
     }
     mode = !strcmp(argv[1], "open") ? OPEN : !strcmp(argv[1], "seal") ? SEAL
@@ -210,6 +222,8 @@ int main(int argc, char **argv)
     if (in < 0 || out < 0 || !ibuf || !obuf)
         die("accept");
 
+    if (lowat > 0 && setsockopt(in, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)) != 0)
+        die("SO_RCVLOWAT");
     getrusage(RUSAGE_SELF, &ru0);
     while (got < bytes) {
         ssize_t r = recv(in, ibuf + have, IO, 0);
@@ -258,8 +272,9 @@ int main(int argc, char **argv)
     {
         double user = secs(ru1.ru_utime) - secs(ru0.ru_utime);
         double sys = secs(ru1.ru_stime) - secs(ru0.ru_stime);
-        printf("relay mode=%s bytes=%lld mbps=%.0f user_s=%.3f sys_s=%.3f cpu_s_per_gib=%.3f\n", argv[1],
-               bytes, argc > 3 ? atof(argv[3]) : 0, user, sys, (user + sys) * (double)(1LL << 30) / (double)bytes);
+        printf("relay mode=%s bytes=%lld mbps=%.0f lowat=%d user_s=%.3f sys_s=%.3f cpu_s_per_gib=%.3f\n",
+               argv[1], bytes, argc > 3 ? atof(argv[3]) : 0, lowat, user, sys,
+               (user + sys) * (double)(1LL << 30) / (double)bytes);
     }
     return 0;
 }

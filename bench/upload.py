@@ -217,7 +217,10 @@ def main():
                                  " (or under LenzUploadPartDigest always); this run sends %s"
                                  % ("one with every part (BENCH_DIGEST=1)" if DIGEST else "none"))]):
         print(line)
-    print(bl.relay_line("seal", res["httpd_1"].mbps, res["httpd_1"].httpd_cpu_per_gib))
+    # httpd waits for 256 KiB (LenzNetworkRead) of a part before it wakes
+    # (SO_RCVLOWAT, netread.c): the relay reads the same way.
+    print(bl.relay_line("seal", res["httpd_1"].mbps, res["httpd_1"].httpd_cpu_per_gib,
+                        opts=("-l", "262144"), opts_what=", reads wake at 256 KiB as httpd's do"))
     for line in bl.noise_notes(res):
         print(line)
     path = bl.save_results(st, "upload", {
