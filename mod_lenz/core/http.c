@@ -107,6 +107,25 @@ static void give_easy(CURL *c, easy_slot *e)
         curl_easy_cleanup(c);
 }
 
+#if APR_HAS_THREADS
+static apr_status_t key_cleanup(void *data)
+{
+    apr_threadkey_private_delete(data);
+    return APR_SUCCESS;
+}
+
+static apr_status_t own_easy_cleanup(void *data)
+{
+    lenz_http *h = data;
+    easy_slot *e = NULL;
+    if (apr_threadkey_private_get((void **)&e, h->easy_key) == APR_SUCCESS && e && !e->busy) {
+        apr_threadkey_private_set(NULL, h->easy_key);
+        easy_destroy(e);
+    }
+    return APR_SUCCESS;
+}
+#endif
+
 static apr_status_t share_cleanup(void *data)
 {
     curl_share_cleanup((CURLSH *)data);
@@ -132,6 +151,9 @@ lenz_http *lenz_http_make(apr_pool_t *p)
 #if APR_HAS_THREADS
     if (apr_threadkey_private_create(&h->easy_key, easy_destroy, p) != APR_SUCCESS)
         h->easy_key = NULL;
+    else    /* runs last: a thread that ends later leaks its handle, never
+             * frees it into a share that is gone */
+        apr_pool_cleanup_register(p, h->easy_key, key_cleanup, apr_pool_cleanup_null);
 #endif
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
@@ -139,6 +161,14 @@ lenz_http *lenz_http_make(apr_pool_t *p)
     /* The pool (not a cleanup of ours) owns the mutexes; the share goes
      * first because cleanups run in reverse order of registration. */
     apr_pool_cleanup_register(p, h->share, share_cleanup, apr_pool_cleanup_null);
+#if APR_HAS_THREADS
+    /* Runs before share_cleanup: the destroying thread's own handle goes
+     * first, so the share is not left in use by it (a job runner destroys
+     * its lenz_http on its own thread; other threads' handles went when
+     * they ended). */
+    if (h->easy_key)
+        apr_pool_cleanup_register(p, h, own_easy_cleanup, apr_pool_cleanup_null);
+#endif
     return h;
 }
 
