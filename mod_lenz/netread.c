@@ -14,7 +14,17 @@ typedef struct {
     apr_size_t max;             /* LenzNetworkRead */
     apr_size_t next;            /* the next read's size */
     int lowat;                  /* SO_RCVLOWAT as set now (1: the default) */
+    int slow;                   /* a wait for it ran out: not again this request */
+    request_rec *armed;         /* the request whose pool resets both */
 } netsock;
+
+/* How long a read waits for SO_RCVLOWAT bytes before it reads what comes:
+ * a whole 256 KiB takes a client at loopback or LAN rates a millisecond;
+ * one that is slower is read as it sends, so the wait never runs into the
+ * Timeout or mod_reqtimeout's minimum rate (256 KiB at 20 KB/s is 13 s). */
+#define PATIENCE apr_time_from_msec(100)
+
+static void set_lowat(netsock *ns, int want);
 
 static apr_bucket *net_bucket_create(netsock *ns, apr_bucket_alloc_t *list);
 
@@ -34,7 +44,22 @@ static apr_status_t net_read(apr_bucket *a, const char **str, apr_size_t *len,
     *str = NULL;
     *len = size;
     buf = apr_bucket_alloc(size, a->list);
+    if (block == APR_BLOCK_READ && ns->lowat > 1) {
+        apr_socket_timeout_get(ns->sock, &timeout);
+        if (timeout < 0 || timeout > PATIENCE) {
+            apr_socket_timeout_set(ns->sock, PATIENCE);
+            rv = apr_socket_recv(ns->sock, buf, len);
+            apr_socket_timeout_set(ns->sock, timeout);
+            if (!APR_STATUS_IS_TIMEUP(rv))
+                goto got;
+        }
+        /* too slow for the wait (or too little time left to try it) */
+        set_lowat(ns, 1);
+        ns->slow = 1;
+        *len = size;
+    }
     rv = apr_socket_recv(ns->sock, buf, len);
+got:
     if (block == APR_NONBLOCK_READ)
         apr_socket_timeout_set(ns->sock, timeout);
     if (rv != APR_SUCCESS && rv != APR_EOF) {
@@ -87,7 +112,8 @@ static apr_bucket *net_bucket_create(netsock *ns, apr_bucket_alloc_t *list)
 
 /* SO_RCVLOWAT: poll() reports the socket readable only once that many
  * bytes are queued (or at EOF or an error).  A non-blocking read still
- * takes whatever is there, so only waiting changes. */
+ * takes whatever is there, so only waiting changes (bounded by PATIENCE in
+ * net_read). */
 static void set_lowat(netsock *ns, int want)
 {
     apr_os_sock_t fd;
@@ -99,7 +125,10 @@ static void set_lowat(netsock *ns, int want)
 
 static apr_status_t lowat_reset(void *data)
 {
-    set_lowat(data, 1);
+    netsock *ns = data;
+    set_lowat(ns, 1);
+    ns->slow = 0;
+    ns->armed = NULL;
     return APR_SUCCESS;
 }
 
@@ -113,13 +142,17 @@ void lenz_net_expect(request_rec *r, apr_off_t n)
      * than the body has left, and the wait would run into the timeout). */
     if (!ns || r->connection->master || ap_ssl_conn_is_ssl(r->connection))
         return;
+    if (ns->slow && n > 0)
+        return;                 /* this client is read as it sends */
     if (want > (apr_off_t)ns->max)
         want = (apr_off_t)ns->max;
     if (want < 1)
         want = 1;
-    if (ns->lowat == 1 && want > 1)
+    if (want > 1 && ns->armed != r) {
         /* back to 1 before the next request's headers are read */
         apr_pool_cleanup_register(r->pool, ns, lowat_reset, apr_pool_cleanup_null);
+        ns->armed = r;
+    }
     set_lowat(ns, (int)want);
     /* No need to grow the reads from 8000 bytes up: that much is coming. */
     if ((apr_size_t)want > ns->next)

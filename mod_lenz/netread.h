@@ -22,8 +22,10 @@
 /* The body being read on r's connection has n more bytes to come, all of
  * them on the socket (a Content-Length body, nothing of it buffered above):
  * until the request ends, a read waits for min(n, LenzNetworkRead) bytes
- * before it wakes, instead of waking for each packet (SO_RCVLOWAT).  A
- * no-op for connections without our bucket and for HTTP/2 streams. */
+ * before it wakes, instead of waking for each packet (SO_RCVLOWAT); n = 0
+ * ends that now.  A wait that lasts 100 ms turns it off for the rest of the
+ * request: a slow client is read as it sends.  A no-op for connections
+ * without our bucket, for HTTP/2 streams and under TLS. */
 void lenz_net_expect(request_rec *r, apr_off_t n);
 
 /* The hook (registered in mod_lenz.c). */

@@ -6,7 +6,7 @@
 # ends early -- all answered at once, never after the 30 s Timeout.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 16;
+use Test::More tests => 19;
 use IO::Socket::INET;
 use IO::Select;
 use Time::HiRes qw(time sleep);
@@ -55,7 +55,9 @@ sub answer {
 }
 
 sub connect_httpd {
-    my $s = IO::Socket::INET->new(PeerAddr => $hp, Timeout => 10) or die "connect $hp: $!";
+    my ($to) = @_;
+    $to //= $hp;
+    my $s = IO::Socket::INET->new(PeerAddr => $to, Timeout => 10) or die "connect $to: $!";
     $s->autoflush(1);
     binmode $s;
     return $s;
@@ -163,4 +165,28 @@ my $body = 'x' x $SIZE;
     close $s;
     my $res = post_json('/upload/guest/encrypted/complete', { token => $tok });
     is($res->code, 201, 'complete after a part sent in slow pieces: 201');
+}
+
+# A client that slows down: the wait for 256 KiB after a fast start would
+# take 2.6 s at 100 KB/s, longer than this instance's Timeout of 2 s; after
+# 100 ms the read takes what comes instead (netread.c, PATIENCE).
+{
+    my ($url, $stop) = second_httpd(offset => 300, config => "Timeout 2");
+    my ($to) = $url =~ m{^http://(.+)$};
+    my $size = 600_000;
+    my $s = connect_httpd($to);
+    my $buf = '';
+    my $t0 = time;
+    print $s part_head(initiate($size), $size), 'f' x 300_000;
+    for my $i (1 .. 30) {
+        sleep 0.1;
+        print $s 's' x 10_000;
+    }
+    my ($st, $b) = answer($s, \$buf, 20);
+    my $secs = time - $t0;
+    close $s;
+    $stop->();
+    is($st, 200, 'a part that slows to 100 KB/s after 300 KB, on an httpd with Timeout 2: 200');
+    like($b // '', qr/"size":$size/, '... all of it taken');
+    cmp_ok($secs, '<', 6, sprintf('... in %.1f s', $secs));
 }
