@@ -1,5 +1,6 @@
 /* upload_common.h - what the upload files share: the upload token's
- * contents and the checks every call makes.  Internal to uploads*.c. */
+ * contents and the checks every call makes.  Internal to uploads.c,
+ * upload_init.c and upload_part.c. */
 #ifndef LENZ_UPLOAD_COMMON_H
 #define LENZ_UPLOAD_COMMON_H
 

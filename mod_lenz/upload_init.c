@@ -1,0 +1,399 @@
+/* upload_init.c - POST .../initiate (plain and encrypted, guests and
+ * members): the request's checks, the policy and limits, the transfer and
+ * its share link, the file's key, and S3's multipart upload.  The token it
+ * answers with is read by uploads.c and upload_part.c. */
+#include <apr_strings.h>
+#include <apr_lib.h>
+#include <apr_uuid.h>
+
+#include "lenz.h"
+#include "uploads.h"
+#include "upload_common.h"
+#include "config.h"
+#include "auth.h"
+#include "body.h"
+#include "problem.h"
+#include "rate.h"
+#include "links.h"
+#include "keystore.h"
+#include "s3glue.h"
+#include "aead.h"
+#include "keys.h"
+#include "token.h"
+#include "passwd.h"
+#include "mail.h"
+#include "crypto.h"
+#include "codec.h"
+#include "err.h"
+#include "events.h"
+
+#define MAX_RECIPIENTS 20
+
+/* Input checks -------------------------------------------------------------------- */
+
+static int filename_ok(request_rec *r, const char *name)
+{
+    const unsigned char *c;
+    if (!*name || strlen(name) > 255)
+        return lenz_field_bad(r, "filename", "1 to 255 bytes");
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        return lenz_field_bad(r, "filename", "not a file name");
+    for (c = (const unsigned char *)name; *c; c++)
+        if (*c < 0x20 || *c == 0x7f || *c == '/' || *c == '\\')
+            return lenz_field_bad(r, "filename", "no path separators or control characters");
+    return 1;
+}
+
+static int content_type_ok(request_rec *r, const char *ct)
+{
+    const char *c;
+    int slash = 0;
+    if (strlen(ct) > 127)
+        return lenz_field_bad(r, "content_type", "at most 127 bytes");
+    for (c = ct; *c; c++) {
+        if (*c == '/')
+            slash++;
+        else if (!(apr_isalnum(*c) || strchr("!#$&^_.+-", *c)))
+            return lenz_field_bad(r, "content_type", "a media type such as image/jpeg");
+    }
+    if (slash != 1 || ct[0] == '/' || ct[strlen(ct) - 1] == '/')
+        return lenz_field_bad(r, "content_type", "a media type such as image/jpeg");
+    return 1;
+}
+
+static int recipients_ok(request_rec *r, const lenz_json *b, apr_array_header_t **out)
+{
+    lenz_json *a = lenz_json_get(b, "recipients");
+    apr_size_t i, n;
+    *out = NULL;
+    if (!a || lenz_json_typeof(a) == LENZ_JSON_NULL)
+        return 1;
+    if (lenz_json_typeof(a) != LENZ_JSON_ARRAY)
+        return lenz_field_bad(r, "recipients", "must be an array of e-mail addresses");
+    n = lenz_json_array_len(a);
+    if (n > MAX_RECIPIENTS)
+        return lenz_field_bad(r, "recipients", apr_psprintf(r->pool, "at most %d", MAX_RECIPIENTS));
+    *out = apr_array_make(r->pool, (int)n + 1, sizeof(const char *));
+    for (i = 0; i < n; i++) {
+        const char *e = lenz_json_string(lenz_json_array_get(a, i));
+        if (!e || !lenz_mail_addr_ok(e))
+            return lenz_field_bad(r, "recipients", apr_psprintf(r->pool, "entry %d is not an e-mail address",
+                                                                (int)i + 1));
+        APR_ARRAY_PUSH(*out, const char *) = e;
+    }
+    return 1;
+}
+
+static int uuid_ok(const char *s)
+{
+    apr_uuid_t u;
+    return s && strlen(s) == 36 && apr_uuid_parse(&u, s) == APR_SUCCESS;
+}
+
+/* Parts of at least LenzUploadPartSize, whole segments for encrypted
+ * files, grown so no file needs more than 10000 parts. */
+static apr_int64_t plan_part_size(lenz_req *lr, apr_int64_t size, int encrypted)
+{
+    apr_int64_t ps = lenz_cfg_part_size(lr->srv), seg = LENZ_AEAD_SEGMENT_DEFAULT;
+    if ((size + ps - 1) / ps > LENZ_S3_MAX_PARTS)
+        ps = (size + LENZ_S3_MAX_PARTS - 1) / LENZ_S3_MAX_PARTS;
+    if (encrypted)
+        ps = (ps + seg - 1) / seg * seg;
+    return ps;
+}
+
+/* Initiate ------------------------------------------------------------------------ */
+
+typedef struct init_req {
+    const char *filename, *content_type, *password, *transfer_id;
+    apr_int64_t size;
+    apr_array_header_t *recipients;
+} init_req;
+
+static int read_init(request_rec *r, lenz_req *lr, init_req *in)
+{
+    lenz_json *b = lenz_body_json(r, lr);
+    memset(in, 0, sizeof(*in));
+    if (!b)
+        return 0;
+    if (!lenz_field_str(r, b, "filename", 1, 4096, &in->filename) || !filename_ok(r, in->filename))
+        return 0;
+    if (!lenz_field_int(r, b, "size", 1, 0, (apr_int64_t)LENZ_S3_MAX_OBJECT, &in->size))
+        return 0;
+    if (!lenz_field_str(r, b, "content_type", 0, 4096, &in->content_type))
+        return 0;
+    if (in->content_type && *in->content_type && !content_type_ok(r, in->content_type))
+        return 0;
+    if (!in->content_type || !*in->content_type)
+        in->content_type = "application/octet-stream";
+    if (!lenz_field_str(r, b, "password", 0, 1024, &in->password))
+        return 0;
+    if (in->password && !*in->password)
+        in->password = NULL;
+    if (!lenz_field_str(r, b, "transfer_id", 0, 64, &in->transfer_id))
+        return 0;
+    if (in->transfer_id && !uuid_ok(in->transfer_id))
+        return lenz_field_bad(r, "transfer_id", "not a transfer id");
+    return recipients_ok(r, b, &in->recipients);
+}
+
+static int refuse(request_rec *r, int status, const char *slug, const char *title, const char *detail)
+{
+    lenz_fail(r, APLOG_INFO, LENZLOGNO(2003), status, slug, title, detail);
+    return 0;
+}
+
+/* Size limits: guests by LenzGuestLimits, members by their quota. */
+static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int member, apr_int64_t size)
+{
+    if (!member) {
+        apr_off_t max = lenz_cfg_guest_max_size(lr->srv);
+        if (size > max)
+            return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too-large", "File too large",
+                          apr_psprintf(r->pool, "guests may upload files up to %" APR_OFF_T_FMT
+                                       " bytes", max));
+        return 1;
+    }
+    else {
+        const char *args[1] = { lr->user->id };
+        lenz_rows rows;
+        apr_off_t quota = lenz_cfg_member_quota(lr->srv);
+        if (lenz_db_select(db, "lenz_up_quota", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
+            return refuse(r, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
+                          "try again shortly");
+        if (apr_atoi64(rows.rows[0][0]) + size > quota)
+            return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "quota-exceeded", "Storage quota exceeded",
+                          apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT
+                                       " bytes", quota));
+        return 1;
+    }
+}
+
+/* The transfer the file joins (a new one, with its share link, unless the
+ * request names an open one this caller may add to). */
+static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int member,
+                                 const init_req *in, const char **link_token, int *fail)
+{
+    const char *args[4];
+    lenz_rows rows;
+    *fail = 0;
+    if (in->transfer_id) {
+        const char **row;
+        args[0] = in->transfer_id;
+        if (lenz_db_select(db, "lenz_up_transfer_get", &rows, 1, args) != APR_SUCCESS) {
+            *fail = refuse(r, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
+                           "try again shortly") + 1;
+            return NULL;
+        }
+        row = rows.nrows == 1 ? rows.rows[0] : NULL;
+        /* Someone else's, closed or unknown all look the same. */
+        if (!row || strcmp(row[2], "open") != 0
+            || (member ? !row[0] || strcmp(row[0], lr->user->id) != 0
+                       : row[0] || !row[1] || strcmp(row[1], r->useragent_ip) != 0
+                         || strcmp(row[3], "t") != 0)) {
+            *fail = refuse(r, HTTP_NOT_FOUND, "no-transfer", "No such transfer",
+                           "the transfer does not exist or cannot take more files") + 1;
+            return NULL;
+        }
+        if (!member && apr_atoi64(row[4]) >= lenz_cfg_guest_max_files(lr->srv)) {
+            *fail = refuse(r, HTTP_CONFLICT, "too-many-files", "Too many files",
+                           apr_psprintf(r->pool, "a guest transfer holds at most %d files",
+                                        lenz_cfg_guest_max_files(lr->srv))) + 1;
+            return NULL;
+        }
+        *link_token = row[5];
+        return in->transfer_id;
+    }
+    args[0] = member ? lr->user->id : NULL;
+    args[1] = member ? NULL : r->useragent_ip;
+    args[2] = args[3] = apr_itoa(r->pool, member ? 0 : lenz_cfg_guest_expiry(lr->srv));
+    if (lenz_db_select(db, "lenz_up_transfer_new", &rows, 4, args) != APR_SUCCESS || rows.nrows != 1) {
+        *fail = 1;
+        return NULL;
+    }
+    *link_token = NULL;
+    return rows.rows[0][0];
+}
+
+/* A new transfer's share link, its token sealed into the transfer so every
+ * later complete can hand it out again. */
+static apr_status_t make_link(request_rec *r, lenz_req *lr, lenz_db *db, int member,
+                              const char *transfer, const init_req *in, const char **sealed)
+{
+    lenz_link_spec spec;
+    const char *token, *link_id, *expires, *args[3];
+    lenz_json *claims = lenz_json_new_object(r->pool);
+    apr_status_t rv;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.transfer_id = transfer;
+    spec.owner_id = member ? lr->user->id : NULL;
+    spec.ttl = member ? lenz_cfg_link_expiry(lr->srv) : lenz_cfg_guest_expiry(lr->srv);
+    spec.recipients = in->recipients;
+    if (in->password && lenz_passwd_hash(r->pool, in->password, NULL, &spec.password_hash) != APR_SUCCESS)
+        return APR_EGENERAL;
+    if ((rv = lenz_link_create(r, db, &spec, &token, &link_id, &expires)) != APR_SUCCESS)
+        return rv;
+    lenz_json_set_str(claims, "link", token);
+    rv = lenz_token_seal(r->pool, lr->srv->keyring, "transfer-link", transfer,
+                         spec.ttl + 86400, apr_time_sec(apr_time_now()), claims, sealed);
+    if (rv != APR_SUCCESS)
+        return rv;
+    args[0] = link_id;
+    args[1] = *sealed;
+    args[2] = transfer;
+    return lenz_db_exec(db, "lenz_up_transfer_link", NULL, 3, args);
+}
+
+int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
+{
+    init_req in;
+    lenz_aead_params pp;
+    apr_uuid_t uuid;
+    char fid[APR_UUID_FORMATTED_LENGTH + 1];
+    const char *key, *upload_id = NULL, *transfer = NULL, *sealed = NULL, *kek_user = NULL;
+    const char *token, *args[16];
+    unsigned char kek[LENZ_KEY_LEN], wrapped[LENZ_WRAP_LEN];
+    lenz_json *claims, *out;
+    lenz_s3_error err;
+    lenz_db *db;
+    apr_table_t *meta;
+    apr_int64_t ps;
+    int kek_version = 0, fail = 0, pc;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!member && !lenz_cfg_guest_uploads(lr->srv))
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2004), HTTP_FORBIDDEN, "guest-uploads-off",
+                         "Guest uploads are off", "sign in to upload");
+    if (!read_init(r, lr, &in))
+        return OK;
+    {
+        const char *why;
+        if (!lenz_cfg_upload_path_ok(lr->srv, in.size, encrypted, &why))
+            return lenz_fail(r, APLOG_INFO, LENZLOGNO(2005), HTTP_FORBIDDEN, "upload-policy",
+                             "Not allowed by the upload policy", why);
+    }
+    /* Counted once the request is one that can go ahead. */
+    if (!member && !lenz_rate_check(r, "guest-upload", r->useragent_ip,
+                                    lenz_cfg_guest_per_hour(lr->srv), 3600))
+        return OK;
+    ps = plan_part_size(lr, in.size, encrypted);
+    {
+        const char *why;
+        if (lenz_s3_check_plan((apr_uint64_t)in.size, (apr_uint64_t)ps, &why) != APR_SUCCESS)
+            return lenz_fail(r, APLOG_INFO, LENZLOGNO(2006), HTTP_REQUEST_ENTITY_TOO_LARGE, "too-large",
+                             "File too large", why);
+    }
+    pc = in.size == 0 ? 1 : (int)((in.size + ps - 1) / ps);
+    if (!(db = lenz_up_db(r)))
+        return OK;
+    if (!size_allowed(r, lr, db, member, in.size)) {
+        lenz_db_close(db);
+        return OK;
+    }
+
+    apr_uuid_get(&uuid);
+    apr_uuid_format(fid, &uuid);
+    key = apr_pstrcat(r->pool, "files/", fid, NULL);
+    memset(&pp, 0, sizeof(pp));
+    if (encrypted) {
+        kek_user = member ? lr->user->id : lenz_guest_account(r, db);
+        if (!kek_user || lenz_kek_current(r, db, kek_user, kek, &kek_version) != APR_SUCCESS
+            || lenz_key_generate(pp.key) != APR_SUCCESS
+            || lenz_random(pp.prefix, sizeof(pp.prefix)) != APR_SUCCESS
+            || lenz_key_wrap(r->pool, kek, lenz_key_context_dek(r->pool, fid), pp.key, wrapped) != APR_SUCCESS) {
+            lenz_wipe(kek, sizeof(kek));
+            lenz_wipe(pp.key, sizeof(pp.key));
+            lenz_db_close(db);
+            return lenz_fail(r, APLOG_ERR, LENZLOGNO(2007), HTTP_SERVICE_UNAVAILABLE, "keys-unavailable",
+                             "Service unavailable", "the file's key could not be made; try again shortly");
+        }
+        lenz_wipe(kek, sizeof(kek));
+        lenz_wipe(pp.key, sizeof(pp.key));
+    }
+
+    /* S3 first: if it fails nothing is recorded; if the database then
+     * fails, the S3 upload is aborted. */
+    meta = apr_table_make(r->pool, 4);
+    apr_table_set(meta, "lenz-file-id", fid);
+    if (encrypted) {
+        apr_table_set(meta, "lenz-format", "1");
+        apr_table_set(meta, "lenz-segment-size", apr_itoa(r->pool, LENZ_AEAD_SEGMENT_DEFAULT));
+        apr_table_set(meta, "lenz-nonce-prefix", lenz_hex(r->pool, pp.prefix, sizeof(pp.prefix)));
+    }
+    rv = lenz_s3_create_multipart(lr->srv->s3, lenz_process_http(), r->pool, key,
+                                  encrypted ? "application/octet-stream" : in.content_type, meta,
+                                  &upload_id, &err);
+    if (rv != APR_SUCCESS) {
+        lenz_db_close(db);
+        return lenz_s3_fail(r, "CreateMultipartUpload", rv, &err);
+    }
+
+    lenz_db_begin(db);
+    transfer = join_transfer(r, lr, db, member, &in, &sealed, &fail);
+    if (transfer && !sealed && make_link(r, lr, db, member, transfer, &in, &sealed) != APR_SUCCESS)
+        transfer = NULL;
+    if (transfer) {
+        args[0] = fid;
+        args[1] = member ? lr->user->id : NULL;
+        args[2] = transfer;
+        args[3] = in.filename;
+        args[4] = in.content_type;
+        args[5] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, in.size);
+        args[6] = encrypted ? "enc" : "plain";
+        args[7] = key;
+        args[8] = encrypted ? "1" : NULL;
+        args[9] = encrypted ? apr_itoa(r->pool, LENZ_AEAD_SEGMENT_DEFAULT) : NULL;
+        args[10] = encrypted ? lenz_hex(r->pool, pp.prefix, sizeof(pp.prefix)) : NULL;
+        args[11] = encrypted ? lenz_hex(r->pool, wrapped, sizeof(wrapped)) : NULL;
+        args[12] = kek_user;
+        args[13] = encrypted ? apr_itoa(r->pool, kek_version) : NULL;
+        args[14] = args[15] = apr_itoa(r->pool, member ? 0 : lenz_cfg_guest_expiry(lr->srv));
+        rv = lenz_db_exec(db, "lenz_up_file_new", NULL, 16, args);
+        if (rv == APR_SUCCESS) {
+            args[1] = upload_id;
+            args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, ps);
+            args[3] = apr_itoa(r->pool, pc);
+            rv = lenz_db_exec(db, "lenz_up_upload_new", NULL, 4, args);
+        }
+    }
+    else {
+        rv = APR_EGENERAL;
+    }
+    lenz_db_end(db, rv != APR_SUCCESS);
+    lenz_db_close(db);
+    if (rv != APR_SUCCESS) {
+        lenz_s3_abort_multipart(lr->srv->s3, lenz_process_http(), r->pool, key, upload_id, &err);
+        if (fail)
+            return OK;      /* join_transfer answered */
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2008), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "the upload could not be recorded; try again shortly");
+    }
+
+    claims = lenz_json_new_object(r->pool);
+    lenz_json_set_str(claims, "f", fid);
+    lenz_json_set_str(claims, "t", transfer);
+    lenz_json_set_str(claims, "k", key);
+    lenz_json_set_str(claims, "u", upload_id);
+    lenz_json_set_int(claims, "s", in.size);
+    lenz_json_set_int(claims, "ps", ps);
+    lenz_json_set_int(claims, "pc", pc);
+    if (encrypted)
+        lenz_json_set_int(claims, "g", LENZ_AEAD_SEGMENT_DEFAULT);
+    if (lenz_token_seal(r->pool, lr->srv->keyring, "upload", lenz_up_subject(r, lr, member),
+                        LENZ_UPLOAD_TOKEN_TTL, apr_time_sec(apr_time_now()), claims, &token) != APR_SUCCESS)
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2009), HTTP_INTERNAL_SERVER_ERROR, "token",
+                         "Internal error", "the upload token could not be made");
+
+    out = lenz_json_new_object(r->pool);
+    if (!encrypted)
+        lenz_json_set_str(out, "upload_id", upload_id);
+    lenz_json_set_str(out, "token", token);
+    lenz_json_set_int(out, "part_size", ps);
+    lenz_json_set_int(out, "part_count", pc);
+    lenz_json_set_str(out, "expires_at", ap_ht_time(r->pool, apr_time_now()
+                      + apr_time_from_sec(LENZ_UPLOAD_TOKEN_TTL), "%Y-%m-%dT%H:%M:%SZ", 1));
+    lenz_json_set_str(out, "file_id", fid);
+    lenz_json_set_str(out, "transfer_id", transfer);
+    return lenz_send_json(r, HTTP_CREATED, out);
+}
