@@ -40,6 +40,33 @@ static apr_ssize_t gen_read(void *baton, char *buf, apr_size_t n)
 
 typedef struct { apr_off_t got; lenz_sha256_ctx *sha; apr_off_t fail_after; apr_off_t start; int bad; } sink;
 
+/* A writer that, on its first call, makes another S3 call on the same
+ * thread and lenz_http: the thread's kept curl handle is in use by the
+ * outer transfer, so the inner one must get a handle of its own. */
+typedef struct {
+    sink sk;
+    lenz_s3 *s3;
+    const char *key;
+    int inner_done;
+    apr_status_t inner_rv;
+    apr_off_t inner_size;
+} nested;
+
+static apr_status_t sink_write(void *baton, const char *buf, apr_size_t len);
+
+static apr_status_t nested_write(void *baton, const char *buf, apr_size_t len)
+{
+    nested *n = baton;
+    if (!n->inner_done) {
+        lenz_s3_object info;
+        lenz_s3_error err;
+        n->inner_done = 1;
+        n->inner_rv = lenz_s3_head_object(n->s3, http, pool, n->key, &info, &err);
+        n->inner_size = info.size;
+    }
+    return sink_write(&n->sk, buf, len);
+}
+
 static apr_status_t sink_write(void *baton, const char *buf, apr_size_t len)
 {
     sink *s = baton;
@@ -205,6 +232,21 @@ int main(void)
     sk.fail_after = 64 * 1024;
     rv = lenz_s3_get_object(s3, http, pool, key, 0, -1, sink_write, &sk, &info, &err);
     ok(rv == APR_ECONNABORTED && sk.got < 5 * MiB, "a failing writer stops the download");
+
+    /* A call made from inside another's writer, on the same thread. */
+    {
+        nested n;
+        memset(&n, 0, sizeof(n));
+        n.s3 = s3;
+        n.key = key;
+        rv = lenz_s3_get_object(s3, http, pool, key, 0, -1, nested_write, &n, &info, &err);
+        ok(rv == APR_SUCCESS && n.sk.got == 5 * MiB + 1000 && !n.sk.bad,
+           "GetObject whose writer makes another S3 call: every byte arrives");
+        ok(n.inner_done && n.inner_rv == APR_SUCCESS && n.inner_size == 5 * MiB + 1000,
+           "... and the inner HeadObject, on a handle of its own, succeeds");
+        rv = lenz_s3_head_object(s3, http, pool, key, &info, &err);
+        ok(rv == APR_SUCCESS && info.size == 5 * MiB + 1000, "... and the thread's handle works after both");
+    }
 
     /* CopyObject with metadata REPLACE. */
     apr_table_set(meta, "lenz-file", "f-2");
