@@ -578,6 +578,27 @@ def relay_floor(mode, mbps, rounds=2, opts=()):
     return best
 
 
+def relay_under_load(mode, mbps, load, rounds=2, opts=()):
+    """relay_floor while load(stop) runs in a thread until stop is set: the
+    relay with S3 busy on the other core, as it is while httpd is measured.
+    The load starts a second before each round; mean of rounds (the
+    contention varies, so the least would flatter it).  None if the relay
+    could not run."""
+    vals = []
+    for _ in range(rounds):
+        stop = threading.Event()
+        t = threading.Thread(target=load, args=(stop,), daemon=True)
+        t.start()
+        time.sleep(1.0)
+        v = relay_floor(mode, mbps, rounds=1, opts=opts)
+        stop.set()
+        t.join()
+        if v is None:
+            return None
+        vals.append(v)
+    return sum(vals) / len(vals)
+
+
 def relay_line(mode, mbps, httpd_cpu_per_gib, opts=(), opts_what=""):
     """The floor line for bench/relay at httpd's rate, with httpd's figure
     against it."""

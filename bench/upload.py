@@ -221,6 +221,19 @@ def main():
     # (SO_RCVLOWAT, netread.c): the relay reads the same way.
     print(bl.relay_line("seal", res["httpd_1"].mbps, res["httpd_1"].httpd_cpu_per_gib,
                         opts=("-l", "262144"), opts_what=", reads wake at 256 KiB as httpd's do"))
+
+    # The same relay while RGW takes a direct upload, one part in flight, as
+    # it takes httpd's parts while httpd is measured: RGW's core is busy and
+    # the relay shares caches, memory and the scheduler with it as httpd does.
+    def rgw_busy(stop):
+        while not stop.is_set():
+            s3_parts(st, s3, buf, ps, 8, 8 * ps, 1, measure=False)
+        bl.s3_gc(st)
+    loaded = bl.relay_under_load("seal", res["httpd_1"].mbps, rgw_busy, opts=("-l", "262144"))
+    if loaded is not None:
+        print("  floor under load: the same relay while RGW takes direct UploadParts on the other core"
+              " (mean of 2) costs %.3f CPU-s per GiB; httpd spent %.2fx that"
+              % (loaded, res["httpd_1"].httpd_cpu_per_gib / loaded))
     for line in bl.noise_notes(res):
         print(line)
     path = bl.save_results(st, "upload", {
