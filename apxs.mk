@@ -17,7 +17,9 @@ include config.mk
 
 B        := build
 CORE_SRC := $(sort $(wildcard mod_lenz/core/*.c))
-GLUE_SRC := $(sort $(wildcard mod_lenz/*.c))
+# the glue: the module record and area table at the top, httpd/, jobs/
+# and one folder per feature area (every folder but core/ and tool/)
+GLUE_SRC := $(sort $(filter-out mod_lenz/core/% mod_lenz/tool/%,$(wildcard mod_lenz/*.c mod_lenz/*/*.c)))
 TOOL_SRC := $(sort $(wildcard mod_lenz/tool/*.c))
 UNIT_SRC := $(sort $(wildcard t/unit/test_*.c t/unit/stack_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
@@ -78,4 +80,4 @@ $(B)/t/%: t/unit/%.c t/unit/tap.h $(CORE_LO)
 clean:
 	rm -rf $(B)
 
--include $(wildcard $(B)/*/*.d)
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)

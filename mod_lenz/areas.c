@@ -1,9 +1,34 @@
-/* h_api.c - lenz-api: the REST API for mobile and script clients,
- * mounted at /api/v1.  Each resource's routes live in their own file. */
-#include "lenz.h"
-#include "areas.h"
+/* areas.c - the area table: every feature area (one folder and one content
+ * handler each), the API area that mounts several areas' /api/v1 routes,
+ * and the statements of shared services.  A new area is a folder with an
+ * area.h and one line in lenz_areas[] below (docs/architecture.md). */
+#include "httpd/lenz.h"
+#include "httpd/router.h"
+#include "httpd/keystore.h"
+#include "httpd/auth.h"
+#include "httpd/otp.h"
+#include "httpd/links.h"
+#include "httpd/outbox.h"
+#include "jobs/jobs.h"
+#include "jobs/events.h"
+#include "jobs/schedule.h"
+#include "jobs/jobkinds.h"
+#include "jobs/audit.h"
+#include "jobs/mailsub.h"
+#include "account/area.h"
+#include "account/accounts.h"
+#include "upload/area.h"
+#include "upload/uploads.h"
+#include "download/area.h"
+#include "download/download.h"
+#include "notify/area.h"
+#include "notify/notify.h"
+#include "admin/area.h"
+#include "status/area.h"
 
-static const lenz_route *const tables[] = {
+/* lenz-api: the REST API for mobile and script clients, mounted at
+ * /api/v1.  Each resource's routes live with their area. */
+static const lenz_route *const api_tables[] = {
     lenz_api_auth_routes,
     lenz_api_upload_routes,
     lenz_api_link_routes,
@@ -13,4 +38,40 @@ static const lenz_route *const tables[] = {
 };
 
 /* An API area: every error is problem+json. */
-const lenz_area lenz_area_api = { "lenz-api", "api", tables, NULL, 1 };
+static const lenz_area lenz_area_api = { "lenz-api", "api", api_tables, NULL, 1 };
+
+/* The order is the metrics' area index: add at the end. */
+const lenz_area *const lenz_areas[] = {
+    &lenz_area_status,
+    &lenz_area_api,
+    &lenz_area_account,
+    &lenz_area_upload,
+    &lenz_area_download,
+    &lenz_area_events,
+    NULL
+};
+
+/* Prepared on every connection, besides each area's own. */
+const lenz_stmt *const lenz_shared_stmts[] = {
+    lenz_keystore_stmts,
+    lenz_auth_stmts,
+    lenz_accounts_stmts,
+    lenz_otp_stmts,
+    lenz_links_stmts,
+    lenz_outbox_stmts,
+    lenz_uploads_stmts,
+    lenz_download_stmts,
+    lenz_api_links_stmts,
+    lenz_api_admin_stmts,
+    lenz_jobs_stmts,
+    lenz_events_stmts,
+    lenz_schedule_stmts,
+    lenz_purge_stmts,
+    lenz_s3abort_stmts,
+    lenz_expire_stmts,
+    /* the event subscribers' (subscribers.c) */
+    lenz_audit_stmts,
+    lenz_notify_stmts,
+    lenz_mailsub_stmts,
+    NULL
+};

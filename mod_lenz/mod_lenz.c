@@ -3,59 +3,19 @@
 #define LENZ_MODULE_C 1
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include <http_core.h>
-#include "netread.h"
-#include "config.h"
-#include "router.h"
-#include "areas.h"
-#include "dbd.h"
-#include "metrics.h"
 #include "http.h"
 #include "s3.h"
-#include "shared.h"
-#include "keystore.h"
-#include "auth.h"
-#include "accounts.h"
-#include "otp.h"
-#include "links.h"
-#include "uploads.h"
-#include "download.h"
-#include "notify.h"
-#include "jobs.h"
-#include "events.h"
-#include "schedule.h"
-#include "jobkinds.h"
-#include "runner.h"
-
-const lenz_area *const lenz_areas[] = {
-    &lenz_area_status,
-    &lenz_area_api,
-    &lenz_area_account,
-    &lenz_area_upload,
-    &lenz_area_download,
-    &lenz_area_events,
-    NULL
-};
-
-const lenz_stmt *const lenz_shared_stmts[] = {
-    lenz_keystore_stmts,
-    lenz_auth_stmts,
-    lenz_accounts_stmts,
-    lenz_otp_stmts,
-    lenz_links_stmts,
-    lenz_uploads_stmts,
-    lenz_download_stmts,
-    lenz_api_links_stmts,
-    lenz_api_admin_stmts,
-    lenz_jobs_stmts,
-    lenz_events_stmts,
-    lenz_schedule_stmts,
-    lenz_purge_stmts,
-    lenz_s3abort_stmts,
-    lenz_expire_stmts,
-    NULL
-};
+#include "httpd/netread.h"
+#include "httpd/config.h"
+#include "httpd/directives.h"
+#include "httpd/router.h"
+#include "httpd/dbd.h"
+#include "httpd/metrics.h"
+#include "httpd/shared.h"
+#include "jobs/runner.h"
+#include "jobs/wake.h"
 
 static lenz_http *process_http;
 
@@ -77,18 +37,25 @@ static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
 {
     server_rec *sp;
+    int any = 0, rc;
+    const char *directive = LENZ_D_JOBS, *why;
     for (sp = s; sp; sp = sp->next) {
         if (lenz_srv(sp)->enabled) {
-            const char *why = lenz_db_check_loaded();
+            why = lenz_db_check_loaded();
             if (why) {
                 ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                              LENZLOGNO(0001) "%s", why);
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
+            any = 1;
             break;
         }
     }
-    return lenz_config_check(pconf, plog, ptemp, s);
+    rc = lenz_config_check(pconf, plog, ptemp, s);
+    if (rc != OK || !any || !lenz_cfg_jobs_on(lenz_srv(s)))
+        return rc;
+    why = lenz_runner_check(ptemp, s, &directive);
+    return why ? lenz_config_refuse(s, directive, why) : OK;
 }
 
 static void observe_s3(void *baton, const char *op, double seconds, int status)
@@ -136,7 +103,7 @@ static int pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
-    lenz_notify_child_init(pchild);
+    lenz_wake_child_init(pchild);
     lenz_shared_child_init(pchild, s);
     lenz_runner_child_init(pchild, s);
     process_http = lenz_http_make(pchild);

@@ -2,14 +2,14 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "accounts.h"
-#include "config.h"
-#include "problem.h"
-#include "rate.h"
-#include "otp.h"
-#include "mailjob.h"
-#include "keystore.h"
+#include "httpd/config.h"
+#include "httpd/problem.h"
+#include "httpd/rate.h"
+#include "httpd/otp.h"
+#include "jobs/mailjob.h"
+#include "httpd/keystore.h"
 #include "passwd.h"
 #include "mail.h"
 #include "totp.h"
@@ -17,7 +17,7 @@
 #include "crypto.h"
 #include "keys.h"
 #include "err.h"
-#include "events.h"
+#include "jobs/events.h"
 
 #define WINDOW        900        /* brute-force windows: 15 minutes */
 #define FAIL_PAIR     5          /* failures per (account, address) */

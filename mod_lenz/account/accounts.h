@@ -9,9 +9,9 @@
 #ifndef LENZ_ACCOUNTS_H
 #define LENZ_ACCOUNTS_H
 
-#include "lenz.h"
-#include "router.h"
-#include "auth.h"
+#include "httpd/lenz.h"
+#include "httpd/router.h"
+#include "httpd/auth.h"
 #include "json.h"
 
 typedef struct lenz_acct_result {

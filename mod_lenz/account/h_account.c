@@ -3,14 +3,14 @@
  * errors re-render the form with the reason and the right status. */
 #include <apr_strings.h>
 
-#include "lenz.h"
-#include "areas.h"
+#include "httpd/lenz.h"
+#include "area.h"
 #include "accounts.h"
-#include "auth.h"
-#include "body.h"
-#include "problem.h"
-#include "render.h"
-#include "otp.h"
+#include "httpd/auth.h"
+#include "httpd/body.h"
+#include "httpd/problem.h"
+#include "httpd/render.h"
+#include "httpd/otp.h"
 
 static lenz_json *page(request_rec *r, lenz_req *lr, const char *title)
 {

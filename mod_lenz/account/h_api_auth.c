@@ -2,12 +2,12 @@
  * script clients (JSON in, JSON out, bearer tokens). */
 #include <apr_strings.h>
 
-#include "lenz.h"
-#include "areas.h"
+#include "httpd/lenz.h"
+#include "area.h"
 #include "accounts.h"
-#include "auth.h"
-#include "body.h"
-#include "problem.h"
+#include "httpd/auth.h"
+#include "httpd/body.h"
+#include "httpd/problem.h"
 #include "err.h"
 
 static int answer(request_rec *r, const lenz_acct_result *res, const char *status_word)

@@ -4,11 +4,11 @@
 #include <apr_strings.h>
 #include <apr_uuid.h>
 
-#include "lenz.h"
-#include "areas.h"
-#include "auth.h"
-#include "body.h"
-#include "problem.h"
+#include "httpd/lenz.h"
+#include "area.h"
+#include "httpd/auth.h"
+#include "httpd/body.h"
+#include "httpd/problem.h"
 
 const lenz_stmt lenz_api_admin_stmts[] = {
     { "lenz_admin_users",

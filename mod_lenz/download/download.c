@@ -1,14 +1,14 @@
 /* download.c - share-link look-up, gates and grants. */
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "download.h"
-#include "config.h"
-#include "problem.h"
+#include "httpd/config.h"
+#include "httpd/problem.h"
 #include "token.h"
 #include "codec.h"
 #include "err.h"
-#include "events.h"
+#include "jobs/events.h"
 
 #define GRANT_TTL 3600
 #define GRANT_COOKIE "lenz_grant"

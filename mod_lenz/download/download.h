@@ -4,9 +4,9 @@
 #ifndef LENZ_DOWNLOAD_H
 #define LENZ_DOWNLOAD_H
 
-#include "lenz.h"
-#include "router.h"
-#include "dbd.h"
+#include "httpd/lenz.h"
+#include "httpd/router.h"
+#include "httpd/dbd.h"
 
 extern const lenz_stmt lenz_download_stmts[];
 

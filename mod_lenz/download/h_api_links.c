@@ -4,17 +4,17 @@
 #include <apr_strings.h>
 #include <apr_uuid.h>
 
-#include "lenz.h"
-#include "areas.h"
-#include "links.h"
-#include "config.h"
-#include "body.h"
-#include "problem.h"
+#include "httpd/lenz.h"
+#include "area.h"
+#include "httpd/links.h"
+#include "httpd/config.h"
+#include "httpd/body.h"
+#include "httpd/problem.h"
 #include "passwd.h"
 #include "mail.h"
 #include "token.h"
 #include "codec.h"
-#include "auth.h"
+#include "httpd/auth.h"
 
 const lenz_stmt lenz_api_links_stmts[] = {
     { "lenz_links_owns_file",

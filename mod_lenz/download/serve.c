@@ -14,14 +14,14 @@
 #include <http_core.h>
 #include <apr_date.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "serve.h"
-#include "config.h"
-#include "problem.h"
-#include "keystore.h"
-#include "metrics.h"
-#include "s3glue.h"
-#include "shared.h"
+#include "httpd/config.h"
+#include "httpd/problem.h"
+#include "httpd/keystore.h"
+#include "httpd/metrics.h"
+#include "httpd/s3glue.h"
+#include "httpd/shared.h"
 #include "sigv4.h"
 #include "http.h"
 #include "aead.h"

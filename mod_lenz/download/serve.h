@@ -3,8 +3,8 @@
 #ifndef LENZ_SERVE_H
 #define LENZ_SERVE_H
 
-#include "lenz.h"
-#include "router.h"
+#include "httpd/lenz.h"
+#include "httpd/router.h"
 #include "download.h"
 #include "aead.h"
 

@@ -15,11 +15,11 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "serve.h"
-#include "config.h"
-#include "problem.h"
-#include "s3glue.h"
+#include "httpd/config.h"
+#include "httpd/problem.h"
+#include "httpd/s3glue.h"
 #include "http.h"
 #include "crypto.h"
 #include "err.h"

@@ -18,7 +18,6 @@
 #include "keys.h"
 #include "s3.h"
 #include "shared.h"
-#include "runner.h"
 #include "crypto.h"
 #include "netread.h"
 

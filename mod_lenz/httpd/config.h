@@ -100,6 +100,9 @@ void *lenz_merge_dir_cfg(apr_pool_t *p, void *basev, void *addv);
  * and the templates.  Runs for `apachectl -t` too (post_config does not). */
 int lenz_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                       server_rec *s);
+/* Logs "DIRECTIVE: problem" (naming the virtual host) and returns the
+ * status that stops httpd from starting. */
+int lenz_config_refuse(server_rec *s, const char *directive, const char *problem);
 
 lenz_srv_cfg *lenz_srv(const server_rec *s);
 lenz_dir_cfg *lenz_dir(const request_rec *r);

@@ -18,7 +18,6 @@
 #include "keys.h"
 #include "s3.h"
 #include "shared.h"
-#include "runner.h"
 #include "crypto.h"
 
 #define MAX_SECRET_FILE         4096
@@ -130,7 +129,7 @@ static const char *check_smtp_tls(apr_pool_t *p, const lenz_srv_cfg *c, const ch
     return NULL;
 }
 
-static int refuse(server_rec *s, const char *directive, const char *problem)
+int lenz_config_refuse(server_rec *s, const char *directive, const char *problem)
 {
     if (s->is_virtual && s->defn_name)
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
@@ -165,29 +164,29 @@ static int check_server(apr_pool_t *pconf, server_rec *s, lenz_srv_cfg *c, load_
 
     for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         if (!*(const char **)((char *)c + required[i].off))
-            return refuse(s, required[i].name, "is required but not set");
+            return lenz_config_refuse(s, required[i].name, "is required but not set");
     }
 
     c->keyring = apr_hash_get(lc->keyrings, c->master_key_file, APR_HASH_KEY_STRING);
     if (!c->keyring) {
         c->keyring = lenz_keyring_load(pconf, c->master_key_file, &why);
         if (!c->keyring)
-            return refuse(s, LENZ_D_MASTER_KEY_FILE, why);
+            return lenz_config_refuse(s, LENZ_D_MASTER_KEY_FILE, why);
         apr_hash_set(lc->keyrings, c->master_key_file, APR_HASH_KEY_STRING, c->keyring);
     }
 
     why = read_secret_file(pconf, c->s3_secret_file, &secret);
     if (why)
-        return refuse(s, LENZ_D_S3_SECRET_FILE, why);
+        return lenz_config_refuse(s, LENZ_D_S3_SECRET_FILE, why);
 
     if (c->smtp_auth_file) {
         const char *cred = NULL, *colon;
         why = read_secret_file(pconf, c->smtp_auth_file, &cred);
         if (why)
-            return refuse(s, LENZ_D_SMTP_AUTH_FILE, why);
+            return lenz_config_refuse(s, LENZ_D_SMTP_AUTH_FILE, why);
         colon = strchr(cred, ':');
         if (!colon || colon == cred)
-            return refuse(s, LENZ_D_SMTP_AUTH_FILE,
+            return lenz_config_refuse(s, LENZ_D_SMTP_AUTH_FILE,
                           apr_psprintf(pconf, "'%s' must hold user:password", c->smtp_auth_file));
         c->smtp_user = apr_pstrmemdup(pconf, cred, colon - cred);
         c->smtp_password = colon + 1;
@@ -195,10 +194,10 @@ static int check_server(apr_pool_t *pconf, server_rec *s, lenz_srv_cfg *c, load_
     {
         const char *directive = LENZ_D_SMTP_URL;
         if ((why = check_smtp_tls(pconf, c, &directive)) != NULL)
-            return refuse(s, directive, why);
+            return lenz_config_refuse(s, directive, why);
     }
     if (c->smtp_ca_file && (why = check_ca_file(pconf, c->smtp_ca_file)) != NULL)
-        return refuse(s, LENZ_D_SMTP_CA_FILE, why);
+        return lenz_config_refuse(s, LENZ_D_SMTP_CA_FILE, why);
 
     memset(&s3c, 0, sizeof(s3c));
     s3c.endpoint = c->s3_endpoint;
@@ -211,13 +210,13 @@ static int check_server(apr_pool_t *pconf, server_rec *s, lenz_srv_cfg *c, load_
     s3c.stall_seconds = c->s3_stall_timeout > 0 ? c->s3_stall_timeout : LENZ_CFG_STALL_TIMEOUT;
     s3c.op_timeout_ms = 1000L * (c->s3_op_timeout > 0 ? c->s3_op_timeout : LENZ_CFG_OP_TIMEOUT);
     if (lenz_s3_make(pconf, &s3c, &c->s3, &why) != APR_SUCCESS)
-        return refuse(s, LENZ_D_S3_ENDPOINT, why);
+        return lenz_config_refuse(s, LENZ_D_S3_ENDPOINT, why);
 
     tdir = c->template_dir ? c->template_dir : LENZ_DATADIR "/templates";
     c->templates = apr_hash_get(lc->templates, tdir, APR_HASH_KEY_STRING);
     if (!c->templates) {
         if (lenz_tmpl_load(pconf, tdir, &c->templates, &why) != APR_SUCCESS)
-            return refuse(s, LENZ_D_TEMPLATE_DIR, why);
+            return lenz_config_refuse(s, LENZ_D_TEMPLATE_DIR, why);
         apr_hash_set(lc->templates, tdir, APR_HASH_KEY_STRING, c->templates);
     }
     return OK;
@@ -250,12 +249,7 @@ int lenz_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     {
         const char *why = lenz_shared_check(pconf, ptemp, lenz_cfg_shared_cache(lenz_srv(s)));
         if (why)
-            return refuse(s, LENZ_D_SHARED_CACHE, why);
-    }
-    if (lenz_cfg_jobs_on(lenz_srv(s))) {
-        const char *directive = LENZ_D_JOBS, *why = lenz_runner_check(ptemp, s, &directive);
-        if (why)
-            return refuse(s, directive, why);
+            return lenz_config_refuse(s, LENZ_D_SHARED_CACHE, why);
     }
     return OK;
 }

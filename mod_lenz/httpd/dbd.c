@@ -8,7 +8,6 @@
 #include "lenz.h"
 #include "dbd.h"
 #include "metrics.h"
-#include "events.h"
 
 struct lenz_db {
     request_rec *r;               /* NULL outside a request (the job runner) */
@@ -50,10 +49,6 @@ void lenz_db_prepare_all(server_rec *s)
     for (a = 0; lenz_shared_stmts[a]; a++)
         for (st = lenz_shared_stmts[a]; st->label; st++)
             dbd_prepare(s, st->sql, st->label);
-    /* Subscribers bring their statements along (subscribers.c). */
-    for (a = 0; lenz_subscribers[a].pattern; a++)
-        for (st = lenz_subscribers[a].stmts; st && st->label; st++)
-            dbd_prepare(s, st->sql, st->label);
 }
 
 static apr_status_t prepare_list(apr_pool_t *p, ap_dbd_t *conn, const lenz_stmt *st,
@@ -83,8 +78,6 @@ apr_status_t lenz_db_prepare_conn(apr_pool_t *p, ap_dbd_t *conn, const char **wh
         rv = prepare_list(p, conn, lenz_areas[a]->stmts, why);
     for (a = 0; rv == APR_SUCCESS && lenz_shared_stmts[a]; a++)
         rv = prepare_list(p, conn, lenz_shared_stmts[a], why);
-    for (a = 0; rv == APR_SUCCESS && lenz_subscribers[a].pattern; a++)
-        rv = prepare_list(p, conn, lenz_subscribers[a].stmts, why);
     return rv;
 }
 

@@ -6,7 +6,7 @@
 #include "config.h"
 #include "token.h"
 #include "codec.h"
-#include "events.h"
+#include "outbox.h"
 
 const lenz_stmt lenz_links_stmts[] = {
     { "lenz_link_new",

@@ -4,7 +4,7 @@
  * mark already prevents) could not add a second row either. */
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "audit.h"
 
 const lenz_stmt lenz_audit_stmts[] = {

@@ -14,20 +14,12 @@
 #ifndef LENZ_EVENTS_H
 #define LENZ_EVENTS_H
 
-#include "lenz.h"
-#include "dbd.h"
+#include "httpd/lenz.h"
+#include "httpd/dbd.h"
+#include "httpd/outbox.h"
 #include "json.h"
 
 extern const lenz_stmt lenz_events_stmts[];
-
-/* type: "area.verb" ("user.registered", "file.uploaded", "link.created",
- * "link.downloaded"); actor: the acting user's id or NULL; subject: what
- * it is about (a file, link or user id) or NULL; payload: an object or
- * NULL.  *id (optional) receives the event's id. */
-apr_status_t lenz_event_emit(lenz_db *db, const char *type, const char *actor,
-                             const char *subject, const lenz_json *payload);
-apr_status_t lenz_event_emit_ex(lenz_db *db, const char *type, const char *actor,
-                                const char *subject, const lenz_json *payload, apr_int64_t *id);
 
 typedef struct lenz_event {
     apr_int64_t id;
@@ -51,9 +43,7 @@ typedef apr_status_t lenz_subscriber_fn(lenz_eventctx *ec, const lenz_event *ev)
 typedef struct lenz_subscriber {
     const char *pattern;          /* "*", "file.*" (a prefix) or an exact type */
     const char *name;             /* for logs */
-    lenz_subscriber_fn *fn;
-    const lenz_stmt *stmts;       /* the statements it uses (prepared on every
-                                     connection), ending with { NULL }; or NULL */
+    lenz_subscriber_fn *fn;       /* its statements are listed in areas.c */
 } lenz_subscriber;
 
 /* subscribers.c: every subscriber, ending with { NULL }. */

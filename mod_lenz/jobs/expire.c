@@ -18,9 +18,9 @@
  * leaves the row to try again, never an object nothing points to. */
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "jobkinds.h"
-#include "config.h"
+#include "httpd/config.h"
 #include "events.h"
 #include "s3.h"
 #include "err.h"

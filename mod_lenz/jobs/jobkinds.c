@@ -1,7 +1,7 @@
 /* jobkinds.c - every job kind this module runs and every schedule: the
  * one place to add either.  A runner claims only the kinds listed here,
  * so during a rolling upgrade an older host leaves a newer kind alone. */
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "jobkinds.h"
 #include "mailjob.h"
 

@@ -2,9 +2,9 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "jobs.h"
-#include "metrics.h"
+#include "httpd/metrics.h"
 #include "err.h"
 
 /* A "%%" in these strings is apr_dbd's escape for one '%'. */

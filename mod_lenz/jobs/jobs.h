@@ -14,8 +14,8 @@
 #ifndef LENZ_JOBS_H
 #define LENZ_JOBS_H
 
-#include "lenz.h"
-#include "dbd.h"
+#include "httpd/lenz.h"
+#include "httpd/dbd.h"
 #include "json.h"
 
 struct lenz_http;

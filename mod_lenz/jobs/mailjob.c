@@ -3,11 +3,11 @@
 #include <apr_lib.h>
 #include <apr_uri.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "mailjob.h"
-#include "config.h"
-#include "render.h"
-#include "metrics.h"
+#include "httpd/config.h"
+#include "httpd/render.h"
+#include "httpd/metrics.h"
 #include "mail.h"
 #include "http.h"
 #include "crypto.h"

@@ -17,8 +17,8 @@
 #ifndef LENZ_MAILJOB_H
 #define LENZ_MAILJOB_H
 
-#include "lenz.h"
-#include "dbd.h"
+#include "httpd/lenz.h"
+#include "httpd/dbd.h"
 #include "jobs.h"
 
 #define LENZ_MAIL_ATTEMPTS 8    /* with the default backoff: about 2 hours of tries */

@@ -10,10 +10,10 @@
  * event id). */
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "mailsub.h"
 #include "mailjob.h"
-#include "config.h"
+#include "httpd/config.h"
 #include "err.h"
 
 const lenz_stmt lenz_mailsub_stmts[] = {

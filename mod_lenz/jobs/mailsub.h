@@ -2,7 +2,7 @@
 #ifndef LENZ_MAILSUB_H
 #define LENZ_MAILSUB_H
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "events.h"
 
 extern const lenz_stmt lenz_mailsub_stmts[];

@@ -7,9 +7,9 @@
  * Deletes in batches so no statement holds many locks for long. */
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "jobkinds.h"
-#include "config.h"
+#include "httpd/config.h"
 
 #define DEAD_MIN_DAYS 30
 

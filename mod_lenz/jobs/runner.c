@@ -29,16 +29,16 @@
 #include <http_core.h>
 #include <mod_watchdog.h>
 
-#include "lenz.h"
-#include "notify.h"
+#include "httpd/lenz.h"
+#include "wake.h"
 #include "runner.h"
-#include "config.h"
-#include "directives.h"
-#include "dbd.h"
+#include "httpd/config.h"
+#include "httpd/directives.h"
+#include "httpd/dbd.h"
 #include "jobs.h"
 #include "events.h"
 #include "schedule.h"
-#include "pq.h"
+#include "httpd/pq.h"
 #include "http.h"
 
 #define CHANNEL          "lenz_jobs"
@@ -299,7 +299,7 @@ static void tick(runner *r, apr_pool_t *ptemp)
         if (now < r->connect_at || connect_db(r) != APR_SUCCESS)
             return;
     }
-    notified = lenz_pq_notified_on(native(r), &broken, LENZ_NOTIFY_CHANNEL, lenz_notify_poke);
+    notified = lenz_pq_notified_on(native(r), &broken, LENZ_NOTIFY_CHANNEL, lenz_wake_poke);
     if (broken) {
         lost(r, "the database connection broke");
         return;

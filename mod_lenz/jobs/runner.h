@@ -13,7 +13,7 @@
 #ifndef LENZ_RUNNER_H
 #define LENZ_RUNNER_H
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 
 /* check_config: mod_watchdog present, LenzJobsDB set and parseable.
  * Returns NULL, or the problem and (in *directive) the directive. */

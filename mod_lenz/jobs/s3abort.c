@@ -12,9 +12,9 @@
  * first. */
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "jobkinds.h"
-#include "config.h"
+#include "httpd/config.h"
 #include "s3.h"
 #include "err.h"
 

@@ -1,7 +1,7 @@
 /* schedule.c - cron-like jobs (see schedule.h). */
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "schedule.h"
 
 /* epoch seconds of the next multiple of the period after now */

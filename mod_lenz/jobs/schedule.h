@@ -8,8 +8,8 @@
 #ifndef LENZ_SCHEDULE_H
 #define LENZ_SCHEDULE_H
 
-#include "lenz.h"
-#include "dbd.h"
+#include "httpd/lenz.h"
+#include "httpd/dbd.h"
 
 typedef struct lenz_schedule {
     const char *name;

@@ -12,7 +12,7 @@
  * a retry after a crash sees the note and does not write them again. */
 #include <apr_strings.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "jobkinds.h"
 #include "events.h"
 #include "mailjob.h"

@@ -14,14 +14,14 @@
 #include <http_core.h>
 #include <sys/socket.h>
 
-#include "lenz.h"
-#include "areas.h"
+#include "httpd/lenz.h"
+#include "area.h"
 #include "notify.h"
-#include "auth.h"
-#include "body.h"
-#include "dbd.h"
-#include "problem.h"
-#include "metrics.h"
+#include "httpd/auth.h"
+#include "httpd/body.h"
+#include "httpd/dbd.h"
+#include "httpd/problem.h"
+#include "httpd/metrics.h"
 
 #define PAGE        50
 #define HEARTBEAT   apr_time_from_sec(15)
@@ -210,7 +210,7 @@ static int stream(request_rec *r, lenz_req *lr)
     apr_time_t end = apr_time_now() + STREAM_MAX, beat = apr_time_now() + HEARTBEAT;
     apr_bucket_brigade *bb;
     apr_pool_t *round;
-    apr_uint32_t uh = lenz_notify_user_hash(lr->user->id);
+    apr_uint32_t uh = lenz_wake_user_hash(lr->user->id);
     int more = 0;
 
     if (last < 0)
@@ -242,7 +242,7 @@ static int stream(request_rec *r, lenz_req *lr)
         return OK;
     }
     while (apr_time_now() < end && !stopping() && !client_gone(r)) {
-        apr_uint32_t gen = lenz_notify_generation();
+        apr_uint32_t gen = lenz_wake_generation();
         apr_status_t rv;
         apr_pool_clear(round);
         rv = send_new(r, lr, round, bb, &last, &more);
@@ -263,7 +263,7 @@ static int stream(request_rec *r, lenz_req *lr)
             if (wait > POLL)
                 wait = POLL;
             if (wait > 0)
-                lenz_notify_wait(&gen, uh, wait);
+                lenz_wake_wait(&gen, uh, wait);
         }
     }
     apr_pool_destroy(round);

@@ -9,16 +9,16 @@
  */
 #include <apr_strings.h>
 
-#include "lenz.h"
-#include "areas.h"
-#include "problem.h"
-#include "dbd.h"
-#include "metrics.h"
+#include "httpd/lenz.h"
+#include "area.h"
+#include "httpd/problem.h"
+#include "httpd/dbd.h"
+#include "httpd/metrics.h"
 #include "json.h"
 #include "s3.h"
 #include "http.h"
 #include "err.h"
-#include "s3glue.h"
+#include "httpd/s3glue.h"
 
 #define PROBE_TIMEOUT_MS 3000
 

@@ -4,13 +4,13 @@
  * for new clients. */
 #include <apr_strings.h>
 
-#include "lenz.h"
-#include "areas.h"
+#include "httpd/lenz.h"
+#include "area.h"
 #include "uploads.h"
-#include "config.h"
-#include "auth.h"
-#include "dbd.h"
-#include "render.h"
+#include "httpd/config.h"
+#include "httpd/auth.h"
+#include "httpd/dbd.h"
+#include "httpd/render.h"
 
 #define GUEST(fn, call)  static int fn(request_rec *r, lenz_req *lr) { return call; }
 

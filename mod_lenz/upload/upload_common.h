@@ -4,9 +4,9 @@
 #ifndef LENZ_UPLOAD_COMMON_H
 #define LENZ_UPLOAD_COMMON_H
 
-#include "lenz.h"
-#include "router.h"
-#include "dbd.h"
+#include "httpd/lenz.h"
+#include "httpd/router.h"
+#include "httpd/dbd.h"
 #include "s3.h"
 
 #define LENZ_UPLOAD_TOKEN_TTL (24 * 3600)

@@ -6,17 +6,17 @@
 #include <apr_lib.h>
 #include <apr_uuid.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "uploads.h"
 #include "upload_common.h"
-#include "config.h"
-#include "auth.h"
-#include "body.h"
-#include "problem.h"
-#include "rate.h"
-#include "links.h"
-#include "keystore.h"
-#include "s3glue.h"
+#include "httpd/config.h"
+#include "httpd/auth.h"
+#include "httpd/body.h"
+#include "httpd/problem.h"
+#include "httpd/rate.h"
+#include "httpd/links.h"
+#include "httpd/keystore.h"
+#include "httpd/s3glue.h"
 #include "aead.h"
 #include "keys.h"
 #include "token.h"
@@ -25,7 +25,7 @@
 #include "crypto.h"
 #include "codec.h"
 #include "err.h"
-#include "events.h"
+#include "jobs/events.h"
 
 #define MAX_RECIPIENTS 20
 

@@ -9,14 +9,14 @@
 #include <apr_strings.h>
 #include <apr_uuid.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "uploads.h"
 #include "upload_common.h"
-#include "config.h"
-#include "body.h"
-#include "problem.h"
-#include "keystore.h"
-#include "s3glue.h"
+#include "httpd/config.h"
+#include "httpd/body.h"
+#include "httpd/problem.h"
+#include "httpd/keystore.h"
+#include "httpd/s3glue.h"
 #include "http.h"
 #include "aead.h"
 #include "aead_pull.h"

@@ -5,17 +5,17 @@
 #include <apr_lib.h>
 #include <apr_uuid.h>
 
-#include "lenz.h"
+#include "httpd/lenz.h"
 #include "uploads.h"
 #include "upload_common.h"
-#include "config.h"
-#include "auth.h"
-#include "body.h"
-#include "problem.h"
-#include "rate.h"
-#include "links.h"
-#include "keystore.h"
-#include "s3glue.h"
+#include "httpd/config.h"
+#include "httpd/auth.h"
+#include "httpd/body.h"
+#include "httpd/problem.h"
+#include "httpd/rate.h"
+#include "httpd/links.h"
+#include "httpd/keystore.h"
+#include "httpd/s3glue.h"
 #include "sigv4.h"
 #include "http.h"
 #include "aead.h"
@@ -26,7 +26,7 @@
 #include "crypto.h"
 #include "codec.h"
 #include "err.h"
-#include "events.h"
+#include "jobs/events.h"
 
 #define PRESIGN_TTL   900
 

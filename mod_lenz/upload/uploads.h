@@ -12,8 +12,8 @@
 #ifndef LENZ_UPLOADS_H
 #define LENZ_UPLOADS_H
 
-#include "lenz.h"
-#include "router.h"
+#include "httpd/lenz.h"
+#include "httpd/router.h"
 
 extern const lenz_stmt lenz_uploads_stmts[];
 

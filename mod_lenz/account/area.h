@@ -1,0 +1,11 @@
+/* account/area.h - what the account area gives the area table (../areas.c). */
+#ifndef LENZ_ACCOUNT_AREA_H
+#define LENZ_ACCOUNT_AREA_H
+
+#include "httpd/router.h"
+
+extern const lenz_area lenz_area_account;
+/* /api/v1/auth and /me, mounted by the API area. */
+extern const lenz_route lenz_api_auth_routes[];
+
+#endif
