@@ -90,6 +90,8 @@ extern const command_rec lenz_cmds[];
 #define LENZ_CFG_OP_TIMEOUT      30
 /* A control character anywhere in s (refused in names and secrets). */
 int lenz_cfg_has_ctl(const char *s);
+/* s without its trailing slashes (a copy from p when it had any). */
+const char *lenz_cfg_trim_slash(apr_pool_t *p, const char *s);
 
 void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s);
 void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv);
