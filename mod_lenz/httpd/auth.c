@@ -65,22 +65,6 @@ const lenz_stmt lenz_auth_stmts[] = {
     { NULL }
 };
 
-unsigned lenz_roles_parse(const char *a)
-{
-    unsigned roles = 0;
-    if (!a)
-        return 0;
-    if (ap_strstr_c(a, "member"))
-        roles |= LENZ_ROLE_MEMBER;
-    if (ap_strstr_c(a, "lab"))
-        roles |= LENZ_ROLE_LAB;
-    if (ap_strstr_c(a, "admin"))
-        roles |= LENZ_ROLE_ADMIN;
-    if (ap_strstr_c(a, "system"))
-        roles |= LENZ_ROLE_SYSTEM;
-    return roles;
-}
-
 void lenz_roles_json(lenz_json *arr, unsigned roles)
 {
     if (roles & LENZ_ROLE_MEMBER)

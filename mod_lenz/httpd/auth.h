@@ -11,10 +11,7 @@
 #include "dbd.h"
 #include "json.h"
 
-#define LENZ_ROLE_MEMBER 0x1
-#define LENZ_ROLE_LAB    0x2
-#define LENZ_ROLE_ADMIN  0x4
-#define LENZ_ROLE_SYSTEM 0x8
+#include "roles.h"             /* LENZ_ROLE_*, lenz_roles_parse() */
 
 typedef enum { LENZ_VIA_SESSION = 1, LENZ_VIA_BEARER, LENZ_VIA_REMOTE } lenz_via;
 
@@ -35,8 +32,7 @@ extern const lenz_stmt lenz_auth_stmts[];
  * set and the route must return OK. */
 lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered);
 
-/* Roles as a comma-separated list and as a JSON array. */
-unsigned lenz_roles_parse(const char *pg_array);
+/* Roles as a JSON array (parsing them: core/roles.h). */
 void lenz_roles_json(lenz_json *arr, unsigned roles);
 
 /* Browser sessions. */
