@@ -2,7 +2,7 @@
 # recorded, idempotent, safe to run concurrently, refuses edited history.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 16;
+use Test::More tests => 18;
 use File::Temp qw(tempdir);
 use File::Copy qw(copy);
 use Digest::SHA qw(sha256_hex);
@@ -35,6 +35,12 @@ is(psql($conn, "SELECT checksum FROM schema_migrations WHERE version = '001'"), 
    'recorded in schema_migrations with the file checksum');
 is(psql($conn, "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('users','user_keys')"),
    2, 'the tables exist');
+# files.sha256 was declared but never written (007 drops it): no column
+# may promise a digest nothing computes.
+is(psql($conn, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'files' AND column_name = 'sha256'"),
+   0, 'files has no never-written sha256 column');
+is(psql($conn, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'upload_parts' AND column_name = 'sha256'"),
+   1, '... the parts keep theirs (written when a client sends a digest)');
 
 # An applied migration that was edited is refused.
 my $dir = tempdir(CLEANUP => 1);
