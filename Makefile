@@ -75,11 +75,16 @@ bench-aead:
 soak:
 	@LENZ_SOAK_SECONDS=$(SOAK_SECONDS) scripts/test.sh
 
+# The module (apxs -i), lenzctl, templates, htdocs, sql, lenz.load and
+# lenz.conf into the Debian places; DESTDIR is honoured (scripts/install.sh).
 install:
 	@scripts/build.sh && scripts/install.sh
 
 clean:
 	rm -rf build t/logs t/conf/httpd.conf t/conf/apache_test_config.pm t/conf/extra.conf t/TEST
 
+# Also the stacks' data: var/, or where it links to (/var/tmp/lenz-HASH for
+# a checkout the postgres user cannot reach).  Stop them first (make stop).
 distclean: clean
 	rm -rf config.mk config.status config.log configure autom4te.cache aclocal.m4
+	if [ -L var ]; then rm -rf "$$(readlink var)" && rm -f var; else rm -rf var; fi
