@@ -14,6 +14,7 @@
 #include "httpd/dbd.h"
 #include "httpd/metrics.h"
 #include "httpd/shared.h"
+#include "httpd/streams.h"
 #include "jobs/runner.h"
 #include "jobs/wake.h"
 
@@ -90,6 +91,9 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         lenz_s3_set_breaker(c->s3, lenz_breaker_make(pconf, apr_pstrcat(pconf, "s3:", sc->endpoint,
                                                      "/", sc->bucket, NULL), &bc, lenz_shared_kv()));
     }
+    if (lenz_streams_post_config(pconf, s, lenz_cfg_event_streams(lenz_srv(s)),
+                                 lenz_cfg_event_streams_member(lenz_srv(s))) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
     if (lenz_runner_post_config(pconf, s) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
@@ -105,6 +109,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     lenz_wake_child_init(pchild);
     lenz_shared_child_init(pchild, s);
+    lenz_streams_child_init(pchild, s);
     lenz_runner_child_init(pchild, s);
     process_http = lenz_http_make(pchild);
     if (!process_http)

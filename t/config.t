@@ -148,6 +148,10 @@ my @bad = (
       qr/LenzJobs must be On or Off/ ],
     [ 'LenzJobWorkers 0', { LenzJobWorkers => 0 },
       qr/LenzJobWorkers: '0' is not a number from 1 to 32/ ],
+    [ 'LenzEventStreams 0', { LenzEventStreams => 0 },
+      qr/LenzEventStreams \(per host\): '0' is not a number from 1 to 1000000/ ],
+    [ 'LenzEventStreams per member not a number', { LenzEventStreams => 'auto many' },
+      qr/LenzEventStreams \(per member\): 'many' is not a number from 1 to 10000/ ],
     [ 'LenzJobPollInterval not a number', { LenzJobPollInterval => '5s' },
       qr/LenzJobPollInterval \(seconds\): '5s' is not a number from 1 to 3600/ ],
     [ 'LenzJobBackoff maximum below the base', { LenzJobBackoff => '60 10' },
@@ -198,6 +202,8 @@ my @good = (
     [ 'LenzUploadPartDigest always, LenzNetworkRead 256K', { LenzUploadPartDigest => 'always',
       LenzNetworkRead => '256K' } ],
     [ 'LenzNetworkRead off', { LenzNetworkRead => 'off' } ],
+    [ 'LenzEventStreams 500 10', { LenzEventStreams => '500 10' } ],
+    [ 'LenzEventStreams auto 4', { LenzEventStreams => 'auto 4' } ],
 );
 
 plan tests => 3 + 2 * @bad + @good;

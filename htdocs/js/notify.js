@@ -2,8 +2,11 @@
 // the member's Server-Sent Events stream (/events/stream, sent with the
 // session cookie) and puts each new notification at the top of the list.
 // EventSource reconnects by itself and sends Last-Event-ID, so nothing is
-// missed across a dropped connection.  Without JavaScript the list is
-// simply what the page showed when it loaded.
+// missed across a dropped connection.  An answer that is not a stream (503
+// when the site's or this member's streams are at their cap) closes it for
+// good, so then the script opens a new one after a while (30 s, doubling
+// to 5 min, with jitter), from the last notification it showed.  Without
+// JavaScript the list is simply what the page showed when it loaded.
 const section = document.getElementById('notifications');
 const list = document.getElementById('notification-list');
 const count = document.getElementById('unread-count');
@@ -30,9 +33,26 @@ export function show(n) {
   count.textContent = `${Number.isFinite(unread) ? unread + 1 : 1} unread`;
 }
 
-if (section && list && count && typeof EventSource === 'function') {
-  const es = new EventSource(section.dataset.stream);
+const RETRY_FIRST = Number(section && section.dataset.retryMs) || 30000;
+const RETRY_MOST = 300000;
+
+export function streamUrl(base, lastId) {
+  if (!lastId) return base;
+  return base + (base.includes('?') ? '&' : '?') + 'last_event_id=' + encodeURIComponent(lastId);
+}
+
+function listen(lastId, delay) {
+  const es = new EventSource(streamUrl(section.dataset.stream, lastId));
+  es.addEventListener('open', () => { delay = RETRY_FIRST; });
   es.addEventListener('notification', (e) => {
+    if (e.lastEventId) lastId = e.lastEventId;
     try { show(JSON.parse(e.data)); } catch (err) { /* a malformed event: skip it */ }
   });
+  es.addEventListener('error', () => {
+    if (es.readyState !== 2) return;           // CONNECTING: the browser retries by itself
+    es.close();
+    setTimeout(() => listen(lastId, Math.min(delay * 2, RETRY_MOST)), delay / 2 + Math.random() * delay / 2);
+  });
 }
+
+if (section && list && count && typeof EventSource === 'function') listen('', RETRY_FIRST);

@@ -66,6 +66,8 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->smtp_tls = -1;
     c->jobs = -1;
     c->job_workers = -1;
+    c->event_streams = -1;
+    c->event_streams_member = -1;
     c->job_poll = -1;
     c->job_backoff_base = -1;
     c->job_backoff_max = -1;
@@ -119,6 +121,8 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(jobs);
     MERGE_PTR(jobs_db);
     MERGE_INT(job_workers);
+    MERGE_INT(event_streams);
+    MERGE_INT(event_streams_member);
     MERGE_INT(job_poll);
     MERGE_INT(job_backoff_base);
     MERGE_INT(job_backoff_max);
@@ -257,6 +261,16 @@ int lenz_cfg_smtp_tls(const lenz_srv_cfg *c)
 int lenz_cfg_jobs_on(const lenz_srv_cfg *c)
 {
     return c->jobs != 0;
+}
+
+int lenz_cfg_event_streams(const lenz_srv_cfg *c)
+{
+    return c->event_streams > 0 ? c->event_streams : 0;
+}
+
+int lenz_cfg_event_streams_member(const lenz_srv_cfg *c)
+{
+    return c->event_streams_member > 0 ? c->event_streams_member : 0;
 }
 
 int lenz_cfg_job_workers(const lenz_srv_cfg *c)

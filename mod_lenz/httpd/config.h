@@ -57,6 +57,8 @@ typedef struct lenz_srv_cfg {
     int jobs;                       /* LenzJobs: -1 unset, 0 off, 1 on */
     const char *jobs_db;            /* libpq conninfo of the runners' connections */
     int job_workers;                /* runners per process, -1 unset */
+    int event_streams;              /* live streams per host, -1 unset */
+    int event_streams_member;       /* ... per member, -1 unset */
     int job_poll;                   /* seconds, -1 unset */
     int job_backoff_base;           /* seconds, -1 unset */
     int job_backoff_max;            /* seconds, -1 unset */
@@ -149,6 +151,9 @@ int lenz_cfg_session_max(const lenz_srv_cfg *c);
 int lenz_cfg_smtp_tls(const lenz_srv_cfg *c);
 int lenz_cfg_jobs_on(const lenz_srv_cfg *c);
 int lenz_cfg_job_workers(const lenz_srv_cfg *c);
+/* LenzEventStreams: 0 when unset (streams.c derives the default). */
+int lenz_cfg_event_streams(const lenz_srv_cfg *c);
+int lenz_cfg_event_streams_member(const lenz_srv_cfg *c);
 apr_interval_time_t lenz_cfg_job_poll(const lenz_srv_cfg *c);
 int lenz_cfg_job_backoff_base(const lenz_srv_cfg *c);   /* seconds */
 int lenz_cfg_job_backoff_max(const lenz_srv_cfg *c);    /* seconds */

@@ -415,6 +415,21 @@ static const char *set_job_workers(cmd_parms *cmd, void *d, const char *arg)
     return c ? parse_int(cmd->pool, LENZ_D_JOB_WORKERS, arg, 1, MAX_JOB_WORKERS, &c->job_workers) : err;
 }
 
+static const char *set_event_streams(cmd_parms *cmd, void *d, const char *a1, const char *a2)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    if (!c)
+        return err;
+    /* "auto": the default per host (a quarter of the workers). */
+    if (strcasecmp(a1, "auto") != 0)
+        err = parse_int(cmd->pool, LENZ_D_EVENT_STREAMS " (per host)", a1, 1, 1000000, &c->event_streams);
+    if (!err && a2)
+        err = parse_int(cmd->pool, LENZ_D_EVENT_STREAMS " (per member)", a2, 1, 10000,
+                        &c->event_streams_member);
+    return err;
+}
+
 static const char *set_job_poll(cmd_parms *cmd, void *d, const char *arg)
 {
     const char *err;
@@ -541,6 +556,9 @@ const command_rec lenz_cmds[] = {
                  "run background jobs in this server's processes (default On)"),
     AP_INIT_TAKE1(LENZ_D_JOBS_DB, set_jobs_db, NULL, RSRC_CONF,
                   "libpq connection string for the job runners' own connections"),
+    AP_INIT_TAKE12(LENZ_D_EVENT_STREAMS, set_event_streams, NULL, RSRC_CONF,
+                   "live streams open at once on this host (or auto: a quarter of "
+                   "MaxRequestWorkers, the default), and per member (default 8)"),
     AP_INIT_TAKE1(LENZ_D_JOB_WORKERS, set_job_workers, NULL, RSRC_CONF,
                   "job runners per httpd process (default 1)"),
     AP_INIT_TAKE1(LENZ_D_JOB_POLL, set_job_poll, NULL, RSRC_CONF,

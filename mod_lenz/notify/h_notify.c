@@ -2,9 +2,11 @@
  * mark read) and lenz-events, the live stream of them as Server-Sent
  * Events (mounted at /events: GET /events/stream).
  *
- * A stream holds one worker thread for its life (httpd's event MPM cannot
- * park a handler), so the number of concurrent streams a host can carry
- * is bounded by its threads: see docs/jobs.md, "Live notifications".  Per
+ * A stream holds one worker thread for its life, so streams are capped per
+ * host and per member (LenzEventStreams, httpd/streams.c) below the
+ * workers: past the cap a stream is answered 503 with Retry-After and
+ * ordinary requests keep their threads (docs/jobs.md, "Live
+ * notifications").  Per
  * stream memory is bounded: each round's query and output live in a
  * subpool cleared before the next round; at most PAGE rows per round.
  */
@@ -22,11 +24,14 @@
 #include "httpd/dbd.h"
 #include "httpd/problem.h"
 #include "httpd/metrics.h"
+#include "httpd/streams.h"
+#include "httpd/directives.h"
 
 #define PAGE        50
 #define HEARTBEAT   apr_time_from_sec(15)
 #define POLL        apr_time_from_sec(5)     /* without runners to wake us */
 #define STREAM_MAX  apr_time_from_sec(3600)  /* then the client reconnects */
+#define FULL_RETRY  30                       /* Retry-After when the cap is reached */
 
 static int unavailable(request_rec *r)
 {
@@ -196,6 +201,29 @@ static int client_gone(request_rec *r)
     return apr_socket_recvfrom(&from, sock, MSG_PEEK, &c, &len) == APR_EOF || len == 0;
 }
 
+/* Past the cap (httpd/streams.c): 503 and Retry-After, logged at most
+ * once a minute per process (a full site would log every retry). */
+static int refuse_full(request_rec *r, lenz_stream_verdict v)
+{
+    static apr_time_t logged;
+    apr_time_t now = apr_time_now();
+    int host = v == LENZ_STREAM_HOST_FULL;
+    const char *why = host
+        ? apr_psprintf(r->pool, "this host has its most open streams (%d)", lenz_streams_max_host())
+        : apr_psprintf(r->pool, "this member has their most open streams (%d)", lenz_streams_max_member());
+
+    if (now - logged >= apr_time_from_sec(60)) {
+        logged = now;
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LENZLOGNO(2402)
+                      "live stream refused: %s (" LENZ_D_EVENT_STREAMS "; further refusals "
+                      "are not logged for a minute)", why);
+    }
+    apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, FULL_RETRY));
+    return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_SERVICE_UNAVAILABLE,
+                     host ? "streams-full" : "member-streams-full", "Too many open streams",
+                     apr_pstrcat(r->pool, why, "; try again later", NULL));
+}
+
 static apr_status_t stream_closed(void *unused)
 {
     (void)unused;
@@ -215,6 +243,11 @@ static int stream(request_rec *r, lenz_req *lr)
 
     if (last < 0)
         return lenz_field_bad(r, "Last-Event-ID", "a notification id"), OK;
+    {
+        lenz_stream_verdict v = lenz_streams_admit(r, lr->user->id);
+        if (v != LENZ_STREAM_OK)
+            return refuse_full(r, v);
+    }
     if (!leid && !lenz_query(r, "last_event_id")) {
         /* A first connection starts from now; the list API has the past. */
         const char *args[1] = { lr->user->id };

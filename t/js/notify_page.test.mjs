@@ -126,6 +126,54 @@ await section('the account page goes live', async () => {
   window.close();
 });
 
+await section('a stream refused at the cap is opened again, from the last notification', async () => {
+  // EventSource closes for good on an answer that is not a stream (the 503
+  // past LenzEventStreams); the script must open a new one itself.  Here an
+  // EventSource that plays the browser's part: the first is refused, the
+  // second opens, shows notification 41 and is refused in turn.
+  const res = await fetch(`${BASE}/account`, { headers: { Cookie: COOKIE, Accept: 'text/html' } });
+  const html = (await res.text()).replace('data-stream=', 'data-retry-ms="40" data-stream=');
+  const dom = new JSDOM(html, { url: `${BASE}/account`, pretendToBeVisual: true });
+  const { window } = dom;
+  globalThis.window = window;
+  globalThis.document = window.document;
+  const made = [];
+  globalThis.EventSource = class extends window.EventTarget {
+    constructor(url) {
+      super();
+      this.url = url;
+      this.readyState = 0;
+      made.push(this);
+      const n = made.length;
+      setTimeout(() => {
+        if (n === 2) {
+          this.readyState = 1;
+          this.dispatchEvent(new window.Event('open'));
+          this.dispatchEvent(new window.MessageEvent('notification', { lastEventId: '41',
+            data: JSON.stringify({ id: 41, title: 'Downloaded: a.txt', created_at: '2026-12-07T01:02:03Z' }) }));
+          this.dispatchEvent(new window.Event('error'));    // dropped: the browser retries itself
+        }
+        if (n <= 2) {
+          this.readyState = 2;                              // refused: closed for good
+          this.dispatchEvent(new window.Event('error'));
+        }
+      }, 5);
+    }
+    close() { this.readyState = 2; }
+  };
+  await import(`${script}?again`);
+  ok(await until(() => made.length >= 3, 5000), `after each refusal the script opened a new stream (${made.length})`);
+  ok(made[0].url.endsWith('/events/stream') && made[1].url.endsWith('/events/stream'),
+     'the first ones start from now (nothing shown yet)');
+  ok(made.length >= 3 && made[2].url.endsWith('/events/stream?last_event_id=41'),
+     `the next resumes after notification 41 (${made[2] && made[2].url})`);
+  await new Promise((r) => setTimeout(r, 300));
+  is(made.length, 3, 'a stream that stays open is not opened again');
+  is(window.document.getElementById('notification-list').firstElementChild.querySelector('.what').textContent,
+     'Downloaded: a.txt', 'the notification the reopened stream carried is shown');
+  window.close();
+});
+
 stopWatchdog();
 plan();
 process.exit(0);
