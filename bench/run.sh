@@ -65,7 +65,8 @@ done
 need_stack=0
 case " $benches " in *" upload "* | *" download "*) need_stack=1 ;; esac
 
-var="$top/var/bench"
+# var/ may be a link out of the checkout (scripts/stack.sh var): real paths.
+var="$(scripts/stack.sh var)/bench"
 port=${BENCH_HTTP_PORT:-28080}
 export LENZ_STACK_DIR="$var"
 export LENZ_PG_PORT=${LENZ_PG_PORT:-28432}
@@ -184,7 +185,9 @@ for m in mpm_event authz_core authz_host mime alias dbd socache_shmcb; do
     modules="${modules}LoadModule ${m}_module $libexec/mod_${m}.so\n"
 done
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+htdocs=$(scripts/htdocs-dir.sh "$var")
 sed -e "s|@VAR@|$(esc "$var")|g" -e "s|@TOP@|$(esc "$top")|g" -e "s|@PORT@|$port|g" \
+    -e "s|@HTDOCS@|$(esc "$htdocs")|g" \
     -e "s|@MODULES@|$modules|" -e "s|@PART_SIZE@|$(esc "$part_size")|" \
     -e "s|@PG_CONNINFO@|$(esc "$LENZ_PG_CONNINFO")|" \
     -e "s|@S3_ENDPOINT@|$(esc "$LENZ_S3_ENDPOINT")|" -e "s|@S3_BUCKET@|$(esc "$LENZ_S3_BUCKET")|" \

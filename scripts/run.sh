@@ -10,6 +10,10 @@ var="$top/var/dev"
 
 scripts/build.sh
 scripts/stack.sh start dev
+# var/ may be a link out of the checkout (scripts/stack.sh): httpd and its
+# children are given real paths, and htdocs where www-data can read it.
+var=$(cd "$var" && pwd -P)
+htdocs=$(scripts/htdocs-dir.sh "$var")
 set -a
 # shellcheck disable=SC1091
 . "$var/stack.env"
@@ -28,6 +32,7 @@ done
 mkdir -p "$var/httpd"
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 sed -e "s|@VAR@|$(esc "$var")|g" -e "s|@TOP@|$(esc "$top")|g" -e "s|@PORT@|$port|g" \
+    -e "s|@HTDOCS@|$(esc "$htdocs")|g" \
     -e "s|@MODULES@|$modules|" \
     -e "s|@PG_CONNINFO@|$(esc "$LENZ_PG_CONNINFO")|" \
     -e "s|@S3_ENDPOINT@|$(esc "$LENZ_S3_ENDPOINT")|" -e "s|@S3_BUCKET@|$(esc "$LENZ_S3_BUCKET")|" \

@@ -7,6 +7,9 @@
 #   scripts/stack.sh start  PROFILE        PROFILE: dev (var/dev) | test (var/test)
 #   scripts/stack.sh stop   PROFILE|DIR    stops what start started (and DIR/httpd/httpd.pid)
 #   scripts/stack.sh status PROFILE|DIR    up/down per component; non-zero if any is down
+#   scripts/stack.sh var                   makes var/ (a link to /var/tmp/lenz-HASH when
+#                                          postgres or www-data cannot reach the checkout)
+#                                          and prints its real path
 #
 # Ports (dev / test): PostgreSQL 8432 / 18432, S3 8000 / 18000, SMTP 8025 / 18025
 # (STARTTLS offered), SMTPS 8465 / 18465 (implicit TLS), plain SMTP without
@@ -209,9 +212,34 @@ target() {
     esac
 }
 
-# set_paths: every path below DIR, kept in one place.
+# ensure_var: TOP/var, where the dev, test and bench stacks live.  When the
+# postgres or www-data user cannot traverse TOP (a clone under root's 0700
+# home), PostgreSQL could not reach its cluster there nor httpd's children
+# the files they read: then TOP/var is a link to /var/tmp/lenz-<hash of
+# TOP> (0755), which they can reach.  `make distclean` removes both.
+ensure_var() {
+    local v=$TOP/var h real
+    [ -e "$v" ] && return 0
+    if runuser -u postgres -- test -x "$TOP" 2>/dev/null &&
+        runuser -u www-data -- test -x "$TOP" 2>/dev/null; then
+        mkdir -p "$v"
+        return 0
+    fi
+    h=$(printf '%s' "$TOP" | sha256sum | cut -c1-12)
+    real=/var/tmp/lenz-$h
+    mkdir -p "$real"
+    chmod 0755 "$real"
+    ln -sfn "$real" "$v"
+    msg stack "postgres and www-data cannot reach $TOP: the stacks live in $real ($v links there)"
+}
+
+# set_paths: every path below DIR, kept in one place.  DIR is made real
+# (var may be a link), since postgres and httpd's children are given it.
 set_paths() {
     case $DIR in /*) ;; *) DIR=$TOP/$DIR ;; esac
+    if [ -d "$(dirname "$DIR")" ]; then
+        DIR=$(cd "$(dirname "$DIR")" && pwd -P)/$(basename "$DIR")
+    fi
     # Values go into stack.env unquoted and into socket paths: keep them plain.
     case $DIR in *[!A-Za-z0-9_./-]*) die stack "directory '$DIR' has characters other than A-Za-z0-9_./-" ;; esac
     [ ${#DIR} -le 70 ] || die stack "directory '$DIR' is too long for unix socket paths (max 70 chars)"
@@ -842,13 +870,19 @@ cmd_status() {
 }
 
 usage() {
-    echo "usage: $0 start dev|test | stop dev|test|DIR | status dev|test|DIR" >&2
+    echo "usage: $0 start dev|test | stop dev|test|DIR | status dev|test|DIR | var" >&2
     exit 2
 }
 
+# `stack.sh var`: makes TOP/var (see ensure_var) and prints its real path.
+if [ "${1:-}" = var ] && [ $# -eq 1 ]; then
+    ensure_var >&2
+    cd "$TOP/var" && pwd -P
+    exit 0
+fi
 [ $# -eq 2 ] || usage
 case $1 in
-    start) profile "$2"; set_paths; cmd_start ;;
+    start) profile "$2"; ensure_var; set_paths; cmd_start ;;
     stop) target "$2"; set_paths; cmd_stop ;;
     status) target "$2"; set_paths; cmd_status ;;
     *) usage ;;

@@ -50,16 +50,19 @@ set -a
 . var/test/stack.env
 set +a
 
+# Files httpd reads go by the stack's real path (LENZ_STACK_DIR): var/ is a
+# link out of the checkout when www-data cannot reach it (scripts/stack.sh).
+stackdir=$LENZ_STACK_DIR
 export LENZ_TOP="$top" LENZ_BUILD_DIR="$top/build"
-export LENZ_MASTER_KEY_FILE="$top/var/test/master.key"
+export LENZ_MASTER_KEY_FILE="$stackdir/master.key"
 [ -f "$LENZ_MASTER_KEY_FILE" ] || build/lenzctl gen-master-key "$LENZ_MASTER_KEY_FILE" >/dev/null \
     || fail "cannot create the master key"
 build/lenzctl -d "$LENZ_PG_CONNINFO" migrate sql || fail "migrations failed"
 # SMTP AUTH credentials for the sink (which takes any).
-export LENZ_SMTP_AUTH_FILE="$top/var/test/smtp.auth"
+export LENZ_SMTP_AUTH_FILE="$stackdir/smtp.auth"
 ( umask 077; printf 'lenz-test:sink-password' > "$LENZ_SMTP_AUTH_FILE" )
 # A secret S3 refuses, for the virtual host that tests signature errors.
-export LENZ_BAD_SECRET_FILE="$top/var/test/bad.secret"
+export LENZ_BAD_SECRET_FILE="$stackdir/bad.secret"
 ( umask 077; printf 'not-the-secret' > "$LENZ_BAD_SECRET_FILE" )
 # Loopback ports of the fault-injecting proxies in front of S3 and SMTP
 # (t/faults/; their control ports are one higher), and of the memcached
@@ -70,9 +73,12 @@ export LENZ_MEMCACHE_PORT=$((LENZ_S3_PORT + 210))
 # 127.0.0.1 and localhost (scripts/stack.sh, for the SMTP sink).
 export LENZ_TLS_CERT="${LENZ_SMTP_CA_FILE%/*}/server.pem" LENZ_TLS_KEY="${LENZ_SMTP_CA_FILE%/*}/server.key"
 # Users of the stand-in single sign-on (mod_auth_basic).
-htpasswd -bcB var/test/htpasswd sso-user@example.org sso-pass >/dev/null 2>&1 \
+htpasswd -bcB "$stackdir/htpasswd" sso-user@example.org sso-pass >/dev/null 2>&1 \
     || fail "htpasswd (apache2-utils) is missing"
-chmod 644 var/test/htpasswd
+chmod 644 "$stackdir/htpasswd"
+# What /static serves: htdocs itself, or a copy www-data can read.
+LENZ_HTDOCS=$(scripts/htdocs-dir.sh "$stackdir") || fail "cannot place htdocs where httpd can read it"
+export LENZ_HTDOCS
 
 apxs=$(sed -n 's/^APXS *= *//p' config.mk)
 httpd=$(sed -n 's/^HTTPD_BIN *= *//p' config.mk)
