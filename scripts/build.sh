@@ -4,6 +4,10 @@
 # of flags reconfigures.
 set -eu
 cd "$(dirname "$0")/.."
+# One build at a time on this machine (2 cores), whichever checkout: a
+# build inside `make test` and one by hand wait for each other.
+exec 8>"${LENZ_BUILD_LOCK:-/tmp/lenz-build.lock}"
+flock 8
 
 scripts/deps.sh
 

@@ -8,6 +8,7 @@ top=$(pwd)
 port=${LENZ_HTTP_PORT:-8080}
 var="$top/var/dev"
 
+scripts/stack.sh var >/dev/null
 scripts/build.sh
 scripts/stack.sh start dev
 # var/ may be a link out of the checkout (scripts/stack.sh): httpd and its

