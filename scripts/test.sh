@@ -77,6 +77,7 @@ export LENZ_MEMCACHE_PORT=$((LENZ_S3_PORT + 210))
 export LENZ_TLS_CERT="${LENZ_SMTP_CA_FILE%/*}/server.pem" LENZ_TLS_KEY="${LENZ_SMTP_CA_FILE%/*}/server.key"
 # Users of the stand-in single sign-on (mod_auth_basic).
 htpasswd -bcB "$stackdir/htpasswd" sso-user@example.org sso-pass >/dev/null 2>&1 \
+    && htpasswd -bB "$stackdir/htpasswd" link-user@example.org link-pass >/dev/null 2>&1 \
     || fail "htpasswd (apache2-utils) is missing"
 chmod 644 "$stackdir/htpasswd"
 # What /static serves: htdocs itself, or a copy www-data can read.
@@ -118,7 +119,7 @@ EOF
 fi
 if ! t/TEST -httpd "$httpd" -apxs "$apxs" -httpd_conf "$top/t/conf/modules.conf" \
         -user www-data -group www-data -port 8529 -servername 127.0.0.1 \
-        -start-httpd > build/apache-test-start.log 2>&1; then
+        -start-httpd > build/apache-test-start.log 2>&1 9>&-; then
     cat build/apache-test-start.log >&2
     tail -20 t/logs/error_log >&2 2>/dev/null
     fail "httpd did not start"
@@ -132,6 +133,8 @@ if [ -n "${LENZ_SOAK_SECONDS:-}" ]; then
     status=$?
 else
     export FUZZ_SMOKE_SECONDS="${FUZZ_SMOKE_SECONDS:-5}"
-    LENZ_SUMMARY="$summary" perl t/run-tests.pl
+    # 9>&-: no test (nor an httpd it starts and leaves behind) holds the
+    # machine's test lock past this script.
+    LENZ_SUMMARY="$summary" perl t/run-tests.pl 9>&-
     status=$?
 fi

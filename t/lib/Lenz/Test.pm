@@ -78,6 +78,9 @@ sub error_log_since {
 # Options: offset => N (ports N higher; default 100), shared_cache =>
 # 'memcache:HOST:PORT' (LenzSharedCache is global-only, so it is replaced in
 # the copy), config => "directives appended to its extra.conf".
+# Every second httpd is stopped when its test file ends, also when it dies.
+my @second_httpds;
+END { my $rc = $?; $_->() for @second_httpds; $? = $rc }
 sub second_httpd {
     my (%o) = @_;
     my $off = $o{offset} // 100;
@@ -110,13 +113,16 @@ sub second_httpd {
         last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1);
         select undef, undef, undef, 0.1;
     }
+    my $stopped = 0;
     my $stop = sub {
+        return if $stopped++;
         system("$httpd -f $dir/httpd.conf -k stop");
         for (1 .. 100) {
             last unless -e "$dir/httpd.pid";
             select undef, undef, undef, 0.1;
         }
     };
+    push @second_httpds, $stop;
     return ("http://127.0.0.1:$port", $stop, $dir);
 }
 
