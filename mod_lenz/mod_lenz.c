@@ -15,6 +15,7 @@
 #include "httpd/metrics.h"
 #include "httpd/shared.h"
 #include "httpd/streams.h"
+#include "httpd/pwgate.h"
 #include "jobs/runner.h"
 #include "jobs/wake.h"
 
@@ -110,6 +111,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
     lenz_wake_child_init(pchild);
     lenz_shared_child_init(pchild, s);
     lenz_streams_child_init(pchild, s);
+    lenz_pw_child_init(pchild, s, lenz_cfg_pw_hashes(lenz_srv(s)), lenz_cfg_pw_wait(lenz_srv(s)));
     lenz_runner_child_init(pchild, s);
     process_http = lenz_http_make(pchild);
     if (!process_http)

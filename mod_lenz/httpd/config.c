@@ -68,6 +68,8 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->job_workers = -1;
     c->event_streams = -1;
     c->event_streams_member = -1;
+    c->pw_hashes = -1;
+    c->pw_wait = -1;
     c->job_poll = -1;
     c->job_backoff_base = -1;
     c->job_backoff_max = -1;
@@ -123,6 +125,8 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(job_workers);
     MERGE_INT(event_streams);
     MERGE_INT(event_streams_member);
+    MERGE_INT(pw_hashes);
+    MERGE_INT(pw_wait);
     MERGE_INT(job_poll);
     MERGE_INT(job_backoff_base);
     MERGE_INT(job_backoff_max);
@@ -271,6 +275,16 @@ int lenz_cfg_event_streams(const lenz_srv_cfg *c)
 int lenz_cfg_event_streams_member(const lenz_srv_cfg *c)
 {
     return c->event_streams_member > 0 ? c->event_streams_member : 0;
+}
+
+int lenz_cfg_pw_hashes(const lenz_srv_cfg *c)
+{
+    return c->pw_hashes > 0 ? c->pw_hashes : 0;
+}
+
+int lenz_cfg_pw_wait(const lenz_srv_cfg *c)
+{
+    return c->pw_wait > 0 ? c->pw_wait : 0;
 }
 
 int lenz_cfg_job_workers(const lenz_srv_cfg *c)

@@ -59,6 +59,8 @@ typedef struct lenz_srv_cfg {
     int job_workers;                /* runners per process, -1 unset */
     int event_streams;              /* live streams per host, -1 unset */
     int event_streams_member;       /* ... per member, -1 unset */
+    int pw_hashes;                  /* password hashes at once per process, -1 unset */
+    int pw_wait;                    /* ... seconds a request waits for one, -1 unset */
     int job_poll;                   /* seconds, -1 unset */
     int job_backoff_base;           /* seconds, -1 unset */
     int job_backoff_max;            /* seconds, -1 unset */
@@ -154,6 +156,9 @@ int lenz_cfg_job_workers(const lenz_srv_cfg *c);
 /* LenzEventStreams: 0 when unset (streams.c derives the default). */
 int lenz_cfg_event_streams(const lenz_srv_cfg *c);
 int lenz_cfg_event_streams_member(const lenz_srv_cfg *c);
+/* LenzPasswordHashes: 0 when unset (pwgate.c has the defaults). */
+int lenz_cfg_pw_hashes(const lenz_srv_cfg *c);
+int lenz_cfg_pw_wait(const lenz_srv_cfg *c);
 apr_interval_time_t lenz_cfg_job_poll(const lenz_srv_cfg *c);
 int lenz_cfg_job_backoff_base(const lenz_srv_cfg *c);   /* seconds */
 int lenz_cfg_job_backoff_max(const lenz_srv_cfg *c);    /* seconds */

@@ -430,6 +430,18 @@ static const char *set_event_streams(cmd_parms *cmd, void *d, const char *a1, co
     return err;
 }
 
+static const char *set_pw_hashes(cmd_parms *cmd, void *d, const char *a1, const char *a2)
+{
+    const char *err;
+    lenz_srv_cfg *c = cmd_global(cmd, &err);
+    if (!c)
+        return err;
+    err = parse_int(cmd->pool, LENZ_D_PASSWORD_HASHES, a1, 1, 64, &c->pw_hashes);
+    if (!err && a2)
+        err = parse_int(cmd->pool, LENZ_D_PASSWORD_HASHES " (wait, seconds)", a2, 1, 60, &c->pw_wait);
+    return err;
+}
+
 static const char *set_job_poll(cmd_parms *cmd, void *d, const char *arg)
 {
     const char *err;
@@ -556,6 +568,9 @@ const command_rec lenz_cmds[] = {
                  "run background jobs in this server's processes (default On)"),
     AP_INIT_TAKE1(LENZ_D_JOBS_DB, set_jobs_db, NULL, RSRC_CONF,
                   "libpq connection string for the job runners' own connections"),
+    AP_INIT_TAKE12(LENZ_D_PASSWORD_HASHES, set_pw_hashes, NULL, RSRC_CONF,
+                   "password hashes computed at once per process (default 2), and the "
+                   "seconds a request waits for one before 503 (default 10)"),
     AP_INIT_TAKE12(LENZ_D_EVENT_STREAMS, set_event_streams, NULL, RSRC_CONF,
                    "live streams open at once on this host (or auto: a quarter of "
                    "MaxRequestWorkers, the default), and per member (default 8)"),

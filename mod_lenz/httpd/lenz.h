@@ -4,7 +4,7 @@
  * Log tags: every error/warning line starts with LENZLOGNO(nnnn) so tests
  * and operators can match it.  Numbers are allocated per file:
  *   0001-0019 mod_lenz.c, config*.c    0020-0029 shared.c
- *   0030-0039 streams.c
+ *   0030-0039 streams.c                0040-0049 pwgate.c
  *   0100-0149 router.c                 0150-0199 problem.c, render.c
  *   0200-0249 dbd.c                    0250-0299 metrics.c
  *   0300-0349 h_status.c               0350-0399 body.c

@@ -9,7 +9,7 @@
 #include "err.h"
 
 #define VEC_PASSWORD "correct horse battery staple"
-/* (e) salt 00 01 .. 0f, default parameters. */
+/* (e) salt 00 01 .. 0f, ln=15 r=8 p=1 (the defaults before ln=17). */
 static const char *VEC_PHC =
     "$scrypt$ln=15,r=8,p=1$AAECAwQFBgcICQoLDA0ODw$eo40JB24mNWRdcaWU4xBdGepdf/laQaEJfFhiNMVnFg";
 /* RFC 7914 section 12: P="password", S="NaCl", N=1024, r=8, p=16, dkLen=64. */
@@ -23,7 +23,7 @@ static double ms_since(apr_time_t t0)
 
 static void test_default(apr_pool_t *p)
 {
-    lenz_passwd_params d;
+    lenz_passwd_params d, v15 = { 15, 8, 1 };
     const char *phc, *phc2;
     unsigned char salt[16];
     apr_time_t t0;
@@ -31,18 +31,18 @@ static void test_default(apr_pool_t *p)
     int i;
 
     lenz_passwd_params_default(&d);
-    ok(d.ln == 15 && d.r == 8 && d.p == 1, "defaults ln=15 r=8 p=1");
+    ok(d.ln == 17 && d.r == 8 && d.p == 1, "defaults ln=17 r=8 p=1 (OWASP's scrypt baseline)");
     is_int(lenz_passwd_params_check(&d), APR_SUCCESS, "defaults within the limits");
 
     for (i = 0; i < 16; i++)
         salt[i] = (unsigned char)i;
-    ok(lenz_passwd_hash_salt(p, VEC_PASSWORD, NULL, salt, &phc) == APR_SUCCESS, "hash with a fixed salt");
+    ok(lenz_passwd_hash_salt(p, VEC_PASSWORD, &v15, salt, &phc) == APR_SUCCESS, "hash with a fixed salt");
     is_str(phc, VEC_PHC, "vector (e): PHC string");
 
     t0 = apr_time_now();
     ok(lenz_passwd_hash(p, "s3cret pass", NULL, &phc) == APR_SUCCESS, "hash at the defaults");
     hash_ms = ms_since(t0);
-    ok(strncmp(phc, "$scrypt$ln=15,r=8,p=1$", 22) == 0 && strlen(phc) == 22 + 22 + 1 + 43,
+    ok(strncmp(phc, "$scrypt$ln=17,r=8,p=1$", 22) == 0 && strlen(phc) == 22 + 22 + 1 + 43,
        "PHC shape: 22-char salt, 43-char hash");
     lenz_passwd_hash(p, "s3cret pass", NULL, &phc2);
     ok(strcmp(phc, phc2) != 0, "random salt: two hashes of one password differ");
@@ -56,7 +56,7 @@ static void test_default(apr_pool_t *p)
     lenz_passwd_dummy_verify("whoever", NULL);
     dummy_ms = ms_since(t0);
     ok(1, "dummy verify ran");
-    diag("scrypt ln=15 r=8 p=1: hash %.0f ms, verify %.0f ms, dummy verify %.0f ms",
+    diag("scrypt ln=17 r=8 p=1: hash %.0f ms, verify %.0f ms, dummy verify %.0f ms",
          hash_ms, verify_ms, dummy_ms);
 }
 
