@@ -13,6 +13,7 @@
 #include "httpd/otp.h"
 #include "jobs/mailjob.h"
 #include "httpd/keystore.h"
+#include "httpd/pwgate.h"
 #include "passwd.h"
 #include "mail.h"
 #include "totp.h"
@@ -26,11 +27,13 @@
 const lenz_stmt lenz_accounts_stmts[] = {
     { "lenz_acct_by_email",
       "SELECT id, status, password_hash, name, roles::text, totp_enabled, "
-      "encode(totp_secret, 'hex'), totp_kek_version, totp_last_step, email "
+      "encode(totp_secret, 'hex'), totp_kek_version, totp_last_step, email, "
+      "encode(totp_pending_secret, 'hex'), totp_pending_kek_version "
       "FROM users WHERE email = %s" },
     { "lenz_acct_by_id",
       "SELECT id, status, password_hash, name, roles::text, totp_enabled, "
-      "encode(totp_secret, 'hex'), totp_kek_version, totp_last_step, email "
+      "encode(totp_secret, 'hex'), totp_kek_version, totp_last_step, email, "
+      "encode(totp_pending_secret, 'hex'), totp_pending_kek_version "
       "FROM users WHERE id = %s::uuid FOR UPDATE" },
     { "lenz_acct_insert",
       "INSERT INTO users (email, name, password_hash, status) VALUES (%s, %s, %s, 'pending') "
@@ -48,21 +51,34 @@ const lenz_stmt lenz_accounts_stmts[] = {
       "UPDATE token_families SET revoked_at = now(), revoke_reason = %s "
       "WHERE user_id = %s::uuid AND revoked_at IS NULL" },
     { "lenz_acct_end_sessions", "DELETE FROM sessions WHERE user_id = %s::uuid" },
+    /* Set-up writes a pending secret; the active one stays until a code
+     * from the new one is confirmed (lenz_acct_totp_on). */
     { "lenz_acct_totp_set",
-      "UPDATE users SET totp_secret = decode(%s, 'hex'), totp_kek_version = %s::int, "
-      "totp_enabled = false, totp_last_step = 0 WHERE id = %s::uuid" },
-    { "lenz_acct_totp_on", "UPDATE users SET totp_enabled = true, totp_last_step = %s::bigint "
-                           "WHERE id = %s::uuid AND totp_secret IS NOT NULL" },
-    { "lenz_acct_totp_off",
-      "UPDATE users SET totp_enabled = false, totp_secret = NULL, totp_kek_version = NULL "
+      "UPDATE users SET totp_pending_secret = decode(%s, 'hex'), totp_pending_kek_version = %s::int "
       "WHERE id = %s::uuid" },
-    { "lenz_acct_totp_step", "UPDATE users SET totp_last_step = %s::bigint WHERE id = %s::uuid" },
+    { "lenz_acct_totp_on",
+      "UPDATE users SET totp_secret = totp_pending_secret, totp_kek_version = totp_pending_kek_version, "
+      "totp_pending_secret = NULL, totp_pending_kek_version = NULL, totp_enabled = true, "
+      "totp_last_step = %s::bigint WHERE id = %s::uuid AND totp_pending_secret IS NOT NULL" },
+    { "lenz_acct_totp_off",
+      "UPDATE users SET totp_enabled = false, totp_secret = NULL, totp_kek_version = NULL, "
+      "totp_pending_secret = NULL, totp_pending_kek_version = NULL WHERE id = %s::uuid" },
+    /* Forward only, once: a code replayed in parallel updates no row. */
+    { "lenz_acct_totp_step",
+      "UPDATE users SET totp_last_step = %s::bigint WHERE id = %s::uuid AND totp_last_step < %s::bigint" },
+    /* A sign-on's id, linked by the account's owner (/account/sso/link). */
+    { "lenz_acct_link_external",
+      "UPDATE users SET external_id = %s, updated_at = now() WHERE id = %s::uuid AND external_id IS NULL" },
     { "lenz_acct_recovery_clear", "DELETE FROM recovery_codes WHERE user_id = %s::uuid" },
     { "lenz_acct_recovery_add",
-      "INSERT INTO recovery_codes (user_id, code_hash) VALUES (%s::uuid, decode(%s, 'hex'))" },
+      "INSERT INTO recovery_codes (user_id, code_hash, kek_version) "
+      "VALUES (%s::uuid, decode(%s, 'hex'), %s::int)" },
+    { "lenz_acct_recovery_versions",
+      "SELECT DISTINCT coalesce(kek_version, 0) FROM recovery_codes "
+      "WHERE user_id = %s::uuid AND used_at IS NULL" },
     { "lenz_acct_recovery_use",
       "UPDATE recovery_codes SET used_at = now() WHERE user_id = %s::uuid "
-      "AND code_hash = decode(%s, 'hex') AND used_at IS NULL" },
+      "AND code_hash = decode(%s, 'hex') AND used_at IS NULL AND coalesce(kek_version, 0) = %s::int" },
     { NULL }
 };
 
@@ -81,6 +97,13 @@ void lenz_acct_unavailable(lenz_acct_result *res)
 {
     lenz_acct_set(res, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
         "please try again shortly", NULL);
+}
+
+void lenz_acct_busy(lenz_acct_result *res)
+{
+    lenz_acct_set(res, HTTP_SERVICE_UNAVAILABLE, "busy", "Busy",
+                  "too many sign-ins at once; try again in a moment", NULL);
+    res->retry_after = 2;
 }
 
 void lenz_acct_limited(lenz_acct_result *res, int after)
@@ -178,7 +201,7 @@ static apr_status_t send_code(request_rec *r, lenz_db *db, const char *user_id,
 static int mail_limits(request_rec *r, lenz_acct_result *res, const char *ip_scope,
                        const char *mail_scope, const char *email, int mail_limit, int mail_period)
 {
-    return lenz_acct_allow(r, res, ip_scope, r->useragent_ip, 10, 3600)
+    return lenz_acct_allow(r, res, ip_scope, lenz_rate_addr(r), 10, 3600)
            && lenz_acct_allow(r, res, mail_scope, email, mail_limit, mail_period);
 }
 
@@ -228,8 +251,11 @@ void lenz_acct_register(request_rec *r, lenz_req *lr, const char *email, const c
     email = lenz_acct_lower(r->pool, email);
     if (!mail_limits(r, res, "register-ip", "register-mail", email, 3, 600))
         return;
-    if (lenz_passwd_hash(r->pool, password, NULL, &hash) != APR_SUCCESS) {
-        lenz_acct_unavailable(res);
+    if ((rv = lenz_pw_hash(r, password, NULL, &hash)) != APR_SUCCESS) {
+        if (rv == LENZ_EUNAVAIL)
+            lenz_acct_busy(res);
+        else
+            lenz_acct_unavailable(res);
         return;
     }
     if (!by_email_tx(r, res, email, &db, &rows))
@@ -279,6 +305,19 @@ void lenz_acct_resend(request_rec *r, lenz_req *lr, const char *email, lenz_acct
     end_accepted(db, rv, res);
 }
 
+/* No sign-up waits for this address (none, or an active account): the
+ * same answers a wrong code for a waiting one gets (400 until as many
+ * tries as a code allows, then 410, per LENZ_OTP_TTL), after about the
+ * same work (a code looked up and tried), so verify tells nothing of who
+ * has signed up. */
+static apr_status_t no_signup(request_rec *r, lenz_db *db, const char *email, const char *code)
+{
+    int after;
+    lenz_otp_check(r, db, "register", "00000000-0000-0000-0000-000000000000", code);
+    return lenz_rate_hit(r, "verify-none", email, LENZ_OTP_TRIES, LENZ_OTP_TTL, &after)
+           ? LENZ_EAUTH : LENZ_EEXPIRED;
+}
+
 void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const char *code,
                       lenz_acct_result *res)
 {
@@ -291,7 +330,7 @@ void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const cha
     if (!email_ok(r, res, email))
         return;
     email = lenz_acct_lower(r->pool, email);
-    if (!lenz_acct_allow(r, res, "verify-ip", r->useragent_ip, 30, 600))
+    if (!lenz_acct_allow(r, res, "verify-ip", lenz_rate_addr(r), 30, 600))
         return;
     if (!(db = lenz_db_open(r))) {
         lenz_acct_unavailable(res);
@@ -304,13 +343,12 @@ void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const cha
         return;
     }
     if (rows.nrows != 1 || strcmp(rows.rows[0][C_STATUS], "pending") != 0) {
-        lenz_db_close(db);
-        lenz_acct_set(res, HTTP_BAD_REQUEST, "invalid-code", "Invalid code",
-            "the code is wrong or no sign-up is waiting for this address", "code");
-        return;
+        rv = no_signup(r, db, email, code);
     }
-    args[0] = rows.rows[0][C_ID];
-    rv = lenz_otp_check(r, db, "register", args[0], code);
+    else {
+        args[0] = rows.rows[0][C_ID];
+        rv = lenz_otp_check(r, db, "register", args[0], code);
+    }
     if (rv == APR_SUCCESS) {
         lenz_json *ev = lenz_json_new_object(r->pool);
         lenz_json_set_str(ev, "email", email);
@@ -322,7 +360,8 @@ void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const cha
     }
     lenz_db_close(db);
     if (rv == LENZ_EAUTH)
-        lenz_acct_set(res, HTTP_BAD_REQUEST, "invalid-code", "Invalid code", "the code is wrong", "code");
+        lenz_acct_set(res, HTTP_BAD_REQUEST, "invalid-code", "Invalid code",
+                      "the code is wrong or no sign-up is waiting for this address", "code");
     else if (rv == LENZ_EEXPIRED)
         lenz_acct_set(res, HTTP_GONE, "code-expired", "Code no longer valid",
             "the code expired or was tried too often; ask for a new one", "code");
@@ -339,7 +378,8 @@ void lenz_acct_reset_request(request_rec *r, lenz_req *lr, const char *email, le
     const char *token;
     lenz_rows rows;
     lenz_db *db;
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv;
+    int real;
 
     memset(res, 0, sizeof(*res));
     if (!email_ok(r, res, email))
@@ -348,15 +388,24 @@ void lenz_acct_reset_request(request_rec *r, lenz_req *lr, const char *email, le
     if (!mail_limits(r, res, "reset-ip", "reset-mail", email, 3, 3600)
         || !by_email_tx(r, res, email, &db, &rows))
         return;
-    if (rows.nrows == 1 && strcmp(rows.rows[0][C_STATUS], "active") == 0) {
-        rv = lenz_otp_link_issue(r, db, "reset", rows.rows[0][C_ID], RESET_TTL, &token);
-        if (rv == APR_SUCCESS) {
-            lenz_json *d = lenz_acct_mail_data(r, rows.rows[0][C_NAME]);
-            lenz_json_set_str(d, "url", apr_pstrcat(r->pool, lr->srv->public_url,
-                                                    "/account/reset/", token, NULL));
-            lenz_json_set_int(d, "minutes", RESET_TTL / 60);
-            rv = lenz_mail_enqueue(db, "reset_link", email, "Reset your Lenzeye password", d);
-        }
+    /* The same work whether or not the address has an active account (a
+     * link made and its mail queued), kept only when it has: the answer's
+     * timing tells nothing either. */
+    real = rows.nrows == 1 && strcmp(rows.rows[0][C_STATUS], "active") == 0;
+    rv = lenz_otp_link_issue(r, db, "reset", real ? rows.rows[0][C_ID] : "00000000-0000-0000-0000-000000000000",
+                             RESET_TTL, &token);
+    if (rv == APR_SUCCESS) {
+        lenz_json *d = lenz_acct_mail_data(r, real ? rows.rows[0][C_NAME] : NULL);
+        lenz_json_set_str(d, "url", apr_pstrcat(r->pool, lr->srv->public_url,
+                                                "/account/reset/", token, NULL));
+        lenz_json_set_int(d, "minutes", RESET_TTL / 60);
+        rv = lenz_mail_enqueue(db, "reset_link", email, "Reset your Lenzeye password", d);
+    }
+    if (!real) {
+        lenz_db_end(db, 1);
+        lenz_db_close(db);
+        res->status = HTTP_ACCEPTED;
+        return;
     }
     end_accepted(db, rv, res);
 }
@@ -371,9 +420,13 @@ void lenz_acct_reset(request_rec *r, lenz_req *lr, const char *token, const char
     memset(res, 0, sizeof(*res));
     if (!lenz_acct_password_ok(r, res, password))
         return;
-    if (!lenz_acct_allow(r, res, "reset-ip", r->useragent_ip, 30, 3600))
+    if (!lenz_acct_allow(r, res, "reset-ip", lenz_rate_addr(r), 30, 3600))
         return;
-    if (lenz_passwd_hash(r->pool, password, NULL, &hash) != APR_SUCCESS || !(db = lenz_db_open(r))) {
+    if ((rv = lenz_pw_hash(r, password, NULL, &hash)) == LENZ_EUNAVAIL) {
+        lenz_acct_busy(res);
+        return;
+    }
+    if (rv != APR_SUCCESS || !(db = lenz_db_open(r))) {
         lenz_acct_unavailable(res);
         return;
     }
@@ -407,13 +460,15 @@ void lenz_acct_reset(request_rec *r, lenz_req *lr, const char *token, const char
 int lenz_acct_fail(request_rec *r, const lenz_acct_result *res)
 {
     lenz_json *ext = lenz_json_new_object(r->pool);
+    /* A full password-hash gate is logged there (LENZ0041), once a minute. */
+    int quiet = res->status < 500 || (res->slug && strcmp(res->slug, "busy") == 0);
     if (res->field)
         lenz_json_set_str(ext, "field", res->field);
     if (res->totp_required)
         lenz_json_set_bool(ext, "totp_required", 1);
     if (res->retry_after > 0)
         apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, res->retry_after));
-    return lenz_fail_ext(r, res->status >= 500 ? APLOG_ERR : APLOG_INFO,
-                         res->status >= 500 ? LENZLOGNO(2290) : LENZLOGNO(2291), res->status,
+    return lenz_fail_ext(r, quiet ? APLOG_INFO : APLOG_ERR,
+                         quiet ? LENZLOGNO(2291) : LENZLOGNO(2290), res->status,
                          res->slug, res->title, res->detail, ext);
 }

@@ -42,9 +42,12 @@ void lenz_acct_reset_request(request_rec *r, lenz_req *lr, const char *email, le
 /* Sets a new password with a reset token; ends every session and token. */
 void lenz_acct_reset(request_rec *r, lenz_req *lr, const char *token, const char *password,
                      lenz_acct_result *res);
-/* TOTP: a new (not yet enabled) secret; enabling with a code returns ten
- * recovery codes once; disabling needs the password and a code. */
-void lenz_acct_totp_setup(request_rec *r, lenz_req *lr, lenz_json *out, lenz_acct_result *res);
+/* TOTP: a new secret, pending until enabled with a code from it (which
+ * returns ten recovery codes once); while two-factor is on, starting a
+ * set-up needs the password and a current code (or a recovery code), as
+ * disabling does.  Both count as sign-in tries. */
+void lenz_acct_totp_setup(request_rec *r, lenz_req *lr, const char *password, const char *code,
+                          lenz_json *out, lenz_acct_result *res);
 void lenz_acct_totp_enable(request_rec *r, lenz_req *lr, const char *code, lenz_json *out,
                            lenz_acct_result *res);
 void lenz_acct_totp_disable(request_rec *r, lenz_req *lr, const char *password, const char *code,

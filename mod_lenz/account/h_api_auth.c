@@ -157,14 +157,27 @@ static int api_me(request_rec *r, lenz_req *lr)
     lenz_json_set_str(j, "email", lr->user->email);
     lenz_json_set_str(j, "name", lr->user->name);
     lenz_roles_json(lenz_json_obj_add_array(j, "roles"), lr->user->roles);
+    /* For scripts on our pages: what unsafe requests must send as
+     * X-CSRF-Token (cookie sessions and sign-ons; bearer tokens need none). */
+    if (lr->user->via == LENZ_VIA_SESSION || lr->user->via == LENZ_VIA_REMOTE)
+        lenz_json_set_str(j, "csrf_token", lenz_csrf_token(r, lr));
     return lenz_send_json(r, HTTP_OK, j);
 }
 
+/* No body while two-factor is off (as before); with it on, the password
+ * and a current code (or a recovery code). */
 static int api_totp_setup(request_rec *r, lenz_req *lr)
 {
-    lenz_json *j = lenz_json_new_object(r->pool);
+    lenz_json *j = lenz_json_new_object(r->pool), *b = NULL;
+    const char *password = NULL, *code = NULL, *cl = apr_table_get(r->headers_in, "Content-Length");
     lenz_acct_result res;
-    lenz_acct_totp_setup(r, lr, j, &res);
+    /* Clients that post nothing (or an empty body) keep working. */
+    if ((cl && strcmp(cl, "0") != 0) || apr_table_get(r->headers_in, "Transfer-Encoding")) {
+        if (!(b = lenz_body_json(r, lr)) || !lenz_field_str(r, b, "password", 0, LENZ_PASSWORD_MAX, &password)
+            || !lenz_field_str(r, b, "code", 0, 32, &code))
+            return OK;
+    }
+    lenz_acct_totp_setup(r, lr, password, code, j, &res);
     return res.status >= 400 ? lenz_acct_fail(r, &res) : lenz_send_json(r, HTTP_OK, j);
 }
 

@@ -6,6 +6,7 @@
 #include "rate.h"
 #include "shared.h"
 #include "problem.h"
+#include "netaddr.h"
 
 /* Fixed windows, with the previous window carried over (a "sliding window
  * counter"): the count is this window's events plus the previous window's,
@@ -16,6 +17,17 @@
 static const char *key_of(request_rec *r, const char *scope, const char *who, apr_int64_t window)
 {
     return apr_psprintf(r->pool, "lenz:rate:%s:%s:%" APR_INT64_T_FMT, scope, who, window);
+}
+
+static void put_count(const lenz_kv *kv, const char *key, apr_uint32_t count, apr_time_t expiry,
+                      apr_pool_t *p)
+{
+    unsigned char buf[4];
+    buf[0] = (unsigned char)(count >> 24);
+    buf[1] = (unsigned char)(count >> 16);
+    buf[2] = (unsigned char)(count >> 8);
+    buf[3] = (unsigned char)count;
+    kv->put(kv->baton, key, buf, 4, expiry, p);
 }
 
 static apr_uint32_t get_count(const lenz_kv *kv, const char *key, apr_pool_t *p)
@@ -43,7 +55,6 @@ int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
     apr_time_t now = apr_time_now();
     apr_int64_t window;
     const char *key;
-    unsigned char buf[4];
     apr_uint32_t count, prev;
     int n;
 
@@ -57,12 +68,8 @@ int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
     count = get_count(kv, key, r->pool);
     if (count < 0xffffffffu)
         count++;
-    buf[0] = (unsigned char)(count >> 24);
-    buf[1] = (unsigned char)(count >> 16);
-    buf[2] = (unsigned char)(count >> 8);
-    buf[3] = (unsigned char)count;
     /* Kept through the next window, which still counts part of it. */
-    kv->put(kv->baton, key, buf, 4, apr_time_from_sec((window + 2) * period), r->pool);
+    put_count(kv, key, count, apr_time_from_sec((window + 2) * period), r->pool);
     if (kv->unlock)
         kv->unlock(kv->baton);
     n = estimate(prev, count, now, window, period);
@@ -73,6 +80,31 @@ int lenz_rate_hit(request_rec *r, const char *scope, const char *who,
         return 0;
     }
     return 1;
+}
+
+void lenz_rate_undo(request_rec *r, const char *scope, const char *who, int period)
+{
+    const lenz_kv *kv = lenz_shared_kv();
+    apr_int64_t window;
+    const char *key;
+    apr_uint32_t count;
+
+    if (!kv || period <= 0)
+        return;
+    window = apr_time_sec(apr_time_now()) / period;
+    key = key_of(r, scope, who, window);
+    if (kv->lock)
+        kv->lock(kv->baton);
+    /* Counted in the window before (it just ended): that one is left. */
+    if ((count = get_count(kv, key, r->pool)) > 0)
+        put_count(kv, key, count - 1, apr_time_from_sec((window + 2) * period), r->pool);
+    if (kv->unlock)
+        kv->unlock(kv->baton);
+}
+
+const char *lenz_rate_addr(request_rec *r)
+{
+    return lenz_addr_rate_key(r->pool, r->useragent_ip);
 }
 
 int lenz_rate_count(request_rec *r, const char *scope, const char *who, int period)

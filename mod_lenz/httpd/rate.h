@@ -19,4 +19,12 @@ int lenz_rate_count(request_rec *r, const char *scope, const char *who, int peri
 int lenz_rate_check(request_rec *r, const char *scope, const char *who,
                     int limit, int period);
 
+/* Takes back one event counted by lenz_rate_hit() in this window (a
+ * sign-in counted before its password was checked, which succeeded). */
+void lenz_rate_undo(request_rec *r, const char *scope, const char *who, int period);
+
+/* The client's address as a rate-limit key: IPv4 whole, IPv6 by its /64
+ * (core/netaddr.h). */
+const char *lenz_rate_addr(request_rec *r);
+
 #endif
