@@ -290,23 +290,29 @@ static int notifications_read(request_rec *r, lenz_req *lr)
 }
 
 /* Single sign-on: mount this path behind another auth module (with
- * LenzTrustRemoteUser On); the account matching REMOTE_USER gets a session. */
-static int sso(request_rec *r, lenz_req *lr)
+ * LenzTrustRemoteUser On); the account linked to REMOTE_USER gets a
+ * session.  A REMOTE_USER seen for the first time gets an account of its
+ * own, unless one with its address exists: that one is linked only by its
+ * owner, with its password (sso_link). */
+static int sso_link_page(request_rec *r, lenz_req *lr, int status, const lenz_acct_result *res,
+                         const char *next)
 {
-    int answered;
-    lenz_user *u;
+    lenz_json *ctx = page(r, lr, "Link your sign-on");
+    if (res)
+        add_error(ctx, res);
+    lenz_json_set_str(ctx, "email", lenz_remote_email(r, r->user));
+    lenz_json_set_str(ctx, "next", next);
+    if (lenz_wants_json(r))
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2235), status, "link-required", "Link your sign-on",
+                         "an account with this address exists: link it with its password "
+                         "(POST /account/sso/link)");
+    return lenz_render_page(r, status, "account/sso_link", ctx);
+}
+
+static int sso_sign_in(request_rec *r, lenz_req *lr, const char *user_id, const char *next)
+{
     lenz_db *db;
-    const char *next = lenz_safe_next(r, lenz_query(r, "next"));
-    if (lr->dir->trust_remote_user != 1 || !r->user)
-        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2231), HTTP_FORBIDDEN, "sso-off",
-                         "Single sign-on unavailable", "this address is not behind a trusted sign-on");
-    u = lenz_auth_user(r, lr, &answered);
-    if (answered)
-        return OK;
-    if (!u)
-        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2232), HTTP_FORBIDDEN, "no-account",
-                         "No account", "there is no active account for this sign-on");
-    if (!(db = lenz_db_open(r)) || lenz_session_start(r, lr, db, u->id) != APR_SUCCESS) {
+    if (!(db = lenz_db_open(r)) || lenz_session_start(r, lr, db, user_id) != APR_SUCCESS) {
         if (db)
             lenz_db_close(db);
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2233), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
@@ -314,6 +320,68 @@ static int sso(request_rec *r, lenz_req *lr)
     }
     lenz_db_close(db);
     return redirect(r, lr, next ? next : "/account");
+}
+
+static int sso(request_rec *r, lenz_req *lr)
+{
+    int answered;
+    lenz_user *u;
+    const char *next = lenz_safe_next(r, lenz_query(r, "next"));
+    if (lr->dir->trust_remote_user != 1 || !r->user)
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2231), HTTP_FORBIDDEN, "sso-off",
+                         "Single sign-on unavailable", "this address is not behind a trusted sign-on");
+    u = lenz_auth_user(r, lr, &answered);
+    if (answered)
+        return OK;
+    if (!u && lr->remote_link)
+        return sso_link_page(r, lr, HTTP_CONFLICT, NULL, next);
+    if (!u)
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2232), HTTP_FORBIDDEN, "no-account",
+                         "No account", "there is no active account for this sign-on");
+    return sso_sign_in(r, lr, u->id, next);
+}
+
+/* Links REMOTE_USER to the account of its address: that account's
+ * password (and second factor), checked and counted as a sign-in. */
+static int sso_link(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f;
+    const char *next, *args[2];
+    lenz_acct_result res;
+    lenz_db *db;
+    int n = 0;
+
+    if (lr->dir->trust_remote_user != 1 || !r->user)
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2231), HTTP_FORBIDDEN, "sso-off",
+                         "Single sign-on unavailable", "this address is not behind a trusted sign-on");
+    if (!(f = lenz_body_form(r, lr)))
+        return OK;
+    next = lenz_safe_next(r, apr_table_get(f, "next"));
+    lenz_acct_login(r, lr, lenz_remote_email(r, r->user), apr_table_get(f, "password"),
+                    apr_table_get(f, "totp"), &res);
+    if (res.status >= 400) {
+        if (res.retry_after > 0)
+            apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, res.retry_after));
+        /* 401 would send the browser back to the sign-on's own prompt */
+        return sso_link_page(r, lr, res.status == HTTP_UNAUTHORIZED ? HTTP_FORBIDDEN : res.status, &res, next);
+    }
+    if (!(db = lenz_db_open(r)))
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2233), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "signing in failed; try again shortly");
+    args[0] = r->user;
+    args[1] = res.user->id;
+    if (lenz_db_exec(db, "lenz_acct_link_external", &n, 2, args) != APR_SUCCESS) {
+        lenz_db_close(db);
+        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2233), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                         "Service unavailable", "linking failed; try again shortly");
+    }
+    lenz_db_close(db);
+    if (n != 1)
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2236), HTTP_CONFLICT, "linked-elsewhere",
+                         "Linked to another sign-on", "this account is linked to another sign-on already");
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "REMOTE_USER %s linked to account %s by its password",
+                  r->user, res.user->id);
+    return sso_sign_in(r, lr, res.user->id, next);
 }
 
 static const lenz_route routes[] = {
@@ -332,6 +400,7 @@ static const lenz_route routes[] = {
     { LENZ_GET, "/reset/{token}", reset_token_form, LENZ_ACCESS_PUBLIC },
     { LENZ_POST, "/reset/{token}", reset_token_post, LENZ_ACCESS_PUBLIC },
     { LENZ_GET, "/sso", sso, LENZ_ACCESS_PUBLIC },
+    { LENZ_POST, "/sso/link", sso_link, LENZ_ACCESS_PUBLIC },
     { 0 }
 };
 

@@ -10,6 +10,7 @@
 #include "codec.h"
 #include "token.h"
 #include "jwt.h"
+#include "keys.h"
 #include "err.h"
 
 #define ACCESS_TTL   900                  /* 15 minutes */
@@ -30,6 +31,10 @@ const lenz_stmt lenz_auth_stmts[] = {
       "VALUES (decode(%s, 'hex'), %s::uuid, now() + make_interval(secs => %s::int), %s, %s)" },
     { "lenz_auth_session_del",
       "DELETE FROM sessions WHERE id_hash = decode(%s, 'hex')" },
+    /* "Sign out on every device" ends API token families too. */
+    { "lenz_auth_families_revoke",
+      "UPDATE token_families SET revoked_at = now(), revoke_reason = 'signed out everywhere' "
+      "WHERE user_id = %s::uuid AND revoked_at IS NULL" },
     { "lenz_auth_session_del_all",
       "DELETE FROM sessions WHERE user_id = %s::uuid" },
     { "lenz_auth_family_user",
@@ -55,10 +60,10 @@ const lenz_stmt lenz_auth_stmts[] = {
       "UPDATE token_families SET last_used_at = now() WHERE id = %s::uuid" },
     { "lenz_auth_user_get",
       "SELECT id, email, name, roles::text, status FROM users WHERE id = %s::uuid" },
+    /* By the sign-on's own id only: an e-mail address an identity
+     * provider asserts links nothing by itself (lenz_remote_email). */
     { "lenz_auth_remote_get",
-      "SELECT id, email, name, roles::text, status FROM users "
-      "WHERE external_id = %s OR (external_id IS NULL AND email = %s) "
-      "ORDER BY (external_id IS NULL) LIMIT 1" },
+      "SELECT id, email, name, roles::text, status FROM users WHERE external_id = %s" },
     { "lenz_auth_remote_new",
       "INSERT INTO users (email, name, status, external_id) VALUES (%s, %s, 'active', %s) "
       "ON CONFLICT DO NOTHING" },
@@ -198,32 +203,42 @@ static lenz_user *from_bearer(request_rec *r, lenz_req *lr, lenz_db *db, const c
     return u;
 }
 
+const char *lenz_remote_email(request_rec *r, const char *remote_user)
+{
+    return strchr(remote_user, '@') ? remote_user : apr_pstrcat(r->pool, remote_user, "@sso.invalid", NULL);
+}
+
 static lenz_user *from_remote(request_rec *r, lenz_req *lr, lenz_db *db)
 {
     const char *args[3];
     lenz_rows rows;
     const char *ru = r->user;
-    int attempt;
+    int attempt, n;
 
     if (!ru || !*ru || strlen(ru) > 254)
         return NULL;
     for (attempt = 0; attempt < 2; attempt++) {
         args[0] = ru;
-        args[1] = ru;
-        if (lenz_db_select(db, "lenz_auth_remote_get", &rows, 2, args) != APR_SUCCESS)
+        if (lenz_db_select(db, "lenz_auth_remote_get", &rows, 1, args) != APR_SUCCESS)
             return NULL;
         if (rows.nrows == 1)
             return strcmp(rows.rows[0][4], "active") == 0
                    ? user_from_row(r, rows.rows[0], LENZ_VIA_REMOTE) : NULL;
         if (attempt || lr->dir->remote_create == 0)
             return NULL;
-        /* First sight: an account named after REMOTE_USER.  Its e-mail is
-         * REMOTE_USER when that looks like one, else a placeholder. */
-        args[0] = strchr(ru, '@') ? ru : apr_pstrcat(r->pool, ru, "@sso.invalid", NULL);
+        /* First sight: an account named after REMOTE_USER, unless one with
+         * that address exists: then its owner links it with its password
+         * (/account/sso/link), never this request by itself. */
+        args[0] = lenz_remote_email(r, ru);
         args[1] = ru;
         args[2] = ru;
-        if (lenz_db_exec(db, "lenz_auth_remote_new", NULL, 3, args) != APR_SUCCESS)
+        n = 0;
+        if (lenz_db_exec(db, "lenz_auth_remote_new", &n, 3, args) != APR_SUCCESS)
             return NULL;
+        if (n == 0) {
+            lr->remote_link = 1;
+            return NULL;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                       "account created for REMOTE_USER %s", ru);
     }
@@ -305,7 +320,11 @@ apr_status_t lenz_session_end(request_rec *r, lenz_req *lr, lenz_db *db, int all
 
     if (all_devices && lr->user) {
         args[0] = lr->user->id;
+        lenz_db_begin(db);
         rv = lenz_db_exec(db, "lenz_auth_session_del_all", NULL, 1, args);
+        if (rv == APR_SUCCESS)
+            rv = lenz_db_exec(db, "lenz_auth_families_revoke", NULL, 1, args);
+        lenz_db_end(db, rv != APR_SUCCESS);
     }
     else if (tok && lenz_token_hash(tok, strlen(tok), h) == APR_SUCCESS) {
         args[0] = lenz_hex(r->pool, h, 32);
@@ -320,6 +339,20 @@ apr_status_t lenz_session_end(request_rec *r, lenz_req *lr, lenz_db *db, int all
 const char *lenz_csrf_token(request_rec *r, lenz_req *lr)
 {
     unsigned char mac[32];
+    if (lr->user && lr->user->via == LENZ_VIA_REMOTE && r->user) {
+        /* No session to bind to: HMAC of who the sign-on says and who that
+         * is here, under a key derived from the master key. */
+        const lenz_keyring *kr = lenz_srv(r->server)->keyring;
+        unsigned char key[32];
+        const char *msg = apr_pstrcat(r->pool, r->user, "\n", lr->user->id, NULL);
+        if (!kr)
+            return "";
+        lenz_hkdf_sha256(lenz_keyring_get(kr, lenz_keyring_current_version(kr)), LENZ_KEY_LEN,
+                         "lenz-csrf-remote-v1", 19, "csrf", 4, key, sizeof(key));
+        lenz_hmac_sha256(key, sizeof(key), msg, strlen(msg), mac);
+        lenz_wipe(key, sizeof(key));
+        return lenz_b64url(r->pool, mac, sizeof(mac));
+    }
     if (!lr->user || !lr->user->session_token)
         return "";
     lenz_hmac_sha256(lr->user->session_token, strlen(lr->user->session_token),

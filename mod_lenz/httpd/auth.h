@@ -32,6 +32,10 @@ extern const lenz_stmt lenz_auth_stmts[];
  * set and the route must return OK. */
 lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered);
 
+/* The e-mail address a REMOTE_USER maps to (itself when it has an @,
+ * else REMOTE_USER@sso.invalid). */
+const char *lenz_remote_email(request_rec *r, const char *remote_user);
+
 /* Roles as a JSON array (parsing them: core/roles.h). */
 void lenz_roles_json(lenz_json *arr, unsigned roles);
 

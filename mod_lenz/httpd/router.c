@@ -135,7 +135,9 @@ static int access_ok(request_rec *r, lenz_req *lr)
     u = lenz_auth_user(r, lr, &answered);
     if (answered)
         return 0;
-    if (u && u->via == LENZ_VIA_SESSION && unsafe_method(r)) {
+    /* Cookie sessions and sign-ons (whose credentials a browser also
+     * sends by itself) prove the request comes from our pages. */
+    if (u && (u->via == LENZ_VIA_SESSION || u->via == LENZ_VIA_REMOTE) && unsafe_method(r)) {
         const char *h = apr_table_get(r->headers_in, "X-CSRF-Token");
         if (h) {
             if (!lenz_csrf_ok(r, lr, h)) {

@@ -72,6 +72,8 @@ struct lenz_req {
     struct lenz_user *user;       /* the caller (auth.c), once resolved */
     int auth_done;
     int csrf_pending;             /* a form must carry a valid "csrf" field */
+    int remote_link;              /* REMOTE_USER is new, but its address has an
+                                     account: the owner must link it (auth.c) */
     apr_table_t *form;            /* the form, once read (body.c) */
 };
 
