@@ -335,6 +335,13 @@ sub run_node {
         $? = -1;
     }
     Test::More::is($?, 0, "$script exited with 0");
+    # Which Node ran it goes with the figures (Debian 12's is 18: the scripts
+    # must load there too, scripts/node18.sh).
+    if ($node && open my $fig, '>>', top_dir() . '/t/logs/figures.txt') {
+        chomp(my $v = `$node --version 2>/dev/null` // '');
+        (my $t = $0) =~ s{.*/}{};
+        print $fig "t/$t: $script ran under Node $v ($node)\n";
+    }
     Test::More::ok(defined $plan && $plan == $seen && $seen > 0,
                    "$script ran its whole plan ($seen of " . ($plan // '?') . ')');
     open my $r, '<', "$results" or return {};
