@@ -184,7 +184,7 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
     apr_array_header_t *hdrs = NULL;
     lenz_sigv4_hdr *h;
     const char *url, *sha;
-    lenz_json *out;
+    lenz_json *out, *sh;
     apr_time_t now = apr_time_now();
     int n;
 
@@ -193,6 +193,15 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
     if (u->encrypted)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2010), HTTP_BAD_REQUEST, "wrong-path",
                          "Encrypted upload", "parts of an encrypted upload go through upload-part");
+    /* The URL is bound to the part's planned length: a body of any other
+     * length (or one sent chunked, without Content-Length) no longer
+     * matches the signature and S3 refuses it, so a part URL cannot store
+     * more than the part (docs/security.md, "Upload parts").  Clients send
+     * Content-Length themselves (browsers must): nothing for them to add. */
+    hdrs = apr_array_make(r->pool, 2, sizeof(lenz_sigv4_hdr));
+    h = apr_array_push(hdrs);
+    h->name = "content-length";
+    h->value = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, lenz_up_part_len(u, n));
     /* With ?sha256= the URL is bound to the part's digest: S3 refuses any
      * other bytes (XAmzContentSHA256Mismatch), so the part is checked
      * before it is accepted although it never passes through here. */
@@ -200,7 +209,6 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
         if (!sha256_hex_ok(sha))
             return lenz_field_bad(r, "sha256", "64 hex digits"), OK;
         sha = lower_hex(r->pool, sha);
-        hdrs = apr_array_make(r->pool, 1, sizeof(lenz_sigv4_hdr));
         h = apr_array_push(hdrs);
         h->name = "x-amz-content-sha256";
         h->value = sha;
@@ -216,6 +224,13 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
     lenz_json_set_str(out, "method", "PUT");
     if (sha)
         lenz_json_set_str(lenz_json_obj_add_object(out, "headers"), "x-amz-content-sha256", sha);
+    /* What the signature covers, as X-Amz-SignedHeaders says (sorted):
+     * "headers" stays the ones a client must add itself. */
+    sh = lenz_json_obj_add_array(out, "signed_headers");
+    lenz_json_arr_add_str(sh, "content-length");
+    lenz_json_arr_add_str(sh, "host");
+    if (sha)
+        lenz_json_arr_add_str(sh, "x-amz-content-sha256");
     lenz_json_set_str(out, "expires_at", ap_ht_time(r->pool, now + apr_time_from_sec(PRESIGN_TTL),
                                                    "%Y-%m-%dT%H:%M:%SZ", 1));
     lenz_json_set_int(out, "part", n);
