@@ -1,4 +1,4 @@
-/* aead.c - segmented AES-256-GCM, object format v1 (see aead.h and
+/* aead.c - segmented AES-256-GCM, object formats v1 and v2 (see aead.h and
  * docs/format.md).  The cipher itself is crypto.h's; this file only frames
  * segments, derives nonces and keeps the stream honest about sizes. */
 #include <string.h>
@@ -38,12 +38,22 @@ apr_uint64_t lenz_aead_segment_plain(apr_uint64_t plain_size, apr_uint32_t seg,
 
 apr_status_t lenz_aead_check(const lenz_aead_params *pp)
 {
+    apr_uint64_t n;
     if (!pp || pp->segment_size < LENZ_AEAD_SEGMENT_MIN
         || pp->segment_size > LENZ_AEAD_SEGMENT_MAX)
         return APR_EINVAL;
     /* n <= 2^32; computed without overflow since S <= 2^24. */
-    if (lenz_aead_segment_count(pp->plain_size, pp->segment_size) > LENZ_AEAD_MAX_SEGMENTS)
+    n = lenz_aead_segment_count(pp->plain_size, pp->segment_size);
+    if (n > LENZ_AEAD_MAX_SEGMENTS)
         return LENZ_ETOOBIG;
+    if (pp->version < 0 || pp->version > LENZ_AEAD_VERSION_PARTS)
+        return APR_EINVAL;
+    if (pp->part_prefixes) {
+        /* One prefix for each part, no more, no fewer. */
+        if (pp->version != LENZ_AEAD_VERSION_PARTS || pp->segments_per_part == 0
+            || pp->part_count != n / pp->segments_per_part + (n % pp->segments_per_part != 0))
+            return APR_EINVAL;
+    }
     return APR_SUCCESS;
 }
 
@@ -129,6 +139,8 @@ typedef struct {
     lenz_gcm *gcm;
     unsigned char aad[LENZ_AEAD_AAD_LEN];
     unsigned char prefix[LENZ_AEAD_PREFIX_LEN];
+    const unsigned char *parts; /* v2 reading: each part's prefix, or NULL */
+    apr_uint32_t per_part;      /* v2 reading: segments in a part */
     apr_uint32_t seg;           /* S */
     apr_uint64_t plain_size;    /* P */
     apr_uint64_t count;         /* n, segments in the whole object */
@@ -175,8 +187,10 @@ static apr_status_t stream_init(stream *s, apr_pool_t *p, const lenz_aead_params
     s->idx = first;
     s->end = segments ? first + segments : s->count;
     memcpy(s->prefix, pp->prefix, LENZ_AEAD_PREFIX_LEN);
+    s->parts = pp->part_prefixes;
+    s->per_part = pp->segments_per_part;
     memcpy(s->aad, "LENZ", 4);
-    s->aad[4] = LENZ_AEAD_VERSION;
+    s->aad[4] = (unsigned char)(pp->version ? pp->version : LENZ_AEAD_VERSION);
     put_be32(s->aad + 5, pp->segment_size);
     memcpy(s->aad + 9, pp->file_id, LENZ_AEAD_FILE_ID_LEN);
     s->gcm = lenz_gcm_make(p, pp->key);
@@ -194,7 +208,11 @@ static apr_status_t stream_init(stream *s, apr_pool_t *p, const lenz_aead_params
 
 static void stream_nonce(const stream *s, unsigned char nonce[LENZ_AEAD_NONCE_LEN])
 {
-    memcpy(nonce, s->prefix, LENZ_AEAD_PREFIX_LEN);
+    if (s->parts)       /* v2: the prefix of the part holding segment idx */
+        memcpy(nonce, s->parts + (s->idx / s->per_part) * LENZ_AEAD_PREFIX_LEN,
+               LENZ_AEAD_PREFIX_LEN);
+    else
+        memcpy(nonce, s->prefix, LENZ_AEAD_PREFIX_LEN);
     put_be32(nonce + 7, (apr_uint32_t)s->idx);
     nonce[11] = s->idx == s->count - 1 ? 0x01 : 0x00;
 }

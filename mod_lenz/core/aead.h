@@ -1,4 +1,4 @@
-/* aead.h - the encryption-at-rest object format, version 1.
+/* aead.h - the encryption-at-rest object format, versions 1 and 2.
  *
  * An object is the plaintext cut into segments of S bytes, each sealed on
  * its own with AES-256-GCM under the file's data key (DEK):
@@ -8,7 +8,12 @@
  *   n         = max(1, ceil(P / S)); the last segment holds 1..S bytes,
  *               an empty file is one empty final segment
  *   nonce_i   = prefix (7) || i as uint32 BE || (i == n-1 ? 0x01 : 0x00)
- *   AAD       = "LENZ" || 0x01 || S as uint32 BE || file id (16 raw bytes)
+ *   AAD       = "LENZ" || version || S as uint32 BE || file id (16 raw bytes)
+ *
+ * Version 1 has one prefix per file.  Version 2 has one per S3 part (k
+ * segments each): segment i takes the prefix of part floor(i/k)+1, drawn
+ * at random for each attempt at sealing that part, so a part sealed again
+ * with other bytes never reuses a (key, nonce) pair.
  *
  * Segment i starts at ciphertext offset i*(S+16) and the object holds
  * P + 16*n bytes.  The plaintext size P comes from the database and is
@@ -27,7 +32,8 @@
 
 #include <apr_pools.h>
 
-#define LENZ_AEAD_VERSION         1
+#define LENZ_AEAD_VERSION         1     /* one nonce prefix per file */
+#define LENZ_AEAD_VERSION_PARTS   2     /* one nonce prefix per S3 part */
 #define LENZ_AEAD_KEY_LEN         32
 #define LENZ_AEAD_PREFIX_LEN      7
 #define LENZ_AEAD_FILE_ID_LEN     16
@@ -44,17 +50,29 @@
 #define LENZ_AEAD_MAX_SEGMENTS    ((apr_uint64_t)1 << 32)
 
 /* Everything that defines one object.  The caller wipes key when done
- * (the encryptor and decryptor keep no copy of it). */
+ * (the encryptor and decryptor keep no copy of it).  Zeroed fields beyond
+ * plain_size mean version 1, so a memset params struct is a v1 one.
+ *
+ * Version 2: to seal one part, set prefix to that attempt's prefix and
+ * leave part_prefixes NULL (every segment of the range then takes
+ * prefix); to read, give every part's prefix in part_prefixes (part 1
+ * first, 7 bytes each, part_count of them, valid while the encryptor or
+ * decryptor lives) and segments_per_part. */
 typedef struct {
     apr_uint32_t  segment_size;                  /* S */
     unsigned char key[LENZ_AEAD_KEY_LEN];        /* the file's DEK */
-    unsigned char prefix[LENZ_AEAD_PREFIX_LEN];  /* random per file */
+    unsigned char prefix[LENZ_AEAD_PREFIX_LEN];  /* v1: random per file */
     unsigned char file_id[LENZ_AEAD_FILE_ID_LEN];/* raw UUID bytes */
     apr_uint64_t  plain_size;                    /* P */
+    int           version;                       /* 0 or 1: v1; 2: per part */
+    apr_uint32_t  segments_per_part;             /* v2 with part_prefixes: k */
+    const unsigned char *part_prefixes;          /* v2: 7 bytes per part, or NULL */
+    apr_uint64_t  part_count;                    /* entries in part_prefixes */
 } lenz_aead_params;
 
-/* APR_SUCCESS, APR_EINVAL for a segment size out of bounds, LENZ_ETOOBIG
- * when P needs more than 2^32 segments. */
+/* APR_SUCCESS, APR_EINVAL for a segment size out of bounds, an unknown
+ * version, or part prefixes that are not exactly one per part of a v2
+ * object; LENZ_ETOOBIG when P needs more than 2^32 segments. */
 apr_status_t lenz_aead_check(const lenz_aead_params *pp);
 
 /* Size math.  S must be valid (see lenz_aead_check); 0 yields 0. */

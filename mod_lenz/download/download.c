@@ -25,7 +25,8 @@ const lenz_stmt lenz_download_stmts[] = {
       "f.id, f.name, f.content_type, f.size, f.storage, f.s3_key, coalesce(f.segment_size, 0), "
       "encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
       "coalesce(f.kek_version, 0), extract(epoch FROM f.updated_at)::bigint, "
-      "encode(k.wrapped_kek, 'hex'), k.master_key_version "
+      "encode(k.wrapped_kek, 'hex'), k.master_key_version, "
+      "coalesce(f.format_version, 0), coalesce(f.segments_per_part, 0), encode(f.part_prefixes, 'hex') "
       "FROM links l "
       "LEFT JOIN files f ON (f.id = l.file_id OR f.transfer_id = l.transfer_id) "
       "AND f.state = 'ready' AND (f.expires_at IS NULL OR f.expires_at > now()) "
@@ -112,6 +113,9 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
         f->modified = apr_time_from_sec(apr_atoi64(row[11]));
         f->kek_wrapped_hex = row[12];
         f->kek_master_version = row[13];
+        f->format_version = (int)apr_atoi64(row[14]);
+        f->segments_per_part = (int)apr_atoi64(row[15]);
+        f->part_prefixes_hex = row[16];
         l->total_size += f->size;
     }
     if (l->files->nelts == 0) {

@@ -18,6 +18,9 @@ typedef struct lenz_dfile {
     const char *prefix_hex, *wrapped_hex, *kek_user;
     int kek_version;
     const char *kek_wrapped_hex, *kek_master_version;   /* the user key's row, or NULL */
+    int format_version;                 /* encrypted: 1, or 2 (a nonce prefix per part) */
+    int segments_per_part;              /* format 2 */
+    const char *part_prefixes_hex;      /* format 2: every part's prefix, in part order */
 } lenz_dfile;
 
 typedef struct lenz_link {

@@ -59,9 +59,30 @@ apr_status_t lenz_file_params(request_rec *r, lenz_db *db, const lenz_dfile *f,
     memset(pp, 0, sizeof(*pp));
     pp->segment_size = (apr_uint32_t)f->segment_size;
     pp->plain_size = (apr_uint64_t)f->size;
-    if (apr_uuid_parse(&uuid, f->id) != APR_SUCCESS || !f->prefix_hex || !f->wrapped_hex
-        || lenz_unhex(f->prefix_hex, strlen(f->prefix_hex), pp->prefix, sizeof(pp->prefix)) != APR_SUCCESS
+    pp->version = f->format_version;
+    if (apr_uuid_parse(&uuid, f->id) != APR_SUCCESS || !f->wrapped_hex
         || lenz_unhex(f->wrapped_hex, strlen(f->wrapped_hex), blob, sizeof(blob)) != APR_SUCCESS)
+        return LENZ_EFORMAT;
+    if (f->format_version == LENZ_AEAD_VERSION_PARTS) {
+        /* One nonce prefix per part (docs/format.md, format 2), kept for as
+         * long as the request (the decryptor reads them as it goes). */
+        apr_size_t hl = f->part_prefixes_hex ? strlen(f->part_prefixes_hex) : 0;
+        unsigned char *t;
+        if (hl == 0 || hl % (2 * LENZ_AEAD_PREFIX_LEN) != 0 || f->segments_per_part <= 0)
+            return LENZ_EFORMAT;
+        t = apr_palloc(r->pool, hl / 2);
+        if (lenz_unhex(f->part_prefixes_hex, hl, t, hl / 2) != APR_SUCCESS)
+            return LENZ_EFORMAT;
+        pp->part_prefixes = t;
+        pp->part_count = hl / (2 * LENZ_AEAD_PREFIX_LEN);
+        pp->segments_per_part = (apr_uint32_t)f->segments_per_part;
+    }
+    else if (f->format_version != LENZ_AEAD_VERSION || !f->prefix_hex
+             || lenz_unhex(f->prefix_hex, strlen(f->prefix_hex), pp->prefix, sizeof(pp->prefix))
+                != APR_SUCCESS) {
+        return LENZ_EFORMAT;
+    }
+    if (lenz_aead_check(pp) != APR_SUCCESS)
         return LENZ_EFORMAT;
     memcpy(pp->file_id, uuid.data, sizeof(pp->file_id));
     /* The user key came joined to the file's row (NULL: there is none). */

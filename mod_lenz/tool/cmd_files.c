@@ -287,7 +287,8 @@ int lenz_cmd_decrypt(lenz_cli *cli, int argc, const char *const *argv)
     params[0] = fid;
     res = lenz_pg(db, "SELECT f.size, f.storage, f.s3_key, f.format_version, f.segment_size, "
                       "encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
-                      "encode(k.wrapped_kek, 'hex'), k.master_key_version, f.state "
+                      "encode(k.wrapped_kek, 'hex'), k.master_key_version, f.state, "
+                      "f.segments_per_part, encode(f.part_prefixes, 'hex') "
                       "FROM files f LEFT JOIN user_keys k "
                       "ON k.user_id = f.kek_user_id AND k.version = f.kek_version WHERE f.id = $1",
                   1, params);
@@ -308,16 +309,36 @@ int lenz_cmd_decrypt(lenz_cli *cli, int argc, const char *const *argv)
         rc = rv == APR_SUCCESS ? 0 : 1;
         goto out;
     }
-    if (strcmp(PQgetvalue(res, 0, 3), "1") != 0) {
+    pp.segment_size = (apr_uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10);
+    memcpy(pp.file_id, uuid.data, sizeof(pp.file_id));
+    if (strcmp(PQgetvalue(res, 0, 3), "1") == 0) {
+        pp.version = LENZ_AEAD_VERSION;
+        rv = lenz_unhex(PQgetvalue(res, 0, 5), strlen(PQgetvalue(res, 0, 5)), pp.prefix, sizeof(pp.prefix));
+    }
+    else if (strcmp(PQgetvalue(res, 0, 3), "2") == 0) {
+        /* Format 2: a nonce prefix per part, in part order. */
+        const char *hx = PQgetvalue(res, 0, 12);
+        apr_size_t hl = strlen(hx);
+        unsigned char *t = apr_palloc(p, hl / 2 + 1);
+        pp.version = LENZ_AEAD_VERSION_PARTS;
+        pp.segments_per_part = (apr_uint32_t)strtoul(PQgetvalue(res, 0, 11), NULL, 10);
+        pp.part_prefixes = t;
+        pp.part_count = hl / (2 * LENZ_AEAD_PREFIX_LEN);
+        rv = hl && hl % (2 * LENZ_AEAD_PREFIX_LEN) == 0 ? lenz_unhex(hx, hl, t, hl / 2) : LENZ_EFORMAT;
+        if (rv == APR_SUCCESS && lenz_aead_check(&pp) != APR_SUCCESS)
+            rv = LENZ_EFORMAT;
+    }
+    else {
         fprintf(stderr, "lenzctl: file %s has format version %s, which this lenzctl cannot read\n",
                 fid, PQgetvalue(res, 0, 3));
         goto out;
     }
-    pp.segment_size = (apr_uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10);
-    memcpy(pp.file_id, uuid.data, sizeof(pp.file_id));
-    if (lenz_unhex(PQgetvalue(res, 0, 5), strlen(PQgetvalue(res, 0, 5)), pp.prefix, sizeof(pp.prefix))
-        != APR_SUCCESS
-        || unwrap_kek(p, kr, PQgetvalue(res, 0, 7), PQgetvalue(res, 0, 8),
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "lenzctl: file %s: its nonce prefixes are missing or malformed%s\n", fid,
+                pp.version == LENZ_AEAD_VERSION_PARTS ? " (an upload never completed?)" : "");
+        goto out;
+    }
+    if (unwrap_kek(p, kr, PQgetvalue(res, 0, 7), PQgetvalue(res, 0, 8),
                       (apr_uint32_t)strtoul(PQgetvalue(res, 0, 9), NULL, 10), kek) != APR_SUCCESS
         || lenz_unhex(PQgetvalue(res, 0, 6), strlen(PQgetvalue(res, 0, 6)), blob, sizeof(blob))
            != APR_SUCCESS

@@ -252,7 +252,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     apr_uuid_t uuid;
     char fid[APR_UUID_FORMATTED_LENGTH + 1];
     const char *key, *upload_id = NULL, *transfer = NULL, *sealed = NULL, *kek_user = NULL;
-    const char *token, *args[16];
+    const char *token, *args[17];
     unsigned char kek[LENZ_KEY_LEN], wrapped[LENZ_WRAP_LEN];
     lenz_json *claims, *out;
     lenz_s3_error err;
@@ -298,9 +298,10 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     memset(&pp, 0, sizeof(pp));
     if (encrypted) {
         kek_user = member ? lr->user->id : lenz_guest_account(r, db);
+        /* Format 2: no file-wide nonce prefix; each part's is drawn when
+         * it is sealed (upload_part.c). */
         if (!kek_user || lenz_kek_current(r, db, kek_user, kek, &kek_version) != APR_SUCCESS
             || lenz_key_generate(pp.key) != APR_SUCCESS
-            || lenz_random(pp.prefix, sizeof(pp.prefix)) != APR_SUCCESS
             || lenz_key_wrap(r->pool, kek, lenz_key_context_dek(r->pool, fid), pp.key, wrapped) != APR_SUCCESS) {
             lenz_wipe(kek, sizeof(kek));
             lenz_wipe(pp.key, sizeof(pp.key));
@@ -317,9 +318,10 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     meta = apr_table_make(r->pool, 4);
     apr_table_set(meta, "lenz-file-id", fid);
     if (encrypted) {
-        apr_table_set(meta, "lenz-format", "1");
+        apr_table_set(meta, "lenz-format", apr_itoa(r->pool, LENZ_AEAD_VERSION_PARTS));
         apr_table_set(meta, "lenz-segment-size", apr_itoa(r->pool, LENZ_AEAD_SEGMENT_DEFAULT));
-        apr_table_set(meta, "lenz-nonce-prefix", lenz_hex(r->pool, pp.prefix, sizeof(pp.prefix)));
+        apr_table_set(meta, "lenz-segments-per-part",
+                      apr_itoa(r->pool, (int)(ps / LENZ_AEAD_SEGMENT_DEFAULT)));
     }
     rv = lenz_s3_create_multipart(lr->srv->s3, lenz_process_http(), r->pool, key,
                                   encrypted ? "application/octet-stream" : in.content_type, meta,
@@ -342,14 +344,15 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
         args[5] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, in.size);
         args[6] = encrypted ? "enc" : "plain";
         args[7] = key;
-        args[8] = encrypted ? "1" : NULL;
+        args[8] = encrypted ? apr_itoa(r->pool, LENZ_AEAD_VERSION_PARTS) : NULL;
         args[9] = encrypted ? apr_itoa(r->pool, LENZ_AEAD_SEGMENT_DEFAULT) : NULL;
-        args[10] = encrypted ? lenz_hex(r->pool, pp.prefix, sizeof(pp.prefix)) : NULL;
+        args[10] = NULL;        /* nonce_prefix: format 1 only */
         args[11] = encrypted ? lenz_hex(r->pool, wrapped, sizeof(wrapped)) : NULL;
         args[12] = kek_user;
         args[13] = encrypted ? apr_itoa(r->pool, kek_version) : NULL;
         args[14] = args[15] = apr_itoa(r->pool, member ? 0 : lenz_cfg_guest_expiry(lr->srv));
-        rv = lenz_db_exec(db, "lenz_up_file_new", NULL, 16, args);
+        args[16] = encrypted ? apr_itoa(r->pool, (int)(ps / LENZ_AEAD_SEGMENT_DEFAULT)) : NULL;
+        rv = lenz_db_exec(db, "lenz_up_file_new", NULL, 17, args);
         if (rv == APR_SUCCESS) {
             args[1] = upload_id;
             args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, ps);

@@ -71,11 +71,21 @@ static int load_keys(request_rec *r, lenz_req *lr, const lenz_up *u, lenz_aead_p
     memset(pp, 0, sizeof(*pp));
     pp->segment_size = (apr_uint32_t)apr_atoi64(row[5]);
     pp->plain_size = (apr_uint64_t)u->size;
+    pp->version = row[8] ? (int)apr_atoi64(row[8]) : 0;
     apr_uuid_parse(&uuid, u->file_id);
     memcpy(pp->file_id, uuid.data, sizeof(pp->file_id));
-    rv = row[1] && row[2] ? lenz_unhex(row[1], strlen(row[1]), pp->prefix, sizeof(pp->prefix)) : LENZ_EFORMAT;
+    /* Format 2: every attempt at a part draws a nonce prefix of its own, so
+     * a part sent again (other bytes, or the same) never seals under a
+     * (key, nonce) pair used before.  Format 1 (an upload begun before
+     * format 2) keeps the file's one prefix. */
+    if (pp->version == LENZ_AEAD_VERSION_PARTS)
+        rv = lenz_random(pp->prefix, sizeof(pp->prefix));
+    else if (pp->version == LENZ_AEAD_VERSION && row[1])
+        rv = lenz_unhex(row[1], strlen(row[1]), pp->prefix, sizeof(pp->prefix));
+    else
+        rv = LENZ_EFORMAT;
     if (rv == APR_SUCCESS)
-        rv = lenz_unhex(row[2], strlen(row[2]), blob, sizeof(blob));
+        rv = row[2] ? lenz_unhex(row[2], strlen(row[2]), blob, sizeof(blob)) : LENZ_EFORMAT;
     /* The user key came joined to the file's row (NULL: there is none). */
     if (rv == APR_SUCCESS)
         rv = lenz_kek_from_row(r, row[3], row[6], row[7], kek);
@@ -101,7 +111,7 @@ static int wipe_key(lenz_aead_params *pp)
 int lenz_up_part(request_rec *r, lenz_req *lr, int member)
 {
     lenz_up *u = lenz_up_token(r, lr, member, lenz_query(r, "token"));
-    const char *cl, *want_sha, *etag = NULL, *args[5], *got_sha = NULL;
+    const char *cl, *want_sha, *etag = NULL, *args[6], *got_sha = NULL, *prefix_hex;
     unsigned char digest[32];
     lenz_aead_params pp;
     lenz_aead_part_info pi;
@@ -145,6 +155,11 @@ int lenz_up_part(request_rec *r, lenz_req *lr, int member)
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2035), HTTP_INTERNAL_SERVER_ERROR, "plan",
                          "Internal error", "the upload's part plan is inconsistent");
     }
+
+    /* What the row records for this attempt (format 2): the prefix it seals
+     * under, kept after the key is wiped. */
+    prefix_hex = pp.version == LENZ_AEAD_VERSION_PARTS
+        ? lenz_hex(r->pool, pp.prefix, sizeof(pp.prefix)) : NULL;
 
     body = lenz_body_reader_make(r, expected);
     t.body = body;
@@ -203,7 +218,8 @@ int lenz_up_part(request_rec *r, lenz_req *lr, int member)
     args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, expected);
     args[3] = etag;
     args[4] = got_sha;
-    rv = lenz_db_exec(db, "lenz_up_part_put", NULL, 5, args);
+    args[5] = prefix_hex;
+    rv = lenz_db_exec(db, "lenz_up_part_put", NULL, 6, args);
     lenz_db_close(db);
     if (rv != APR_SUCCESS)
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2039), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",

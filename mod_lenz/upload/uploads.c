@@ -44,22 +44,30 @@ const lenz_stmt lenz_uploads_stmts[] = {
       "UPDATE transfers SET link_id = %s::uuid, link_token_sealed = %s WHERE id = %s::uuid" },
     { "lenz_up_file_new",
       "INSERT INTO files (id, owner_id, transfer_id, name, content_type, size, storage, s3_key, "
-      "format_version, segment_size, nonce_prefix, wrapped_dek, kek_user_id, kek_version, expires_at) "
+      "format_version, segment_size, nonce_prefix, wrapped_dek, kek_user_id, kek_version, expires_at, "
+      "segments_per_part) "
       "VALUES (%s::uuid, %s::uuid, %s::uuid, %s, %s, %s::bigint, %s, %s, %s::smallint, %s::int, "
       "decode(%s, 'hex'), decode(%s, 'hex'), %s::uuid, %s::int, "
-      "CASE WHEN %s::int > 0 THEN now() + make_interval(secs => %s::int) END)" },
+      "CASE WHEN %s::int > 0 THEN now() + make_interval(secs => %s::int) END, %s::int)" },
     { "lenz_up_upload_new",
       "INSERT INTO uploads (file_id, s3_upload_id, part_size, part_count) "
       "VALUES (%s::uuid, %s, %s::bigint, %s::int)" },
     { "lenz_up_file_state",
-      "SELECT f.state, f.name, f.size FROM files f WHERE f.id = %s::uuid FOR UPDATE" },
+      "SELECT f.state, f.name, f.size, f.format_version FROM files f WHERE f.id = %s::uuid FOR UPDATE" },
     { "lenz_up_parts_list",
-      "SELECT part, size, etag FROM upload_parts WHERE file_id = %s::uuid ORDER BY part" },
+      "SELECT part, size, etag, encode(nonce_prefix, 'hex') FROM upload_parts "
+      "WHERE file_id = %s::uuid ORDER BY part" },
+    /* An encrypted part's row names the attempt S3 holds: its ETag and
+     * (format 2) its nonce prefix, replaced together. */
     { "lenz_up_part_put",
-      "INSERT INTO upload_parts (file_id, part, size, etag, sha256) "
-      "VALUES (%s::uuid, %s::int, %s::bigint, %s, decode(%s, 'hex')) "
+      "INSERT INTO upload_parts (file_id, part, size, etag, sha256, nonce_prefix) "
+      "VALUES (%s::uuid, %s::int, %s::bigint, %s, decode(%s, 'hex'), decode(%s, 'hex')) "
       "ON CONFLICT (file_id, part) DO UPDATE SET size = EXCLUDED.size, etag = EXCLUDED.etag, "
-      "sha256 = EXCLUDED.sha256, created_at = now()" },
+      "sha256 = EXCLUDED.sha256, nonce_prefix = EXCLUDED.nonce_prefix, created_at = now()" },
+    { "lenz_up_part_drop",
+      "DELETE FROM upload_parts WHERE file_id = %s::uuid AND part = %s::int AND etag = %s" },
+    { "lenz_up_part_prefixes",
+      "UPDATE files SET part_prefixes = decode(%s, 'hex') WHERE id = %s::uuid AND format_version = 2" },
     { "lenz_up_ready",
       "UPDATE files SET state = 'ready', updated_at = now() WHERE id = %s::uuid AND state = 'uploading'" },
     { "lenz_up_done",
@@ -70,7 +78,7 @@ const lenz_stmt lenz_uploads_stmts[] = {
       "SELECT f.state, encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
       "f.kek_version, f.segment_size, "
       /* the wrapping user key, so a part needs one query before S3 */
-      "encode(k.wrapped_kek, 'hex'), k.master_key_version "
+      "encode(k.wrapped_kek, 'hex'), k.master_key_version, f.format_version "
       "FROM files f LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
       "WHERE f.id = %s::uuid" },
     { "lenz_up_link_token",
@@ -184,7 +192,7 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
     apr_array_header_t *hdrs = NULL;
     lenz_sigv4_hdr *h;
     const char *url, *sha;
-    lenz_json *out;
+    lenz_json *out, *sh;
     apr_time_t now = apr_time_now();
     int n;
 
@@ -193,6 +201,15 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
     if (u->encrypted)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2010), HTTP_BAD_REQUEST, "wrong-path",
                          "Encrypted upload", "parts of an encrypted upload go through upload-part");
+    /* The URL is bound to the part's planned length: a body of any other
+     * length (or one sent chunked, without Content-Length) no longer
+     * matches the signature and S3 refuses it, so a part URL cannot store
+     * more than the part (docs/security.md, "Upload parts").  Clients send
+     * Content-Length themselves (browsers must): nothing for them to add. */
+    hdrs = apr_array_make(r->pool, 2, sizeof(lenz_sigv4_hdr));
+    h = apr_array_push(hdrs);
+    h->name = "content-length";
+    h->value = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, lenz_up_part_len(u, n));
     /* With ?sha256= the URL is bound to the part's digest: S3 refuses any
      * other bytes (XAmzContentSHA256Mismatch), so the part is checked
      * before it is accepted although it never passes through here. */
@@ -200,7 +217,6 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
         if (!sha256_hex_ok(sha))
             return lenz_field_bad(r, "sha256", "64 hex digits"), OK;
         sha = lower_hex(r->pool, sha);
-        hdrs = apr_array_make(r->pool, 1, sizeof(lenz_sigv4_hdr));
         h = apr_array_push(hdrs);
         h->name = "x-amz-content-sha256";
         h->value = sha;
@@ -216,6 +232,13 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
     lenz_json_set_str(out, "method", "PUT");
     if (sha)
         lenz_json_set_str(lenz_json_obj_add_object(out, "headers"), "x-amz-content-sha256", sha);
+    /* What the signature covers, as X-Amz-SignedHeaders says (sorted):
+     * "headers" stays the ones a client must add itself. */
+    sh = lenz_json_obj_add_array(out, "signed_headers");
+    lenz_json_arr_add_str(sh, "content-length");
+    lenz_json_arr_add_str(sh, "host");
+    if (sha)
+        lenz_json_arr_add_str(sh, "x-amz-content-sha256");
     lenz_json_set_str(out, "expires_at", ap_ht_time(r->pool, now + apr_time_from_sec(PRESIGN_TTL),
                                                    "%Y-%m-%dT%H:%M:%SZ", 1));
     lenz_json_set_int(out, "part", n);
@@ -223,9 +246,12 @@ int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
     return lenz_send_json(r, HTTP_OK, out);
 }
 
-/* The parts received so far: recorded rows (encrypted) or S3's list (plain). */
+/* The parts received so far: recorded rows (encrypted) or S3's list (plain).
+ * prefixes (optional, encrypted only): each recorded part's nonce prefix in
+ * hex by part number (NULL for format 1), read with its ETag. */
 static apr_status_t received(request_rec *r, lenz_req *lr, lenz_db *db, const lenz_up *u,
-                             apr_array_header_t **parts, lenz_s3_error *err)
+                             apr_array_header_t **parts, const char ***prefixes,
+                             lenz_s3_error *err)
 {
     if (!u->encrypted)
         return lenz_s3_list_parts(lr->srv->s3, lenz_process_http(), r->pool, u->key, u->upload_id,
@@ -238,11 +264,15 @@ static apr_status_t received(request_rec *r, lenz_req *lr, lenz_db *db, const le
         if (lenz_db_select(db, "lenz_up_parts_list", &rows, 1, args) != APR_SUCCESS)
             return APR_EGENERAL;
         *parts = apr_array_make(r->pool, rows.nrows + 1, sizeof(lenz_s3_part));
+        if (prefixes)
+            *prefixes = apr_pcalloc(r->pool, sizeof(char *) * (u->part_count + 1));
         for (i = 0; i < rows.nrows; i++) {
             lenz_s3_part *p = apr_array_push(*parts);
             p->number = (int)apr_atoi64(rows.rows[i][0]);
             p->size = (apr_off_t)apr_atoi64(rows.rows[i][1]);
             p->etag = rows.rows[i][2];
+            if (prefixes && p->number >= 1 && p->number <= u->part_count)
+                (*prefixes)[p->number] = rows.rows[i][3];
         }
         return APR_SUCCESS;
     }
@@ -260,7 +290,7 @@ int lenz_up_parts(request_rec *r, lenz_req *lr, int member)
 
     if (!u || !(db = lenz_up_db(r)))
         return OK;
-    rv = received(r, lr, db, u, &parts, &err);
+    rv = received(r, lr, db, u, &parts, NULL, &err);
     lenz_db_close(db);
     if (rv == LENZ_ENOTFOUND)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2012), HTTP_GONE, "upload-gone", "Upload gone",
@@ -350,6 +380,54 @@ static int client_etags(request_rec *r, const lenz_json *b, const lenz_up *u, co
     return 1;
 }
 
+static int parts_missing(request_rec *r, const char *missing, const char *why)
+{
+    lenz_json *ext = lenz_json_new_object(r->pool);
+    lenz_json_set_str(ext, "missing_parts", missing);
+    return lenz_fail_ext(r, APLOG_INFO, LENZLOGNO(2018), HTTP_BAD_REQUEST, "parts-missing",
+                         "Parts missing", apr_psprintf(r->pool, "%s: %s", why, missing), ext);
+}
+
+/* S3 refused to assemble an encrypted upload (InvalidPart): a recorded
+ * part is not the attempt S3 holds (a later attempt reached S3 but was
+ * never recorded: the database failed, or the client went away).  Its
+ * ETag, and under format 2 its nonce prefix, would be the wrong ones, so
+ * the row goes and the part counts as missing: a resume sends it again.
+ * Answers parts-missing, or returns -1 when every row matches S3. */
+static int stale_parts(request_rec *r, lenz_req *lr, lenz_db *db, const lenz_up *u,
+                       const lenz_s3_part *list)
+{
+    apr_array_header_t *held;
+    const char **at_s3, *missing = NULL;
+    lenz_s3_error err;
+    int i;
+
+    if (lenz_s3_list_parts(lr->srv->s3, lenz_process_http(), r->pool, u->key, u->upload_id,
+                           &held, &err) != APR_SUCCESS)
+        return -1;
+    at_s3 = apr_pcalloc(r->pool, sizeof(char *) * (u->part_count + 1));
+    for (i = 0; i < held->nelts; i++) {
+        lenz_s3_part *p = &APR_ARRAY_IDX(held, i, lenz_s3_part);
+        if (p->number >= 1 && p->number <= u->part_count)
+            at_s3[p->number] = strip_quotes(r->pool, p->etag);
+    }
+    for (i = 1; i <= u->part_count; i++) {
+        const char *args[3] = { u->file_id, apr_itoa(r->pool, i), list[i].etag };
+        if (at_s3[i] && strcmp(at_s3[i], strip_quotes(r->pool, list[i].etag)) == 0)
+            continue;
+        if (lenz_db_exec(db, "lenz_up_part_drop", NULL, 3, args) != APR_SUCCESS)
+            return -1;
+        missing = missing ? apr_psprintf(r->pool, "%s, %d", missing, i) : apr_itoa(r->pool, i);
+    }
+    if (!missing)
+        return -1;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LENZLOGNO(2021)
+                  "complete of file %s: S3 holds other attempts at parts %s than were recorded; "
+                  "their rows are dropped and the parts must be sent again", u->file_id, missing);
+    return parts_missing(r, missing, "S3 holds another attempt at these parts than the one recorded; "
+                         "send them again");
+}
+
 static int link_answer(request_rec *r, lenz_req *lr, lenz_db *db, const lenz_up *u)
 {
     const char *args[1] = { u->transfer_id }, *link;
@@ -374,7 +452,7 @@ static int link_answer(request_rec *r, lenz_req *lr, lenz_db *db, const lenz_up 
 int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
 {
     lenz_json *b = lenz_body_json(r, lr);
-    const char *token, **etags = NULL, **shas = NULL, *args[5];
+    const char *token, **etags = NULL, **shas = NULL, **prefixes = NULL, *args[5];
     apr_array_header_t *parts;
     lenz_s3_part *list;
     lenz_s3_error err;
@@ -383,7 +461,7 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
     lenz_db *db;
     apr_status_t rv;
     const char *etag, *missing = NULL;
-    int i, n, rc;
+    int i, n, rc, v2;
 
     if (!b || !lenz_field_str(r, b, "token", 1, 4096, &token) || !(u = lenz_up_token(r, lr, member, token)))
         return OK;
@@ -401,7 +479,7 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2017), HTTP_CONFLICT, "not-uploading", "Already finished",
                          "this upload was completed or aborted already");
     }
-    rv = received(r, lr, db, u, &parts, &err);
+    rv = received(r, lr, db, u, &parts, &prefixes, &err);
     if (rv != APR_SUCCESS) {
         lenz_db_close(db);
         if (rv == LENZ_ENOTFOUND)
@@ -410,13 +488,16 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
         return lenz_s3_fail(r, "ListParts", rv, &err);
     }
     /* Every part, exactly once, with its expected size (and, plain, the
-     * ETag the client got from S3) before S3 is asked to assemble. */
+     * ETag the client got from S3; format 2, the nonce prefix recorded with
+     * its ETag) before S3 is asked to assemble. */
+    v2 = encrypted && rows.rows[0][3] && apr_atoi64(rows.rows[0][3]) == LENZ_AEAD_VERSION_PARTS;
     list = apr_pcalloc(r->pool, sizeof(lenz_s3_part) * (u->part_count + 1));
     n = 0;
     for (i = 0; i < parts->nelts; i++) {
         lenz_s3_part *p = &APR_ARRAY_IDX(parts, i, lenz_s3_part);
         if (p->number < 1 || p->number > u->part_count || p->size != lenz_up_part_len(u, p->number)
-            || (etags && (!etags[p->number] || strcmp(strip_quotes(r->pool, p->etag), etags[p->number]) != 0)))
+            || (etags && (!etags[p->number] || strcmp(strip_quotes(r->pool, p->etag), etags[p->number]) != 0))
+            || (v2 && !prefixes[p->number]))
             continue;
         list[p->number] = *p;
     }
@@ -428,16 +509,20 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
         }
     }
     if (missing) {
-        lenz_json *ext = lenz_json_new_object(r->pool);
         lenz_db_close(db);
-        lenz_json_set_str(ext, "missing_parts", missing);
-        return lenz_fail_ext(r, APLOG_INFO, LENZLOGNO(2018), HTTP_BAD_REQUEST, "parts-missing",
-                             "Parts missing",
-                             apr_psprintf(r->pool, "these parts are missing or have the wrong size%s: %s",
-                                          etags ? " or ETag" : "", missing), ext);
+        return parts_missing(r, missing, apr_psprintf(r->pool, "these parts are missing or have the wrong size%s",
+                                                      etags ? " or ETag" : ""));
     }
     rv = lenz_s3_complete_multipart(lr->srv->s3, lenz_process_http(), r->pool, u->key, u->upload_id,
                                     list + 1, u->part_count, &etag, &err);
+    if (rv != APR_SUCCESS && rv != LENZ_ENOTFOUND && encrypted && err.code
+        && strcmp(err.code, "InvalidPart") == 0) {
+        rc = stale_parts(r, lr, db, u, list);
+        if (rc != -1) {
+            lenz_db_close(db);
+            return rc;
+        }
+    }
     if (rv == LENZ_ENOTFOUND) {
         /* Completed before, but not recorded (the database failed after
          * S3 assembled the object)?  Then the object is there, whole. */
@@ -459,14 +544,28 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
         return lenz_s3_fail(r, "CompleteMultipartUpload", rv, &err);
     }
     lenz_db_begin(db);
-    rv = lenz_db_exec(db, "lenz_up_ready", NULL, 1, args);
+    rv = APR_SUCCESS;
+    if (v2) {
+        /* Every part's prefix, in part order, from the rows whose ETags S3
+         * just assembled: the files row is then all a reader needs. */
+        const char *pa[2];
+        char *table = apr_palloc(r->pool, (apr_size_t)u->part_count * 2 * LENZ_AEAD_PREFIX_LEN + 1);
+        for (i = 1; i <= u->part_count; i++)
+            memcpy(table + (i - 1) * 2 * LENZ_AEAD_PREFIX_LEN, prefixes[i], 2 * LENZ_AEAD_PREFIX_LEN);
+        table[u->part_count * 2 * LENZ_AEAD_PREFIX_LEN] = '\0';
+        pa[0] = table;
+        pa[1] = u->file_id;
+        rv = lenz_db_exec(db, "lenz_up_part_prefixes", NULL, 2, pa);
+    }
+    if (rv == APR_SUCCESS)
+        rv = lenz_db_exec(db, "lenz_up_ready", NULL, 1, args);
     if (rv == APR_SUCCESS)
         rv = lenz_db_exec(db, "lenz_up_done", NULL, 1, args);
     for (i = 1; rv == APR_SUCCESS && !encrypted && i <= u->part_count; i++) {
-        const char *pa[5] = { u->file_id, apr_itoa(r->pool, i),
+        const char *pa[6] = { u->file_id, apr_itoa(r->pool, i),
                               apr_psprintf(r->pool, "%" APR_OFF_T_FMT, list[i].size), list[i].etag,
-                              shas[i] };
-        rv = lenz_db_exec(db, "lenz_up_part_put", NULL, 5, pa);
+                              shas[i], NULL };
+        rv = lenz_db_exec(db, "lenz_up_part_put", NULL, 6, pa);
     }
     if (rv == APR_SUCCESS) {
         lenz_json *ev = lenz_json_new_object(r->pool);

@@ -20,6 +20,8 @@ One rule at a time, set through the control endpoint (HTTP on --control):
     POST /reset                             back to "pass", counters to zero
     GET  /stats                             {"requests", "faults", "open", "stalled",
                                              "accepted", "rule"}
+    GET  /recorded                          {"recorded": [{"method", "target", "body" (hex)}]}
+                                            what "record" kept, oldest first (reset clears it)
 
 HTTP (S3) actions, applied per request (keep-alive connections included):
     pass                               forward unchanged (the default)
@@ -31,6 +33,8 @@ HTTP (S3) actions, applied per request (keep-alive connections included):
     corrupt     at=N                   flip the low bit of the answer's body byte N
     error       status=503 code=SlowDown [message=...]   S3's XML error answer
     close                              close the connection without answering
+    record      bytes=N                forward unchanged, keeping the request's first N
+                                       body bytes (default 1 MiB) for GET /recorded
 
 SMTP actions, applied per connection:
     pass                               relay both ways
@@ -90,6 +94,7 @@ class State:
             self.generation += 1
             self.requests = 0
             self.faults = 0
+            self.recorded = []
             self.accepted = getattr(self, "accepted", 0)
             self.open = getattr(self, "open", 0)
             self.stalled = getattr(self, "stalled", 0)
@@ -123,6 +128,10 @@ class State:
         with self.lock:
             return {"requests": self.requests, "faults": self.faults, "open": self.open,
                     "stalled": self.stalled, "accepted": self.accepted, "rule": self.rule}
+
+    def record(self, method, target, body):
+        with self.lock:
+            self.recorded.append({"method": method, "target": target, "body": body.hex()})
 
     def stall(self, delta):
         with self.lock:
@@ -380,9 +389,14 @@ class HttpConn(threading.Thread):
             self.up_connect()
             self.up.sendall(head)
             out = Framer(self.up, req_frame)
+            keep, kept = int(rule.get("bytes", 1 << 20)) if act == "record" else 0, b""
             for piece in body_pieces(rd, req_frame, True):
+                if len(kept) < keep:
+                    kept += piece[:keep - len(kept)]
                 out.write(piece)
             out.end()
+            if act == "record":
+                self.state.record(method, target, kept)
         except (OSError, Closed):
             self.up_close()
             return False
@@ -507,7 +521,11 @@ def control_handler(state):
         def do_GET(self):
             if self.path == "/stats":
                 return self.reply(200, state.stats())
-            return self.reply(404, {"error": "GET /stats, PUT /rule, POST /reset"})
+            if self.path == "/recorded":
+                with state.lock:
+                    rec = list(state.recorded)
+                return self.reply(200, {"recorded": rec})
+            return self.reply(404, {"error": "GET /stats, GET /recorded, PUT /rule, POST /reset"})
 
         def do_PUT(self):
             if self.path != "/rule":

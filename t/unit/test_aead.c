@@ -5,6 +5,7 @@
  * LENZ_BENCH=1 to also print seal/open throughput with 64 KiB segments. */
 #include <apr_general.h>
 #include <apr_time.h>
+#include <apr_strings.h>
 #include "tap.h"
 #include "aead.h"
 #include "codec.h"
@@ -26,6 +27,16 @@ static const char *VEC_A_SEG[] = {
 };
 /* Vector (b): empty file, S = 65536: one empty final segment (tag only). */
 static const char *VEC_B = "bd748f930bfc3bc72830fc70a6c59762";
+/* Vector (f): format v2, S = 16, P = 50, two segments a part: part 1
+ * (segments 0, 1) and part 2 (segments 2, 3) under prefixes of their own. */
+#define VEC_F_PREFIX1 "b0b1b2b3b4b5b6"
+#define VEC_F_PREFIX2 "c0c1c2c3c4c5c6"
+static const char *VEC_F_SEG[] = {
+    "ef8da8dac33eb2b60c1ce1fc972897d2cbfae34bc4054f27cddefd5738299555",
+    "c78bb4b19016a3b65e69f91a8938903cf27ad3f1d94c619d3560ca8d65f876b3",
+    "5627d0b52eb22d86ca4bcd14ec066a933c46fcc0e8d82620a6e6984305ea1c5f",
+    "f1b9d3d709d1296c84d19135505f96481ec2",
+};
 
 /* ---- helpers ---- */
 typedef struct {
@@ -125,11 +136,17 @@ static apr_status_t try_open(apr_pool_t *p, const lenz_aead_params *pp,
     return rv;
 }
 
+/* Vector (f): each part sealed alone with its own prefix, as the upload
+ * route does; *table gets both prefixes, *obj the 114-byte object. */
+static void vec_f(apr_pool_t *p, lenz_aead_params *pp, unsigned char table[14],
+                  unsigned char obj[114], int *good);
+
 static void print_vectors(apr_pool_t *p)
 {
     lenz_aead_params pp;
-    unsigned char *c;
+    unsigned char *c, table[14], obj[114];
     apr_size_t clen, i;
+    int good = 1;
 
     vec_params(&pp, 16, 50);
     lenz_aead_seal_buffer(p, &pp, VEC_PLAIN, 50, &c, &clen);
@@ -141,6 +158,12 @@ static void print_vectors(apr_pool_t *p)
     vec_params(&pp, 65536, 0);
     lenz_aead_seal_buffer(p, &pp, "", 0, &c, &clen);
     printf("(b) S=65536 P=0: %s\n", lenz_hex(p, c, clen));
+    vec_f(p, &pp, table, obj, &good);
+    printf("(f) v2 S=16 P=50 k=2 AAD %s\n", "4c454e5a02" "00000010" VEC_FILEID);
+    for (i = 0; i < 4; i++) {
+        apr_size_t off = i * 32, n = i < 3 ? 32 : 18;
+        printf("seg %d: %s\n", (int)i, lenz_hex(p, obj + off, n));
+    }
 }
 
 /* ---- tests ---- */
@@ -521,6 +544,135 @@ static void test_parts(apr_pool_t *p)
     free(b.buf);
 }
 
+static void vec_f(apr_pool_t *p, lenz_aead_params *pp, unsigned char table[14],
+                  unsigned char obj[114], int *good)
+{
+    lenz_aead_part_info pi;
+    buf_t b = {0};
+    int j;
+
+    vec_params(pp, 16, 50);
+    pp->version = LENZ_AEAD_VERSION_PARTS;
+    unhex(VEC_F_PREFIX1, table, 7);
+    unhex(VEC_F_PREFIX2, table + 7, 7);
+    for (j = 1; j <= 2; j++) {
+        lenz_aead_part(pp, 2, (apr_uint64_t)j, &pi);
+        memcpy(pp->prefix, table + 7 * (j - 1), 7);
+        buf_reset(&b);
+        *good &= enc_chunks(p, pp, pi.first_segment, pi.segments,
+                            (const unsigned char *)VEC_PLAIN + pi.plain_offset, pi.plain_size, 7, &b)
+                 == APR_SUCCESS && b.len == pi.cipher_size;
+        if (b.len == pi.cipher_size)
+            memcpy(obj + pi.cipher_offset, b.buf, b.len);
+    }
+    free(b.buf);
+}
+
+/* The reader's side of v2: every part's prefix from a table. */
+static void v2_reader(lenz_aead_params *rd, const lenz_aead_params *pp,
+                      const unsigned char *table, apr_uint64_t parts)
+{
+    *rd = *pp;
+    memset(rd->prefix, 0, sizeof(rd->prefix));
+    rd->part_prefixes = table;
+    rd->segments_per_part = 2;
+    rd->part_count = parts;
+}
+
+static int xor_equal(const unsigned char *a, const unsigned char *b, const unsigned char *c,
+                     const unsigned char *d, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if ((a[i] ^ b[i]) != (c[i] ^ d[i]))
+            return 0;
+    return 1;
+}
+
+static void test_v2(apr_pool_t *p)
+{
+    lenz_aead_params pp, rd;
+    lenz_aead_span sp;
+    unsigned char table[14], swapped[14], obj[114], *c, *o, *ca, *cb;
+    const unsigned char *A = (const unsigned char *)VEC_PLAIN;
+    unsigned char B[32];
+    apr_size_t clen, olen, i;
+    buf_t b = {0};
+    int good = 1;
+
+    vec_f(p, &pp, table, obj, &good);
+    ok(good, "v2 vector f: each part seals alone under its own prefix");
+    for (i = 0; i < 4; i++) {
+        apr_size_t off = i * 32, n = i < 3 ? 32 : 18;
+        is_str(lenz_hex(p, obj + off, n), VEC_F_SEG[i], "v2 vector f segment %d", (int)i);
+    }
+    v2_reader(&rd, &pp, table, 2);
+    ok(lenz_aead_open_buffer(p, &rd, obj, 114, &o, &olen) == APR_SUCCESS && olen == 50
+       && memcmp(o, VEC_PLAIN, 50) == 0, "v2 vector f opens with the table of part prefixes");
+    lenz_aead_range(&rd, 20, 35, &sp);
+    ok(dec_chunks(p, &rd, &sp, obj + sp.cipher_offset, sp.cipher_length, 5, &b) == APR_SUCCESS
+       && b.len == 16 && memcmp(b.buf, VEC_PLAIN + 20, 16) == 0, "  a range across the parts' boundary");
+    buf_reset(&b);
+    lenz_aead_range(&rd, 40, 49, &sp);
+    ok(dec_chunks(p, &rd, &sp, obj + sp.cipher_offset, sp.cipher_length, 3, &b) == APR_SUCCESS
+       && b.len == 10 && memcmp(b.buf, VEC_PLAIN + 40, 10) == 0, "  a range in part 2 alone");
+
+    /* What must not open. */
+    memcpy(swapped, table + 7, 7);
+    memcpy(swapped + 7, table, 7);
+    v2_reader(&rd, &pp, swapped, 2);
+    is_int(try_open(p, &rd, obj, 114), LENZ_EAUTH, "v2: the parts' prefixes swapped fail");
+    rd = pp;
+    rd.version = LENZ_AEAD_VERSION;
+    memcpy(rd.prefix, table, 7);
+    is_int(try_open(p, &rd, obj, 114), LENZ_EAUTH, "v2 object read as v1: fails (version in the AAD)");
+    vec_params(&rd, 16, 50);
+    lenz_aead_seal_buffer(p, &rd, VEC_PLAIN, 50, &c, &clen);
+    unhex(VEC_PREFIX, swapped, 7);
+    unhex(VEC_PREFIX, swapped + 7, 7);
+    v2_reader(&rd, &pp, swapped, 2);
+    is_int(try_open(p, &rd, c, clen), LENZ_EAUTH, "v1 object (vector a) read as v2 with its prefix: fails");
+
+    /* The table must hold one prefix per part, for a v2 object only. */
+    v2_reader(&rd, &pp, table, 1);
+    is_int(lenz_aead_check(&rd), APR_EINVAL, "v2: one prefix for two parts refused");
+    v2_reader(&rd, &pp, table, 3);
+    is_int(lenz_aead_check(&rd), APR_EINVAL, "v2: three prefixes for two parts refused");
+    v2_reader(&rd, &pp, table, 2);
+    rd.segments_per_part = 0;
+    is_int(lenz_aead_check(&rd), APR_EINVAL, "v2: no segments per part refused");
+    v2_reader(&rd, &pp, table, 2);
+    rd.version = LENZ_AEAD_VERSION;
+    is_int(lenz_aead_check(&rd), APR_EINVAL, "a table of part prefixes on a v1 object refused");
+    rd.part_prefixes = NULL;
+    rd.version = 3;
+    is_int(lenz_aead_check(&rd), APR_EINVAL, "version 3 refused");
+
+    /* Two attempts at part 1 with other bytes: under one prefix (v1) they
+     * share the keystream, C_A ^ C_B = A ^ B; under two (v2) they do not. */
+    for (i = 0; i < 32; i++)
+        B[i] = (unsigned char)(A[i] ^ (0x5a + i));
+    for (i = 0; i < 2; i++) {
+        lenz_aead_params q = pp;
+        q.version = i ? LENZ_AEAD_VERSION_PARTS : LENZ_AEAD_VERSION;
+        memcpy(q.prefix, table, 7);
+        buf_reset(&b);
+        enc_chunks(p, &q, 0, 2, A, 32, 32, &b);
+        ca = apr_pmemdup(p, b.buf, b.len);
+        if (i)
+            memcpy(q.prefix, table + 7, 7);     /* the second attempt's own */
+        buf_reset(&b);
+        enc_chunks(p, &q, 0, 2, B, 32, 32, &b);
+        cb = apr_pmemdup(p, b.buf, b.len);
+        /* The ciphertext bytes of segment 0 (the 16 before its tag). */
+        if (i)
+            ok(!xor_equal(ca, cb, A, B, 16), "v2: two attempts with own prefixes share no keystream");
+        else
+            ok(xor_equal(ca, cb, A, B, 16), "v1: two attempts under one prefix share the keystream");
+    }
+    free(b.buf);
+}
+
 static apr_status_t discard(void *baton, const unsigned char *data, apr_size_t len)
 {
     *(apr_size_t *)baton += len;
@@ -584,6 +736,7 @@ int main(int argc, char **argv)
     test_tamper(p);
     test_ranges(p);
     test_parts(p);
+    test_v2(p);
     if (getenv("LENZ_BENCH"))
         bench(p);
 

@@ -66,6 +66,11 @@ sub rule  { my ($self, %r) = @_; $self->call('PUT', '/rule', \%r) }
 sub pass  { $_[0]->rule(action => 'pass') }
 sub reset { $_[0]->call('POST', '/reset') }
 sub stats { $_[0]->call('GET', '/stats') }
+# What a "record" rule kept: [{method, target, body (raw bytes)}], oldest first.
+sub recorded {
+    my ($self) = @_;
+    return [map { { %$_, body => pack('H*', $_->{body}) } } @{ $self->call('GET', '/recorded')->{recorded} }];
+}
 
 # Waits until the proxy holds no stalled connection (httpd gave up on it
 # and closed it); the seconds it took, or undef after LIMIT seconds.
