@@ -20,6 +20,7 @@
 #include "jobs/mailjob.h"
 #include "passwd.h"
 #include "mail.h"
+#include "names.h"
 #include "err.h"
 
 static int is_form(request_rec *r)
@@ -36,7 +37,9 @@ static void describe(request_rec *r, const lenz_link *l, lenz_json *j)
         lenz_dfile *f = &APR_ARRAY_IDX(l->files, i, lenz_dfile);
         lenz_json *o = lenz_json_arr_add_object(files);
         lenz_json_set_str(o, "id", f->id);
-        lenz_json_set_str(o, "name", f->name);
+        /* Shown to whoever holds the link: no bidi control may make
+         * "photo<U+202E>gpj.exe" read "photoexe.jpg" (names.h). */
+        lenz_json_set_str(o, "name", lenz_name_neutral(r->pool, f->name));
         lenz_json_set_int(o, "size", f->size);
         lenz_json_set_str(o, "content_type", f->content_type);
     }

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "crypto.h"
 #include "codec.h"
+#include "names.h"
 #include "err.h"
 
 #define SITE_NAME "Lenzeye"
@@ -99,11 +100,18 @@ static const char *mid_domain(apr_pool_t *p, const lenz_srv_cfg *c)
     return NULL;
 }
 
-typedef struct { lenz_json *ctx; } copy_baton;
+typedef struct { lenz_json *ctx; apr_pool_t *pool; } copy_baton;
 
+/* Strings (file and member names among them) lose their bidi controls,
+ * which could show "photo<U+202E>gpj.exe" as "photoexe.jpg" (names.h). */
 static int copy_member(void *baton, const char *key, lenz_json *val)
 {
-    lenz_json_set_copy(((copy_baton *)baton)->ctx, key, val);
+    copy_baton *cb = baton;
+    const char *s = lenz_json_string(val);
+    if (s && lenz_name_has_bidi(s))
+        lenz_json_set_str(cb->ctx, key, lenz_name_neutral(cb->pool, s));
+    else
+        lenz_json_set_copy(cb->ctx, key, val);
     return 0;
 }
 
@@ -113,7 +121,7 @@ static apr_status_t render(lenz_jobctx *jc, const char *tmpl, const lenz_json *d
     const lenz_srv_cfg *c = lenz_srv(jc->s);
     const char *base = apr_pstrcat(jc->pool, "mail/", tmpl, NULL);
     lenz_json *ctx = lenz_json_new_object(jc->pool), *site;
-    copy_baton cb = { ctx };
+    copy_baton cb = { ctx, jc->pool };
     apr_status_t rv;
 
     if (data)
@@ -231,7 +239,7 @@ apr_status_t lenz_mail_job(lenz_jobctx *jc)
         return lenz_job_failed(jc, 0, "the random generator failed");
     bnd = lenz_b64url(jc->pool, r, sizeof(r));
     m.from_addr = c->mail_from;
-    m.subject = subject ? one_line(jc->pool, subject) : NULL;
+    m.subject = subject ? one_line(jc->pool, lenz_name_neutral(jc->pool, subject)) : NULL;
     m.text = text;
     m.html = html;
     m.message_id_domain = dom = mid_domain(jc->pool, c);
