@@ -23,6 +23,14 @@
 #include "names.h"
 #include "err.h"
 
+/* POST .../verify: at most VERIFY_PER_IP a client address per
+ * VERIFY_PERIOD seconds, and WRONG_CODES_CAP wrong codes per (link,
+ * address) per WRONG_CODES_WINDOW seconds however many codes were sent. */
+#define VERIFY_PER_IP       30
+#define VERIFY_PERIOD       600
+#define WRONG_CODES_CAP     10
+#define WRONG_CODES_WINDOW  (24 * 3600)
+
 static int is_form(request_rec *r)
 {
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
@@ -273,6 +281,11 @@ static int verify(request_rec *r, lenz_req *lr)
     lenz_db *db;
     const char *email, *code = NULL;
     apr_status_t rv;
+    int after = 1;
+    /* Per client address, whatever the link and the address typed: one
+     * host cannot spread guesses over many links or recipients. */
+    if (!lenz_rate_check(r, "link-verify-ip", r->useragent_ip, VERIFY_PER_IP, VERIFY_PERIOD))
+        return OK;
     if (!with_link(r, lr, &db, &l))
         return OK;
     if (!(email = field(r, lr, "email", 254, &code, "code"))) {
@@ -280,8 +293,21 @@ static int verify(request_rec *r, lenz_req *lr)
         return OK;
     }
     email = lower(r->pool, email);
-    rv = lenz_otp_check(r, db, apr_pstrcat(r->pool, "link:", l->id, NULL), email, code ? code : "");
+    /* Every resend brings a code with LENZ_OTP_TRIES of its own: wrong
+     * codes are also capped per (link, address) across resends. */
+    rv = lenz_otp_check_capped(r, db, apr_pstrcat(r->pool, "link:", l->id, NULL), email,
+                               code ? code : "", WRONG_CODES_CAP, WRONG_CODES_WINDOW, &after);
     lenz_db_close(db);
+    if (rv == LENZ_ETOOBIG) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LENZLOGNO(2135) "link %s: %d wrong codes "
+                      "for one address within %d h; verify paused for %d s", l->id,
+                      WRONG_CODES_CAP, WRONG_CODES_WINDOW / 3600, after);
+        apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, after));
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_TOO_MANY_REQUESTS, "rate-limited",
+                         "Too many requests", apr_psprintf(r->pool, "%d wrong codes for this "
+                         "address within %d hours, whatever the number of codes sent; try "
+                         "again in %d s", WRONG_CODES_CAP, WRONG_CODES_WINDOW / 3600, after));
+    }
     if (rv != APR_SUCCESS) {
         const char *why = rv == LENZ_EEXPIRED ? "That code is no longer valid; ask for a new one."
                                               : "That code is not right.";
