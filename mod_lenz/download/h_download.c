@@ -250,12 +250,12 @@ static int otp(request_rec *r, lenz_req *lr)
         lenz_db_begin(db);
         if (lenz_otp_issue(r, db, apr_pstrcat(r->pool, "link:", l->id, NULL), email, LENZ_OTP_TTL, &code)
             == APR_SUCCESS) {
-            lenz_json *d = lenz_json_new_object(r->pool);
-            lenz_json_set_str(d, "code", code);
+            lenz_json *d = lenz_json_new_object(r->pool), *secret = lenz_json_new_object(r->pool);
+            lenz_json_set_str(secret, "code", code);    /* sealed in the queue (mailjob.h) */
             lenz_json_set_int(d, "minutes", LENZ_OTP_TTL / 60);
             lenz_json_set_str(d, "site_url", lr->srv->public_url);
-            if (lenz_mail_enqueue(db, "link_code", email, "Your code to download the shared files", d)
-                == APR_SUCCESS)
+            if (lenz_mail_enqueue_sealed(db, "link_code", email, "Your code to download the shared files",
+                                         d, secret, NULL) == APR_SUCCESS)
                 lenz_db_end(db, 0);
             else
                 lenz_db_end(db, 1);
