@@ -15,7 +15,7 @@ FZ        := build/fuzz
 FUZZ_CC   ?= clang
 NAMES     := json s3xml aead_dec mustache token keyring passwd jwt httpfmt
 # Only what the harnesses reach: the core's curl and S3 users stay out.
-CORE_USED := aead codec crypto err httpfmt json jwt keys mustache mustache_render passwd s3xml token
+CORE_USED := aead codec crypto err httpfmt json jwt keys mustache mustache_render names passwd s3xml token
 
 SAN       := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LIB_CFLAGS := $(APR_INCLUDES) $(APU_INCLUDES) $(OPENSSL_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)

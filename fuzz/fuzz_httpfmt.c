@@ -11,12 +11,14 @@
  *   - Content-Disposition: one header line (no CR, LF or other control
  *     byte), the quoted fallback holds no quote or backslash, the
  *     filename* value is attr-chars and %XX only and decodes back to the
- *     name.
+ *     name as shown (names.h: each bidirectional control as '_'), which
+ *     holds no such control.
  */
 #include <ctype.h>
 #include <strings.h>
 #include "fuzz.h"
 #include "httpfmt.h"
+#include "names.h"
 #include "err.h"
 
 static const apr_uint64_t sizes[] = {
@@ -64,8 +66,12 @@ static int hexval(int c)
 static void disposition(apr_pool_t *p, const char *name)
 {
     const char *cd = lenz_content_disposition(p, "attachment", name), *s, *q, *star;
-    size_t nl = strlen(name), k = 0;
+    size_t nl, k = 0;
 
+    /* What a browser may show: the name with its bidi controls as '_'. */
+    name = lenz_name_neutral(p, name);
+    nl = strlen(name);
+    FUZZ_CHECK(!lenz_name_has_bidi(name), "a bidi control left in the shown name");
     FUZZ_CHECK(cd != NULL, "no Content-Disposition");
     for (s = cd; *s; s++)
         FUZZ_CHECK((unsigned char)*s >= 0x20 && *s != 0x7f,

@@ -29,8 +29,13 @@ my $key640  = write_file("$dir/master-640.key", "1:$hex\n", 0640);
 my $keybad  = write_file("$dir/master-bad.key", "this is not a key\n", 0600);
 my $secret  = write_file("$dir/s3.secret", "s3cr3t\n", 0600);
 my $secret4 = write_file("$dir/s3-world.secret", "s3cr3t\n", 0644);
+my $secret640 = write_file("$dir/s3-group.secret", "s3cr3t\n", 0640);
+my $secret620 = write_file("$dir/s3-groupw.secret", "s3cr3t\n", 0620);
+my $secret604 = write_file("$dir/s3-other.secret", "s3cr3t\n", 0604);
 my $auth    = write_file("$dir/smtp.auth", "mailer:pw\n", 0600);
 my $auth4   = write_file("$dir/smtp-world.auth", "mailer:pw\n", 0644);
+my $auth640 = write_file("$dir/smtp-group.auth", "mailer:pw\n", 0640);
+my $auth660 = write_file("$dir/smtp-group-rw.auth", "mailer:pw\n", 0660);
 my $authbad = write_file("$dir/smtp-bad.auth", "no colon here\n", 0600);
 my $pem = <<'PEM';
 -----BEGIN CERTIFICATE-----
@@ -120,6 +125,13 @@ my @bad = (
       qr/LENZ0010: LenzS3SecretKeyFile: cannot read/ ],
     [ 'world-readable secret key file', { LenzS3SecretKeyFile => $secret4 },
       qr/LENZ0010: LenzS3SecretKeyFile: .*readable by everyone/ ],
+    # The master key's rule for every secret file: nothing for group or others.
+    [ 'group-readable secret key file', { LenzS3SecretKeyFile => $secret640 },
+      qr/LENZ0010: LenzS3SecretKeyFile: '\S*s3-group\.secret' is readable by its group \(mode 0640\)/ ],
+    [ 'group-writable secret key file', { LenzS3SecretKeyFile => $secret620 },
+      qr/LENZ0010: LenzS3SecretKeyFile: .*accessible by group or others \(mode 0620\): .*; chmod 600 it/ ],
+    [ 'secret key file readable by others only', { LenzS3SecretKeyFile => $secret604 },
+      qr/LENZ0010: LenzS3SecretKeyFile: .*readable by everyone \(mode 0604\)/ ],
     [ 'SMTP URL with an HTTP scheme', { LenzSMTPURL => 'http://127.0.0.1:25' },
       qr/LenzSMTPURL: scheme 'http' is not supported/ ],
     [ 'missing SMTP URL', { LenzSMTPURL => undef },
@@ -178,6 +190,10 @@ my @bad = (
       qr/LENZ0010: LenzSMTPAuthFile: the password would cross the network unencrypted/ ],
     [ 'world-readable SMTP auth file', { LenzSMTPAuthFile => $auth4 },
       qr/LENZ0010: LenzSMTPAuthFile: .*readable by everyone/ ],
+    [ 'group-readable SMTP auth file', { LenzSMTPAuthFile => $auth640 },
+      qr/LENZ0010: LenzSMTPAuthFile: '\S*smtp-group\.auth' is readable by its group \(mode 0640\)/ ],
+    [ 'group-readable and writable SMTP auth file', { LenzSMTPAuthFile => $auth660 },
+      qr/LENZ0010: LenzSMTPAuthFile: .*readable by its group \(mode 0660\)/ ],
     [ 'SMTP auth file without user:password', { LenzSMTPAuthFile => $authbad },
       qr/LENZ0010: LenzSMTPAuthFile: .* must hold user:password/ ],
     [ 'absent SMTP CA file', { LenzSMTPCAFile => "$dir/nope.pem" },

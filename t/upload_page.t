@@ -12,7 +12,7 @@ use Digest::SHA qw(sha256_hex);
 use File::Temp qw(tempdir);
 use Apache::Test ();
 use Apache::TestRequest ();
-use Lenz::Test;
+use Lenz::Test qw(:DEFAULT raw_get vhost_url);
 
 my $env = stack_env();
 my $top = top_dir();
@@ -64,7 +64,15 @@ like($csp, qr/script-src 'self'/, "... CSP: script-src 'self'");
 like($csp, qr/style-src 'self'/, "... CSP: style-src 'self'");
 unlike($csp, qr/unsafe-inline|unsafe-eval/, '... CSP: nothing unsafe');
 like($csp, qr/frame-ancestors 'none'/, "... CSP: frame-ancestors 'none'");
-like($csp, qr/connect-src [^;]*\bhttp/, '... CSP: connect-src lets parts go to the storage service');
+# Browser-direct parts go to the S3 origin, and nowhere else may a script
+# connect (before: any https: or http: host).
+my $s3_origin = stack_env()->{LENZ_S3_ENDPOINT} =~ s{/+$}{}r;
+like($csp, qr/(?:^|; )connect-src 'self' \Q$s3_origin\E(?:;|$)/,
+     "... CSP: connect-src 'self' and the S3 origin ($s3_origin) only") or diag $csp;
+my $fault_origin = "http://127.0.0.1:$ENV{LENZ_FAULT_S3_PORT}";
+like(raw_get(vhost_url('lenz_faults'), '/upload/')->{headers}{'content-security-policy'} // '',
+     qr/(?:^|; )connect-src 'self' \Q$fault_origin\E(?:;|$)/,
+     "... a virtual host with another LenzS3Endpoint names that one ($fault_origin)");
 is($res->header('X-Content-Type-Options'), 'nosniff', '... X-Content-Type-Options: nosniff');
 is($res->header('Referrer-Policy'), 'no-referrer', '... Referrer-Policy: no-referrer');
 my $html = $res->content;

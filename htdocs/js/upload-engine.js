@@ -68,10 +68,11 @@ export class UploadError extends Error {
   }
 }
 
-// A file name the server accepts: no path separators or control
-// characters, 1-255 UTF-8 bytes (the extension kept when shortening).
+// A file name the server accepts: no path separators, control characters
+// or bidirectional text controls (which can disguise an extension),
+// 1-255 UTF-8 bytes (the extension kept when shortening).
 export function safeName(name) {
-  let s = String(name ?? '').replace(/[\u0000-\u001f\u007f/\\]/g, '_');
+  let s = String(name ?? '').replace(/[\u0000-\u001f\u007f/\\\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '_');
   if (s === '' || s === '.' || s === '..')
     s = s.replace(/\./g, '_') || 'file';
   const enc = new TextEncoder();

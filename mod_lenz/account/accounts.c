@@ -186,14 +186,16 @@ static apr_status_t send_code(request_rec *r, lenz_db *db, const char *user_id,
                               const char *email, const char *name)
 {
     const char *code;
-    lenz_json *d;
+    lenz_json *d, *secret;
     apr_status_t rv = lenz_otp_issue(r, db, "register", user_id, LENZ_OTP_TTL, &code);
     if (rv != APR_SUCCESS)
         return rv;
+    secret = lenz_json_new_object(r->pool);
     d = lenz_acct_mail_data(r, name);
-    lenz_json_set_str(d, "code", code);
+    lenz_json_set_str(secret, "code", code);        /* sealed in the queue */
     lenz_json_set_int(d, "minutes", LENZ_OTP_TTL / 60);
-    return lenz_mail_enqueue(db, "register_code", email, "Your Lenzeye sign-up code", d);
+    return lenz_mail_enqueue_sealed(db, "register_code", email, "Your Lenzeye sign-up code", d,
+                                    secret, NULL);
 }
 
 /* The rate limits of a mailed request: 10 an hour per client address,
@@ -396,10 +398,13 @@ void lenz_acct_reset_request(request_rec *r, lenz_req *lr, const char *email, le
                              RESET_TTL, &token);
     if (rv == APR_SUCCESS) {
         lenz_json *d = lenz_acct_mail_data(r, real ? rows.rows[0][C_NAME] : NULL);
-        lenz_json_set_str(d, "url", apr_pstrcat(r->pool, lr->srv->public_url,
-                                                "/account/reset/", token, NULL));
+        lenz_json *secret = lenz_json_new_object(r->pool);
+        /* The link opens the account: sealed in the queue (mailjob.h). */
+        lenz_json_set_str(secret, "url", apr_pstrcat(r->pool, lr->srv->public_url,
+                                                     "/account/reset/", token, NULL));
         lenz_json_set_int(d, "minutes", RESET_TTL / 60);
-        rv = lenz_mail_enqueue(db, "reset_link", email, "Reset your Lenzeye password", d);
+        rv = lenz_mail_enqueue_sealed(db, "reset_link", email, "Reset your Lenzeye password", d,
+                                      secret, NULL);
     }
     if (!real) {
         lenz_db_end(db, 1);

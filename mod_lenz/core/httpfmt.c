@@ -4,6 +4,7 @@
 #include <apr_lib.h>
 
 #include "httpfmt.h"
+#include "names.h"
 #include "err.h"
 
 static const char *skip_ws(const char *s)
@@ -108,10 +109,15 @@ static int attr_char(unsigned char c)
 
 const char *lenz_content_disposition(apr_pool_t *p, const char *type, const char *name)
 {
-    apr_size_t n = strlen(name), i;
-    char *ascii = apr_palloc(p, n + 1), *enc = apr_palloc(p, 3 * n + 1), *e = enc;
+    apr_size_t n, i;
+    char *ascii, *enc, *e;
     static const char hx[] = "0123456789ABCDEF";
 
+    /* A browser shows filename* decoded: no bidi control may reorder it. */
+    name = lenz_name_neutral(p, name);
+    n = strlen(name);
+    ascii = apr_palloc(p, n + 1);
+    enc = e = apr_palloc(p, 3 * n + 1);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)name[i];
         /* The fallback: printable ASCII without quote or backslash. */

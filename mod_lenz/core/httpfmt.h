@@ -20,7 +20,8 @@ typedef struct lenz_range {
 apr_status_t lenz_range_parse(const char *header, apr_uint64_t size, lenz_range *out,
                               int max, int *n);
 
-/* attachment; filename="<ASCII fallback>"; filename*=UTF-8''<pct-encoded> */
+/* attachment; filename="<ASCII fallback>"; filename*=UTF-8''<pct-encoded>,
+ * with bidirectional controls replaced by '_' (names.h). */
 const char *lenz_content_disposition(apr_pool_t *p, const char *type, const char *name);
 
 #endif

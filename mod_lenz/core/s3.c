@@ -122,6 +122,11 @@ const lenz_s3_conf *lenz_s3_conf_of(const lenz_s3 *s3)
     return &s3->conf;
 }
 
+const char *lenz_s3_origin(const lenz_s3 *s3)
+{
+    return s3->base_url;
+}
+
 const char *lenz_s3_key_path(lenz_s3 *s3, apr_pool_t *p, const char *key)
 {
     return apr_pstrcat(p, s3->path_prefix, "/",

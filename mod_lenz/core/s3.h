@@ -164,6 +164,11 @@ apr_status_t lenz_s3_presign_hdrs(lenz_s3 *s3, apr_pool_t *p, const char *method
                                   apr_array_header_t *headers, int expires,
                                   apr_time_t now, const char **url);
 
+/* The origin every request and presigned URL goes to: scheme://host[:port],
+ * the bucket in the host for virtual-hosted style (what a browser PUTs
+ * parts to, so what a page's CSP connect-src names). */
+const char *lenz_s3_origin(const lenz_s3 *s3);
+
 /* Object keys are percent-encoded per segment ('/' kept). */
 const char *lenz_s3_key_path(lenz_s3 *s3, apr_pool_t *p, const char *key);
 

@@ -20,7 +20,16 @@
 #include "jobs/mailjob.h"
 #include "passwd.h"
 #include "mail.h"
+#include "names.h"
 #include "err.h"
+
+/* POST .../verify: at most VERIFY_PER_IP a client address per
+ * VERIFY_PERIOD seconds, and WRONG_CODES_CAP wrong codes per (link,
+ * address) per WRONG_CODES_WINDOW seconds however many codes were sent. */
+#define VERIFY_PER_IP       30
+#define VERIFY_PERIOD       600
+#define WRONG_CODES_CAP     10
+#define WRONG_CODES_WINDOW  (24 * 3600)
 
 static int is_form(request_rec *r)
 {
@@ -36,7 +45,9 @@ static void describe(request_rec *r, const lenz_link *l, lenz_json *j)
         lenz_dfile *f = &APR_ARRAY_IDX(l->files, i, lenz_dfile);
         lenz_json *o = lenz_json_arr_add_object(files);
         lenz_json_set_str(o, "id", f->id);
-        lenz_json_set_str(o, "name", f->name);
+        /* Shown to whoever holds the link: no bidi control may make
+         * "photo<U+202E>gpj.exe" read "photoexe.jpg" (names.h). */
+        lenz_json_set_str(o, "name", lenz_name_neutral(r->pool, f->name));
         lenz_json_set_int(o, "size", f->size);
         lenz_json_set_str(o, "content_type", f->content_type);
     }
@@ -239,12 +250,12 @@ static int otp(request_rec *r, lenz_req *lr)
         lenz_db_begin(db);
         if (lenz_otp_issue(r, db, apr_pstrcat(r->pool, "link:", l->id, NULL), email, LENZ_OTP_TTL, &code)
             == APR_SUCCESS) {
-            lenz_json *d = lenz_json_new_object(r->pool);
-            lenz_json_set_str(d, "code", code);
+            lenz_json *d = lenz_json_new_object(r->pool), *secret = lenz_json_new_object(r->pool);
+            lenz_json_set_str(secret, "code", code);    /* sealed in the queue (mailjob.h) */
             lenz_json_set_int(d, "minutes", LENZ_OTP_TTL / 60);
             lenz_json_set_str(d, "site_url", lr->srv->public_url);
-            if (lenz_mail_enqueue(db, "link_code", email, "Your code to download the shared files", d)
-                == APR_SUCCESS)
+            if (lenz_mail_enqueue_sealed(db, "link_code", email, "Your code to download the shared files",
+                                         d, secret, NULL) == APR_SUCCESS)
                 lenz_db_end(db, 0);
             else
                 lenz_db_end(db, 1);
@@ -270,6 +281,11 @@ static int verify(request_rec *r, lenz_req *lr)
     lenz_db *db;
     const char *email, *code = NULL;
     apr_status_t rv;
+    int after = 1;
+    /* Per client address, whatever the link and the address typed: one
+     * host cannot spread guesses over many links or recipients. */
+    if (!lenz_rate_check(r, "link-verify-ip", r->useragent_ip, VERIFY_PER_IP, VERIFY_PERIOD))
+        return OK;
     if (!with_link(r, lr, &db, &l))
         return OK;
     if (!(email = field(r, lr, "email", 254, &code, "code"))) {
@@ -277,8 +293,21 @@ static int verify(request_rec *r, lenz_req *lr)
         return OK;
     }
     email = lower(r->pool, email);
-    rv = lenz_otp_check(r, db, apr_pstrcat(r->pool, "link:", l->id, NULL), email, code ? code : "");
+    /* Every resend brings a code with LENZ_OTP_TRIES of its own: wrong
+     * codes are also capped per (link, address) across resends. */
+    rv = lenz_otp_check_capped(r, db, apr_pstrcat(r->pool, "link:", l->id, NULL), email,
+                               code ? code : "", WRONG_CODES_CAP, WRONG_CODES_WINDOW, &after);
     lenz_db_close(db);
+    if (rv == LENZ_ETOOBIG) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LENZLOGNO(2135) "link %s: %d wrong codes "
+                      "for one address within %d h; verify paused for %d s", l->id,
+                      WRONG_CODES_CAP, WRONG_CODES_WINDOW / 3600, after);
+        apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, after));
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_TOO_MANY_REQUESTS, "rate-limited",
+                         "Too many requests", apr_psprintf(r->pool, "%d wrong codes for this "
+                         "address within %d hours, whatever the number of codes sent; try "
+                         "again in %d s", WRONG_CODES_CAP, WRONG_CODES_WINDOW / 3600, after));
+    }
     if (rv != APR_SUCCESS) {
         const char *why = rv == LENZ_EEXPIRED ? "That code is no longer valid; ask for a new one."
                                               : "That code is not right.";

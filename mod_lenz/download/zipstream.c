@@ -22,6 +22,7 @@
 #include "httpd/s3glue.h"
 #include "http.h"
 #include "crypto.h"
+#include "names.h"
 #include "err.h"
 
 typedef struct {
@@ -65,11 +66,14 @@ static apr_status_t to_archive(void *baton, const char *buf, apr_size_t len)
     return APR_SUCCESS;
 }
 
-/* "a.jpg", "a (2).jpg", ... so every entry has its own name. */
+/* "a.jpg", "a (2).jpg", ... so every entry has its own name; no bidi
+ * control may reorder one (names.h). */
 static const char *unique_name(apr_pool_t *p, apr_hash_t *seen, const char *name)
 {
-    const char *dot = strrchr(name, '.'), *cand = name;
+    const char *dot, *cand;
     int i;
+    name = cand = lenz_name_neutral(p, name);
+    dot = strrchr(name, '.');
     for (i = 2; apr_hash_get(seen, cand, APR_HASH_KEY_STRING); i++)
         cand = dot && dot != name
                ? apr_psprintf(p, "%.*s (%d)%s", (int)(dot - name), name, i, dot)

@@ -25,6 +25,19 @@
 
 /* Start-up checks ---------------------------------------------------------- */
 
+/* The master key file's rule (core/keys.c) for every secret file: no
+ * permission at all for group or others.  httpd reads them as root at
+ * start; a group that may read one (www-data, say) would hand the S3 or
+ * SMTP credentials to every script running under that group. */
+#define SECRET_FILE_FORBIDDEN (APR_FPROT_GREAD | APR_FPROT_GWRITE | APR_FPROT_GEXECUTE \
+                               | APR_FPROT_WREAD | APR_FPROT_WWRITE | APR_FPROT_WEXECUTE)
+
+static unsigned octal_mode(apr_fileperms_t prot)
+{
+    /* APR keeps one hex digit per class; show the familiar octal. */
+    return (unsigned)(((prot >> 8) & 7) << 6 | ((prot >> 4) & 7) << 3 | (prot & 7));
+}
+
 static const char *read_secret_file(apr_pool_t *p, const char *path, const char **secret)
 {
     apr_file_t *f;
@@ -32,32 +45,42 @@ static const char *read_secret_file(apr_pool_t *p, const char *path, const char 
     char buf[MAX_SECRET_FILE + 1];
     apr_size_t n = MAX_SECRET_FILE + 1;
     apr_status_t rv;
+    const char *why = NULL;
 
     rv = apr_stat(&fi, path, APR_FINFO_TYPE | APR_FINFO_PROT, p);
     if (rv != APR_SUCCESS)
         return apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
     if (fi.filetype != APR_REG)
         return apr_psprintf(p, "'%s' is not a regular file", path);
-    if (fi.protection & APR_FPROT_WREAD)
-        return apr_psprintf(p, "'%s' is readable by everyone; chmod o-r it", path);
+    if (fi.protection & SECRET_FILE_FORBIDDEN)
+        return apr_psprintf(p, "'%s' is %s (mode 0%03o): a secret file must be readable by its "
+                            "owner only; chmod 600 it", path,
+                            fi.protection & APR_FPROT_WREAD ? "readable by everyone"
+                            : fi.protection & APR_FPROT_GREAD ? "readable by its group"
+                            : "accessible by group or others", octal_mode(fi.protection));
     rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
     if (rv != APR_SUCCESS)
         return apr_psprintf(p, "cannot open '%s' (%pm)", path, &rv);
     rv = apr_file_read_full(f, buf, n, &n);
     apr_file_close(f);
     if (rv != APR_SUCCESS && rv != APR_EOF)
-        return apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
-    if (n > MAX_SECRET_FILE)
-        return apr_psprintf(p, "'%s' is too large to be a secret key", path);
-    while (n > 0 && apr_isspace(buf[n - 1]))
-        n--;
-    if (n == 0)
-        return apr_psprintf(p, "'%s' is empty", path);
-    *secret = apr_pstrmemdup(p, buf, n);
-    memset(buf, 0, sizeof(buf));
-    if (lenz_cfg_has_ctl(*secret))
-        return apr_psprintf(p, "'%s' holds more than one line", path);
-    return NULL;
+        why = apr_psprintf(p, "cannot read '%s' (%pm)", path, &rv);
+    else if (n > MAX_SECRET_FILE)
+        why = apr_psprintf(p, "'%s' is too large to be a secret key", path);
+    else {
+        while (n > 0 && apr_isspace(buf[n - 1]))
+            n--;
+        if (n == 0)
+            why = apr_psprintf(p, "'%s' is empty", path);
+        else
+            *secret = apr_pstrmemdup(p, buf, n);
+    }
+    /* Whatever was read: a plain memset of a buffer that is never read
+     * again may be optimised away. */
+    lenz_wipe(buf, sizeof(buf));
+    if (!why && lenz_cfg_has_ctl(*secret))
+        why = apr_psprintf(p, "'%s' holds more than one line", path);
+    return why;
 }
 
 /* A CA bundle: a regular file of at most MAX_CA_FILE bytes holding at

@@ -21,6 +21,14 @@ const lenz_stmt lenz_otp_stmts[] = {
       "SELECT id, encode(code_hash, 'hex') FROM otps WHERE purpose = %s AND subject = %s "
       "AND used_at IS NULL AND expires_at > now() AND tries < max_tries "
       "ORDER BY created_at DESC LIMIT 1 FOR UPDATE" },
+    /* Wrong codes given for purpose+subject over every code issued within
+     * the window, and when the oldest code that had one leaves it.  Rows
+     * stay a day past their expiry (jobs/expire.c), longer than any window
+     * used. */
+    { "lenz_otp_wrong",
+      "SELECT coalesce(sum(tries), 0), ceil(extract(epoch FROM min(created_at) FILTER (WHERE tries > 0) "
+      "+ make_interval(secs => %s::int) - now())) FROM otps WHERE purpose = %s AND subject = %s "
+      "AND created_at > now() - make_interval(secs => %s::int)" },
     { "lenz_otp_spend", "UPDATE otps SET used_at = now() WHERE id = %s::bigint" },
     { "lenz_otp_try", "UPDATE otps SET tries = tries + 1 WHERE id = %s::bigint" },
     { "lenz_otp_link",
@@ -69,13 +77,39 @@ apr_status_t lenz_otp_issue(request_rec *r, lenz_db *db, const char *purpose,
     return lenz_db_exec(db, "lenz_otp_new", NULL, 5, args);
 }
 
+/* 1 when cap wrong codes were given within window (then *retry_after),
+ * 0 when not, -1 on a database error. */
+static int capped(request_rec *r, lenz_db *db, const char *purpose, const char *subject,
+                  int cap, int window, int *retry_after)
+{
+    const char *w = apr_itoa(r->pool, window);
+    const char *args[4] = { w, purpose, subject, w };
+    lenz_rows rows;
+    if (lenz_db_select(db, "lenz_otp_wrong", &rows, 4, args) != APR_SUCCESS || rows.nrows != 1)
+        return -1;
+    if (atoi(rows.rows[0][0]) < cap)
+        return 0;
+    *retry_after = rows.rows[0][1] ? atoi(rows.rows[0][1]) : window;
+    if (*retry_after < 1)
+        *retry_after = 1;
+    return 1;
+}
+
 apr_status_t lenz_otp_check(request_rec *r, lenz_db *db, const char *purpose,
                             const char *subject, const char *code)
+{
+    int after;
+    return lenz_otp_check_capped(r, db, purpose, subject, code, 0, 0, &after);
+}
+
+apr_status_t lenz_otp_check_capped(request_rec *r, lenz_db *db, const char *purpose,
+                                   const char *subject, const char *code, int cap,
+                                   int window, int *retry_after)
 {
     const char *args[2] = { purpose, subject }, *want, *got;
     lenz_rows rows;
     apr_status_t rv;
-    int i;
+    int i, over;
 
     for (i = 0; code && code[i]; i++)
         if (!apr_isdigit(code[i]))
@@ -89,6 +123,13 @@ apr_status_t lenz_otp_check(request_rec *r, lenz_db *db, const char *purpose,
     if (rows.nrows != 1) {
         lenz_db_end(db, 1);
         return LENZ_EEXPIRED;
+    }
+    /* Counted with the live code locked (FOR UPDATE above): every try on
+     * purpose+subject goes through that row, so two requests at once
+     * cannot both pass the cap. */
+    if (cap > 0 && (over = capped(r, db, purpose, subject, cap, window, retry_after)) != 0) {
+        lenz_db_end(db, 1);
+        return over < 0 ? APR_EGENERAL : LENZ_ETOOBIG;
     }
     args[0] = rows.rows[0][0];
     want = rows.rows[0][1];

@@ -19,6 +19,15 @@ apr_status_t lenz_otp_issue(request_rec *r, lenz_db *db, const char *purpose,
  * LENZ_EEXPIRED (no live code: expired, spent or out of tries). */
 apr_status_t lenz_otp_check(request_rec *r, lenz_db *db, const char *purpose,
                             const char *subject, const char *code);
+/* The same with a cap across resends: each new code brings its own
+ * LENZ_OTP_TRIES, so wrong codes are also counted over every code issued
+ * for purpose+subject within the last window seconds.  Once cap of them
+ * were wrong, a live code is not looked at (right or wrong, no try is
+ * used): LENZ_ETOOBIG, *retry_after the seconds until the oldest counted
+ * code leaves the window. */
+apr_status_t lenz_otp_check_capped(request_rec *r, lenz_db *db, const char *purpose,
+                                   const char *subject, const char *code, int cap,
+                                   int window, int *retry_after);
 
 /* Single-use link tokens (password reset): 43 base64url characters. */
 apr_status_t lenz_otp_link_issue(request_rec *r, lenz_db *db, const char *purpose,

@@ -9,6 +9,10 @@
 
 /* A "%%" in these strings is apr_dbd's escape for one '%'. */
 #define KIND_IN(param) "kind = ANY (string_to_array(" param ", ','))"
+/* A job that ends (done or dead) loses its payload's "sealed" member:
+ * what a mail's secrets were sealed in (mailjob.h) is not kept for the
+ * job's retention. */
+#define UNSEAL(p) "(" p " - 'sealed')"
 
 const lenz_stmt lenz_jobs_stmts[] = {
     { "lenz_job_enqueue",
@@ -28,6 +32,7 @@ const lenz_stmt lenz_jobs_stmts[] = {
       "VALUES (%s::bigint, %s::int, %s, to_timestamp(%s::float8), true) "
       "RETURNING job_id, attempt, runner) "
       "UPDATE jobs j SET state = 'done', locked_by = NULL, locked_until = NULL, "
+      "payload = " UNSEAL("j.payload") ", "
       "last_error = NULL, finished_at = now(), updated_at = now() FROM run "
       "WHERE j.id = run.job_id AND j.state = 'running' AND j.locked_by = run.runner "
       "AND j.attempts = run.attempt" },
@@ -43,6 +48,8 @@ const lenz_stmt lenz_jobs_stmts[] = {
       "ELSE now() + make_interval(secs => least(d.base * 2 ^ (j.attempts - 1), d.cap) "
       "* (0.75 + random() * 0.5)) END, "
       "finished_at = CASE WHEN d.permanent OR j.attempts >= j.max_attempts THEN now() END, "
+      "payload = CASE WHEN d.permanent OR j.attempts >= j.max_attempts "
+      "THEN " UNSEAL("j.payload") " ELSE j.payload END, "
       "last_error = run.error, locked_by = NULL, locked_until = NULL, updated_at = now() "
       "FROM run, d WHERE j.id = run.job_id AND j.state = 'running' "
       "AND j.locked_by = run.runner AND j.attempts = run.attempt "
@@ -51,6 +58,8 @@ const lenz_stmt lenz_jobs_stmts[] = {
       "UPDATE jobs j SET "
       "state = CASE WHEN j.attempts >= j.max_attempts THEN 'dead' ELSE 'queued' END, "
       "run_at = now(), finished_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END, "
+      "payload = CASE WHEN j.attempts >= j.max_attempts THEN " UNSEAL("j.payload") " "
+      "ELSE j.payload END, "
       "last_error = 'the lease ran out: runner ' || j.locked_by || "
       "' did not finish the job (stopped or killed?)', "
       "locked_by = NULL, locked_until = NULL, updated_at = now() "

@@ -31,7 +31,9 @@ extern const lenz_stmt lenz_jobs_stmts[];
 /* Enqueues a job of a registered kind.  payload: a JSON object or NULL;
  * run_at: 0 for now; unique_key: NULL, or a key that makes enqueueing
  * idempotent (while a job with that key exists, nothing new is queued and
- * this still succeeds).  APR_EINVAL (logged) for an unknown kind. */
+ * this still succeeds).  APR_EINVAL (logged) for an unknown kind.
+ * A payload's "sealed" member is removed when the job ends, done or dead
+ * (the mail job keeps its sealed secrets there: mailjob.h). */
 apr_status_t lenz_job_enqueue(lenz_db *db, const char *kind, const lenz_json *payload,
                               apr_time_t run_at, const char *unique_key);
 /* The same with max_attempts (0: the default, 5) and the new job's id

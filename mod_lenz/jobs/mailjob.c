@@ -10,8 +10,10 @@
 #include "httpd/metrics.h"
 #include "mail.h"
 #include "http.h"
+#include "token.h"
 #include "crypto.h"
 #include "codec.h"
+#include "names.h"
 #include "err.h"
 
 #define SITE_NAME "Lenzeye"
@@ -27,13 +29,57 @@ static int name_ok(const char *n)
     return 1;
 }
 
-apr_status_t lenz_mail_enqueue_ex(lenz_db *db, const char *tmpl, const char *to,
-                                  const char *subject, const lenz_json *data,
-                                  const char *unique_key)
+/* What a sealed part is bound to: it opens only in a job for this
+ * template and this first recipient. */
+static const char *seal_subject(apr_pool_t *p, const char *tmpl, const char *to)
+{
+    return apr_pstrcat(p, tmpl, ":", to, NULL);
+}
+
+typedef struct { lenz_json *names; } names_baton;
+
+static int add_name(void *baton, const char *key, lenz_json *val)
+{
+    (void)val;
+    lenz_json_arr_add_str(((names_baton *)baton)->names, key);
+    return 0;
+}
+
+/* pl's "sealed" and "sealed_fields" for the secret members. */
+static apr_status_t seal(apr_pool_t *p, server_rec *s, lenz_json *pl, const char *tmpl,
+                         const char *to, const lenz_json *secret)
+{
+    const lenz_srv_cfg *c = lenz_srv(s);
+    lenz_json *claims = lenz_json_new_object(p);
+    names_baton nb;
+    const char *text = NULL;
+    apr_status_t rv;
+
+    if (lenz_json_typeof(secret) != LENZ_JSON_OBJECT || !c->keyring)
+        return APR_EINVAL;
+    lenz_json_set_copy(claims, "data", (lenz_json *)secret);
+    rv = lenz_token_seal(p, c->keyring, LENZ_MAIL_SEAL_PURPOSE, seal_subject(p, tmpl, to),
+                         LENZ_MAIL_SEAL_TTL, apr_time_sec(apr_time_now()), claims, &text);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     LENZLOGNO(2333) "mail %s: sealing its secret fields failed (%s)", tmpl,
+                     lenz_strerror(rv));
+        return rv;
+    }
+    lenz_json_set_str(pl, "sealed", text);
+    nb.names = lenz_json_obj_add_array(pl, "sealed_fields");
+    lenz_json_object_each(secret, add_name, &nb);
+    return APR_SUCCESS;
+}
+
+apr_status_t lenz_mail_enqueue_sealed(lenz_db *db, const char *tmpl, const char *to,
+                                      const char *subject, const lenz_json *data,
+                                      const lenz_json *secret, const char *unique_key)
 {
     apr_pool_t *p = lenz_db_pool(db);
     server_rec *s = lenz_db_server(db);
     lenz_json *pl;
+    apr_status_t rv;
 
     if (!name_ok(tmpl)
         || !lenz_tmpl_get(lenz_srv(s)->templates, apr_pstrcat(p, "mail/", tmpl, ".txt", NULL))) {
@@ -50,13 +96,22 @@ apr_status_t lenz_mail_enqueue_ex(lenz_db *db, const char *tmpl, const char *to,
     lenz_json_set_str(pl, "subject", subject ? subject : "");
     if (data)
         lenz_json_set_copy(pl, "data", (lenz_json *)data);
+    if (secret && (rv = seal(p, s, pl, tmpl, to, secret)) != APR_SUCCESS)
+        return rv;
     return lenz_job_enqueue_ex(db, "mail", pl, 0, unique_key, LENZ_MAIL_ATTEMPTS, NULL);
+}
+
+apr_status_t lenz_mail_enqueue_ex(lenz_db *db, const char *tmpl, const char *to,
+                                  const char *subject, const lenz_json *data,
+                                  const char *unique_key)
+{
+    return lenz_mail_enqueue_sealed(db, tmpl, to, subject, data, NULL, unique_key);
 }
 
 apr_status_t lenz_mail_enqueue(lenz_db *db, const char *tmpl, const char *to,
                                const char *subject, const lenz_json *data)
 {
-    return lenz_mail_enqueue_ex(db, tmpl, to, subject, data, NULL);
+    return lenz_mail_enqueue_sealed(db, tmpl, to, subject, data, NULL, NULL);
 }
 
 /* Control characters (CR, LF, TAB, ...) become one space; ends trimmed. */
@@ -99,25 +154,34 @@ static const char *mid_domain(apr_pool_t *p, const lenz_srv_cfg *c)
     return NULL;
 }
 
-typedef struct { lenz_json *ctx; } copy_baton;
+typedef struct { lenz_json *ctx; apr_pool_t *pool; } copy_baton;
 
+/* Strings (file and member names among them) lose their bidi controls,
+ * which could show "photo<U+202E>gpj.exe" as "photoexe.jpg" (names.h). */
 static int copy_member(void *baton, const char *key, lenz_json *val)
 {
-    lenz_json_set_copy(((copy_baton *)baton)->ctx, key, val);
+    copy_baton *cb = baton;
+    const char *s = lenz_json_string(val);
+    if (s && lenz_name_has_bidi(s))
+        lenz_json_set_str(cb->ctx, key, lenz_name_neutral(cb->pool, s));
+    else
+        lenz_json_set_copy(cb->ctx, key, val);
     return 0;
 }
 
 static apr_status_t render(lenz_jobctx *jc, const char *tmpl, const lenz_json *data,
-                           const char **text, const char **html)
+                           const lenz_json *secret, const char **text, const char **html)
 {
     const lenz_srv_cfg *c = lenz_srv(jc->s);
     const char *base = apr_pstrcat(jc->pool, "mail/", tmpl, NULL);
     lenz_json *ctx = lenz_json_new_object(jc->pool), *site;
-    copy_baton cb = { ctx };
+    copy_baton cb = { ctx, jc->pool };
     apr_status_t rv;
 
     if (data)
         lenz_json_object_each(data, copy_member, &cb);
+    if (secret)                         /* opened for this rendering only */
+        lenz_json_object_each(secret, copy_member, &cb);
     site = lenz_json_obj_add_object(ctx, "site");
     lenz_json_set_str(site, "name", SITE_NAME);
     lenz_json_set_str(site, "base_url", c->public_url ? c->public_url : "");
@@ -133,6 +197,40 @@ static apr_status_t render(lenz_jobctx *jc, const char *tmpl, const lenz_json *d
         if (rv != APR_SUCCESS)
             return lenz_job_failed(jc, 1, "template %s.html: rendering failed", base);
     }
+    return APR_SUCCESS;
+}
+
+/* The secret fields sealed at enqueueing, opened (*secret, or NULL when
+ * the mail has none).  Once the job has ended they are gone from the row
+ * (jobs.c): a job run again after that (lenzctl retry-job) dies rather
+ * than send a mail without its link or code. */
+static apr_status_t unseal(lenz_jobctx *jc, const lenz_json *pl, const char *tmpl,
+                           const char *to, const lenz_json **secret)
+{
+    const lenz_srv_cfg *c = lenz_srv(jc->s);
+    const lenz_json *fields = lenz_json_get(pl, "sealed_fields");
+    const char *text = lenz_json_string(lenz_json_get(pl, "sealed"));
+    lenz_json *claims = NULL;
+    apr_status_t rv;
+
+    *secret = NULL;
+    if (!text) {
+        if (fields && lenz_json_array_len(fields) > 0)
+            return lenz_job_failed(jc, 1, "its sealed fields (%s) were removed when the job "
+                                   "ended; a mail without them is not sent",
+                                   lenz_json_dump(jc->pool, fields));
+        return APR_SUCCESS;
+    }
+    rv = lenz_token_open(jc->pool, c->keyring, LENZ_MAIL_SEAL_PURPOSE,
+                         seal_subject(jc->pool, tmpl, to), apr_time_sec(apr_time_now()),
+                         text, &claims);
+    if (rv != APR_SUCCESS)
+        return lenz_job_failed(jc, 1, "its sealed fields do not open (%s: %s)", lenz_strerror(rv),
+                               rv == LENZ_EEXPIRED ? "sealed too long ago"
+                               : "another master key, another template or recipient, or altered");
+    *secret = lenz_json_get(claims, "data");
+    if (lenz_json_typeof(*secret) != LENZ_JSON_OBJECT)
+        return lenz_job_failed(jc, 1, "its sealed fields are not an object");
     return APR_SUCCESS;
 }
 
@@ -202,7 +300,7 @@ apr_status_t lenz_mail_job(lenz_jobctx *jc)
     const lenz_json *pl = jc->job->payload, *res = jc->job->result;
     const char *tmpl = lenz_json_string(lenz_json_get(pl, "template"));
     const char *subject = lenz_json_string(lenz_json_get(pl, "subject"));
-    const lenz_json *data = lenz_json_get(pl, "data");
+    const lenz_json *data = lenz_json_get(pl, "data"), *secret = NULL;
     const char *text, *html, *mid, *bnd, *msg, *why = NULL, *dom;
     unsigned char r[18];
     apr_array_header_t *rcpt;
@@ -224,14 +322,16 @@ apr_status_t lenz_mail_job(lenz_jobctx *jc)
         return lenz_job_failed(jc, 1, "\"data\" is not an object");
     memset(&m, 0, sizeof(m));
     if ((rv = recipients(jc, lenz_json_get(pl, "to"), &m.to)) != APR_SUCCESS
-        || (rv = render(jc, tmpl, data, &text, &html)) != APR_SUCCESS
+        || (rv = unseal(jc, pl, tmpl, APR_ARRAY_IDX(m.to, 0, lenz_mail_addr).addr, &secret))
+           != APR_SUCCESS
+        || (rv = render(jc, tmpl, data, secret, &text, &html)) != APR_SUCCESS
         || (rv = message_id(jc, &mid)) != APR_SUCCESS)
         return rv;
     if (lenz_random(r, sizeof(r)) != APR_SUCCESS)
         return lenz_job_failed(jc, 0, "the random generator failed");
     bnd = lenz_b64url(jc->pool, r, sizeof(r));
     m.from_addr = c->mail_from;
-    m.subject = subject ? one_line(jc->pool, subject) : NULL;
+    m.subject = subject ? one_line(jc->pool, lenz_name_neutral(jc->pool, subject)) : NULL;
     m.text = text;
     m.html = html;
     m.message_id_domain = dom = mid_domain(jc->pool, c);

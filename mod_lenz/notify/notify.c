@@ -5,6 +5,7 @@
 #include "httpd/lenz.h"
 #include "notify.h"
 #include "httpd/dbd.h"
+#include "names.h"
 
 const lenz_stmt lenz_notify_stmts[] = {
     /* Held to the end of the dispatch transaction: one user's rows get
@@ -63,6 +64,7 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
 {
     const char *name = NULL, *owner = NULL;
     lenz_json_get_str(ev->payload, "name", &name);
+    name = lenz_name_neutral(ec->pool, name);     /* a title shown as it is (names.h) */
     if (strcmp(ev->type, "link.downloaded") == 0) {
         lenz_json_get_str(ev->payload, "owner_id", &owner);
         return add(ec, ev, owner, apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your shared files"),

@@ -17,6 +17,7 @@
 #include "aead_pull.h"
 #include "codec.h"
 #include "crypto.h"
+#include "names.h"
 #include "http.h"
 #include "s3.h"
 #include "err.h"
@@ -60,6 +61,23 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
+/* The rules of an upload's filename (upload/upload_init.c): why not, or NULL. */
+static const char *name_refused(const char *name)
+{
+    const unsigned char *c;
+    if (!*name || strlen(name) > 255)
+        return "must be 1 to 255 bytes";
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        return "is . or ..";
+    for (c = (const unsigned char *)name; *c; c++)
+        if (*c < 0x20 || *c == 0x7f || *c == '/' || *c == '\\')
+            return "holds a path separator or a control character";
+    if (lenz_name_has_bidi(name))
+        return "holds a bidirectional text control (U+061C, U+200E, U+200F, "
+               "U+202A-U+202E, U+2066-U+2069), which can disguise its extension";
+    return NULL;
+}
+
 int lenz_cmd_import(lenz_cli *cli, int argc, const char *const *argv)
 {
     apr_pool_t *p = cli->pool;
@@ -89,6 +107,11 @@ int lenz_cmd_import(lenz_cli *cli, int argc, const char *const *argv)
     }
     if (!owner || !path)
         return lenz_cli_usage(cli);
+    if (name_refused(name ? name : base_name(path))) {
+        fprintf(stderr, "lenzctl: the file name %s; give another with --name\n",
+                name_refused(name ? name : base_name(path)));
+        return 1;
+    }
     if (!(f = fopen(path, "rb"))) {
         fprintf(stderr, "lenzctl: cannot open %s: %s\n", path, strerror(errno));
         return 1;

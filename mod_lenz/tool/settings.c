@@ -7,6 +7,7 @@
 
 #include "settings.h"
 #include "keys.h"
+#include "crypto.h"
 
 static void set(apr_pool_t *p, lenz_settings *st, const char *k, const char *v)
 {
@@ -91,7 +92,7 @@ struct lenz_s3 *lenz_settings_s3(apr_pool_t *p, lenz_settings *st)
         n--;
     buf[n] = '\0';
     st->s3.secret_key = apr_pstrdup(p, buf);
-    memset(buf, 0, sizeof(buf));
+    lenz_wipe(buf, sizeof(buf));        /* a memset may be optimised away */
     if (lenz_s3_make(p, &st->s3, &s3, &why) != APR_SUCCESS) {
         fprintf(stderr, "lenzctl: S3 settings (LENZ_S3_*): %s\n", why);
         return NULL;

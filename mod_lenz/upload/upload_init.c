@@ -22,6 +22,7 @@
 #include "token.h"
 #include "passwd.h"
 #include "mail.h"
+#include "names.h"
 #include "crypto.h"
 #include "codec.h"
 #include "err.h"
@@ -41,6 +42,10 @@ static int filename_ok(request_rec *r, const char *name)
     for (c = (const unsigned char *)name; *c; c++)
         if (*c < 0x20 || *c == 0x7f || *c == '/' || *c == '\\')
             return lenz_field_bad(r, "filename", "no path separators or control characters");
+    /* "photo<U+202E>gpj.exe" would show as "photoexe.jpg" (names.h). */
+    if (lenz_name_has_bidi(name))
+        return lenz_field_bad(r, "filename", "no bidirectional text controls "
+                              "(U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)");
     return 1;
 }
 

@@ -101,6 +101,8 @@ const stopWatchdog = watchdog(600000);
 // --- Pure helpers ----------------------------------------------------------------
 await section('helpers', async () => {
   is(safeName('a/b\\c\u0001d'), 'a_b_c_d', 'safeName: separators and control characters replaced');
+  is(safeName('photo\u202egpj.exe\u200f\u2066\u061c'), 'photo_gpj.exe___',
+     'safeName: bidirectional text controls replaced (the server refuses them)');
   const long = safeName(`${'é'.repeat(300)}.jpeg`);
   ok(new TextEncoder().encode(long).length <= 255 && long.endsWith('.jpeg'),
      'safeName: at most 255 UTF-8 bytes, the extension kept');

@@ -58,6 +58,9 @@ int main(void)
     is_str(lenz_content_disposition(p, "attachment", "a;b\\c\r\n"),
            "attachment; filename=\"a;b_c__\"; filename*=UTF-8''a%3Bb%5Cc%0D%0A",
            "separators and control characters cannot break out");
+    is_str(lenz_content_disposition(p, "attachment", "photo\xe2\x80\xaegpj.exe"),
+           "attachment; filename=\"photo_gpj.exe\"; filename*=UTF-8''photo_gpj.exe",
+           "a bidi control (U+202E) cannot reorder the name a browser shows");
 
     apr_pool_destroy(p);
     apr_terminate();
