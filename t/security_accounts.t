@@ -214,6 +214,21 @@ sub token_of { my ($res) = @_; $res->code == 200 ? json_of($res)->{access_token}
     is($seen{$nobody}, $seen{$pending}, '15: an address without a sign-up gets the answers a waiting one gets');
     is($seen{$active}, $seen{$pending}, '15: ... and so does an active account');
     like($seen{$pending}, qr/^400 .*\n400 .*\n400 .*\n400 .*\n400 .*\n410 /, '15: 400 five times, then 410');
+
+    # Each resend brings a code of five tries; wrong codes are capped at ten
+    # a day across resends, and an address without a sign-up answers alike.
+    my %after;
+    for my $who ($pending, $nobody) {
+        my @a;
+        for my $round (1, 2) {
+            push @a, from(70, 'POST', '/api/v1/auth/resend', { email => $who })->code;
+            push @a, map { from(71, 'POST', '/api/v1/auth/verify', { email => $who, code => '000002' })->code }
+                     1 .. ($round == 1 ? 5 : 1);
+        }
+        $after{$who} = "@a";
+    }
+    is($after{$pending}, '202 400 400 400 400 400 202 429', '15: a resend brings five tries, ten wrong a day at most (then 429)');
+    is($after{$nobody}, $after{$pending}, '15: ... and an address without a sign-up answers the same');
 }
 
 done_testing();

@@ -304,6 +304,8 @@ void lenz_acct_resend(request_rec *r, lenz_req *lr, const char *email, lenz_acct
         return;
     if (rows.nrows == 1 && strcmp(rows.rows[0][C_STATUS], "pending") == 0)
         rv = send_code(r, db, rows.rows[0][C_ID], email, rows.rows[0][C_NAME]);
+    else
+        lenz_rate_clear(r, "verify-none", email, LENZ_OTP_TTL);    /* "a new code", as verify sees it */
     end_accepted(db, rv, res);
 }
 
@@ -312,12 +314,22 @@ void lenz_acct_resend(request_rec *r, lenz_req *lr, const char *email, lenz_acct
  * tries as a code allows, then 410, per LENZ_OTP_TTL), after about the
  * same work (a code looked up and tried), so verify tells nothing of who
  * has signed up. */
-static apr_status_t no_signup(request_rec *r, lenz_db *db, const char *email, const char *code)
+#define VERIFY_CAP        10     /* wrong sign-up codes per address, across resends */
+#define VERIFY_CAP_WINDOW 86400
+
+static apr_status_t no_signup(request_rec *r, lenz_db *db, const char *email, const char *code,
+                              int *retry_after)
 {
     int after;
     lenz_otp_check(r, db, "register", "00000000-0000-0000-0000-000000000000", code);
-    return lenz_rate_hit(r, "verify-none", email, LENZ_OTP_TRIES, LENZ_OTP_TTL, &after)
-           ? LENZ_EAUTH : LENZ_EEXPIRED;
+    if (lenz_rate_count(r, "verify-none-day", email, VERIFY_CAP_WINDOW) >= VERIFY_CAP) {
+        *retry_after = 3600;
+        return LENZ_ETOOBIG;
+    }
+    if (!lenz_rate_hit(r, "verify-none", email, LENZ_OTP_TRIES, LENZ_OTP_TTL, &after))
+        return LENZ_EEXPIRED;           /* as a code whose tries are spent */
+    lenz_rate_hit(r, "verify-none-day", email, 1 << 30, VERIFY_CAP_WINDOW, &after);
+    return LENZ_EAUTH;
 }
 
 void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const char *code,
@@ -327,6 +339,7 @@ void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const cha
     lenz_rows rows;
     lenz_db *db;
     apr_status_t rv;
+    int after = 1;
 
     memset(res, 0, sizeof(*res));
     if (!email_ok(r, res, email))
@@ -345,11 +358,13 @@ void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const cha
         return;
     }
     if (rows.nrows != 1 || strcmp(rows.rows[0][C_STATUS], "pending") != 0) {
-        rv = no_signup(r, db, email, code);
+        rv = no_signup(r, db, email, code, &after);
     }
     else {
+        /* Each resend brings a code with its own tries: wrong ones are
+         * also capped across them (as share-link codes are). */
         args[0] = rows.rows[0][C_ID];
-        rv = lenz_otp_check(r, db, "register", args[0], code);
+        rv = lenz_otp_check_capped(r, db, "register", args[0], code, VERIFY_CAP, VERIFY_CAP_WINDOW, &after);
     }
     if (rv == APR_SUCCESS) {
         lenz_json *ev = lenz_json_new_object(r->pool);
@@ -361,7 +376,9 @@ void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const cha
         lenz_db_end(db, rv != APR_SUCCESS);
     }
     lenz_db_close(db);
-    if (rv == LENZ_EAUTH)
+    if (rv == LENZ_ETOOBIG)
+        lenz_acct_limited(res, after);
+    else if (rv == LENZ_EAUTH)
         lenz_acct_set(res, HTTP_BAD_REQUEST, "invalid-code", "Invalid code",
                       "the code is wrong or no sign-up is waiting for this address", "code");
     else if (rv == LENZ_EEXPIRED)

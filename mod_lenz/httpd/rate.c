@@ -102,6 +102,21 @@ void lenz_rate_undo(request_rec *r, const char *scope, const char *who, int peri
         kv->unlock(kv->baton);
 }
 
+void lenz_rate_clear(request_rec *r, const char *scope, const char *who, int period)
+{
+    const lenz_kv *kv = lenz_shared_kv();
+    apr_int64_t window;
+    if (!kv || period <= 0)
+        return;
+    window = apr_time_sec(apr_time_now()) / period;
+    if (kv->lock)
+        kv->lock(kv->baton);
+    put_count(kv, key_of(r, scope, who, window), 0, apr_time_from_sec((window + 2) * period), r->pool);
+    put_count(kv, key_of(r, scope, who, window - 1), 0, apr_time_from_sec((window + 1) * period), r->pool);
+    if (kv->unlock)
+        kv->unlock(kv->baton);
+}
+
 const char *lenz_rate_addr(request_rec *r)
 {
     return lenz_addr_rate_key(r->pool, r->useragent_ip);

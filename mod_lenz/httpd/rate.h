@@ -23,6 +23,9 @@ int lenz_rate_check(request_rec *r, const char *scope, const char *who,
  * sign-in counted before its password was checked, which succeeded). */
 void lenz_rate_undo(request_rec *r, const char *scope, const char *who, int period);
 
+/* Forgets every event counted for scope/who (this window and the last). */
+void lenz_rate_clear(request_rec *r, const char *scope, const char *who, int period);
+
 /* The client's address as a rate-limit key: IPv4 whole, IPv6 by its /64
  * (core/netaddr.h). */
 const char *lenz_rate_addr(request_rec *r);
