@@ -25,6 +25,7 @@
 #include "notify/notify.h"
 #include "admin/area.h"
 #include "status/area.h"
+#include "files/area.h"
 
 /* lenz-api: the REST API for mobile and script clients, mounted at
  * /api/v1.  Each resource's routes live with their area. */
@@ -34,6 +35,7 @@ static const lenz_route *const api_tables[] = {
     lenz_api_link_routes,
     lenz_api_admin_routes,
     lenz_api_notify_routes,
+    lenz_api_files_routes,
     NULL
 };
 
@@ -69,6 +71,8 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_purge_stmts,
     lenz_s3abort_stmts,
     lenz_expire_stmts,
+    lenz_files_stmts,
+    lenz_listing_stmts,
     /* the event subscribers' (subscribers.c) */
     lenz_audit_stmts,
     lenz_notify_stmts,

@@ -20,4 +20,9 @@ int lenz_name_has_bidi(const char *name);
  * name itself when it holds none; NULL for NULL. */
 const char *lenz_name_neutral(apr_pool_t *p, const char *name);
 
+/* NULL when name may name a file or folder, else why not: empty, "." or
+ * "..", over 255 bytes, a '/', '\\' or control character, invalid UTF-8
+ * (overlong, surrogate, past U+10FFFF, cut short), or a bidi control. */
+const char *lenz_name_problem(const char *name);
+
 #endif

@@ -69,6 +69,8 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->event_streams = -1;
     c->event_streams_member = -1;
     c->pw_hashes = -1;
+    c->folder_depth = -1;
+    c->trash_days = -1;
     c->pw_wait = -1;
     c->job_poll = -1;
     c->job_backoff_base = -1;
@@ -126,6 +128,8 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(event_streams);
     MERGE_INT(event_streams_member);
     MERGE_INT(pw_hashes);
+    MERGE_INT(folder_depth);
+    MERGE_INT(trash_days);
     MERGE_INT(pw_wait);
     MERGE_INT(job_poll);
     MERGE_INT(job_backoff_base);
@@ -275,6 +279,16 @@ int lenz_cfg_event_streams(const lenz_srv_cfg *c)
 int lenz_cfg_event_streams_member(const lenz_srv_cfg *c)
 {
     return c->event_streams_member > 0 ? c->event_streams_member : 0;
+}
+
+int lenz_cfg_folder_depth(const lenz_srv_cfg *c)
+{
+    return c->folder_depth > 0 ? c->folder_depth : 32;
+}
+
+int lenz_cfg_trash_days(const lenz_srv_cfg *c)
+{
+    return c->trash_days > 0 ? c->trash_days : 30;
 }
 
 int lenz_cfg_pw_hashes(const lenz_srv_cfg *c)

@@ -60,6 +60,8 @@ typedef struct lenz_srv_cfg {
     int event_streams;              /* live streams per host, -1 unset */
     int event_streams_member;       /* ... per member, -1 unset */
     int pw_hashes;                  /* password hashes at once per process, -1 unset */
+    int folder_depth;               /* LenzFolderDepth, -1 unset */
+    int trash_days;                 /* LenzTrashDays, -1 unset */
     int pw_wait;                    /* ... seconds a request waits for one, -1 unset */
     int job_poll;                   /* seconds, -1 unset */
     int job_backoff_base;           /* seconds, -1 unset */
@@ -158,6 +160,8 @@ int lenz_cfg_event_streams(const lenz_srv_cfg *c);
 int lenz_cfg_event_streams_member(const lenz_srv_cfg *c);
 /* LenzPasswordHashes: 0 when unset (pwgate.c has the defaults). */
 int lenz_cfg_pw_hashes(const lenz_srv_cfg *c);
+int lenz_cfg_folder_depth(const lenz_srv_cfg *c);   /* default 32 */
+int lenz_cfg_trash_days(const lenz_srv_cfg *c);     /* default 30 */
 int lenz_cfg_pw_wait(const lenz_srv_cfg *c);
 apr_interval_time_t lenz_cfg_job_poll(const lenz_srv_cfg *c);
 int lenz_cfg_job_backoff_base(const lenz_srv_cfg *c);   /* seconds */

@@ -430,6 +430,16 @@ static const char *set_event_streams(cmd_parms *cmd, void *d, const char *a1, co
     return err;
 }
 
+static const char *set_folder_depth(cmd_parms *cmd, void *d, const char *arg)
+{
+    return parse_int(cmd->pool, LENZ_D_FOLDER_DEPTH, arg, 1, 256, &cmd_srv(cmd)->folder_depth);
+}
+
+static const char *set_trash_days(cmd_parms *cmd, void *d, const char *arg)
+{
+    return parse_int(cmd->pool, LENZ_D_TRASH_DAYS, arg, 1, 3650, &cmd_srv(cmd)->trash_days);
+}
+
 static const char *set_pw_hashes(cmd_parms *cmd, void *d, const char *a1, const char *a2)
 {
     const char *err;
@@ -568,6 +578,10 @@ const command_rec lenz_cmds[] = {
                  "run background jobs in this server's processes (default On)"),
     AP_INIT_TAKE1(LENZ_D_JOBS_DB, set_jobs_db, NULL, RSRC_CONF,
                   "libpq connection string for the job runners' own connections"),
+    AP_INIT_TAKE1(LENZ_D_FOLDER_DEPTH, set_folder_depth, NULL, RSRC_CONF,
+                  "how deep members' folders may nest (default 32)"),
+    AP_INIT_TAKE1(LENZ_D_TRASH_DAYS, set_trash_days, NULL, RSRC_CONF,
+                  "days an item stays in the trash before it is purged (default 30)"),
     AP_INIT_TAKE12(LENZ_D_PASSWORD_HASHES, set_pw_hashes, NULL, RSRC_CONF,
                    "password hashes computed at once per process (default 2), and the "
                    "seconds a request waits for one before 503 (default 10)"),

@@ -1,0 +1,12 @@
+/* files/area.h - what the files area gives the area table (../areas.c):
+ * the members' storage under /api/v1 (folders, files, trash, search). */
+#ifndef LENZ_FILES_AREA_H
+#define LENZ_FILES_AREA_H
+
+#include "httpd/router.h"
+
+extern const lenz_route lenz_api_files_routes[];
+extern const lenz_stmt lenz_files_stmts[];
+extern const lenz_stmt lenz_listing_stmts[];
+
+#endif

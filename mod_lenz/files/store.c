@@ -1,0 +1,522 @@
+/* store.c - a member's folders and files in the database (store.h). */
+#include <apr_strings.h>
+#include <apr_lib.h>
+
+#include "httpd/lenz.h"
+#include "store.h"
+
+#define TS(t)   "to_char(" t ".updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define ETAG(t) "'\"' || (extract(epoch FROM " t ".updated_at) * 1000000)::bigint || '\"'"
+/* Live: not in the trash, nor inside a trashed folder (whose subtree
+ * lives under '//trash/'). */
+#define LIVE(f) "left(" f ".path, 2) <> '//'"
+
+#define FOLDER_COLS "f.id, f.name, f.parent_id, f.path, f.depth, " TS("f") ", " ETAG("f")
+#define FILE_COLS   "x.id, x.name, x.folder_id, p.path, x.size, " TS("x") ", " ETAG("x")
+
+const lenz_stmt lenz_files_stmts[] = {
+    { "lenz_fs_root_get", "SELECT id FROM folders WHERE owner_id = %s::uuid AND parent_id IS NULL" },
+    { "lenz_fs_root_new",
+      "INSERT INTO folders (owner_id, name, path, depth) VALUES (%s::uuid, '', '/', 0) "
+      "ON CONFLICT (owner_id) WHERE parent_id IS NULL DO NOTHING" },
+    { "lenz_fs_folder",
+      "SELECT " FOLDER_COLS " FROM folders f WHERE f.id = %s::uuid AND f.owner_id = %s::uuid "
+      "AND f.trashed_at IS NULL AND " LIVE("f") },
+    { "lenz_fs_folder_lock",
+      "SELECT " FOLDER_COLS " FROM folders f WHERE f.id = %s::uuid AND f.owner_id = %s::uuid "
+      "AND f.trashed_at IS NULL AND " LIVE("f") " FOR UPDATE" },
+    { "lenz_fs_file",
+      "SELECT " FILE_COLS " FROM files x JOIN folders p ON p.id = x.folder_id "
+      "WHERE x.id = %s::uuid AND x.owner_id = %s::uuid AND x.trashed_at IS NULL "
+      "AND x.state = 'ready' AND " LIVE("p") },
+    { "lenz_fs_file_lock",
+      "SELECT " FILE_COLS " FROM files x JOIN folders p ON p.id = x.folder_id "
+      "WHERE x.id = %s::uuid AND x.owner_id = %s::uuid AND x.trashed_at IS NULL "
+      "AND x.state = 'ready' AND " LIVE("p") " FOR UPDATE OF x" },
+    /* One name in one folder at a time (see store.h). */
+    { "lenz_fs_lock_name",
+      "SELECT pg_advisory_xact_lock(hashtextextended(%s || '/' || lenz_name_key(%s), 7))" },
+    { "lenz_fs_taken", "SELECT lenz_name_taken(%s::uuid, %s, %s::uuid)" },
+    { "lenz_fs_free", "SELECT lenz_free_name(%s::uuid, %s, %s::uuid)" },
+    { "lenz_fs_mkdir",
+      "INSERT INTO folders (owner_id, parent_id, name, path, depth) "
+      "VALUES (%s::uuid, %s::uuid, %s, %s, %s::int) RETURNING id" },
+    { "lenz_fs_subtree_depth",
+      "SELECT max(depth) FROM folders WHERE owner_id = %s::uuid "
+      "AND (path = %s OR left(path, length(%s) + 1) = %s || '/')" },
+    /* A subtree's paths and depths in one statement, however many below. */
+    { "lenz_fs_subtree_move",
+      "UPDATE folders SET path = %s || substr(path, length(%s) + 1), depth = depth + %s::int "
+      "WHERE owner_id = %s::uuid AND (path = %s OR left(path, length(%s) + 1) = %s || '/')" },
+    { "lenz_fs_folder_set",
+      "UPDATE folders SET name = %s, parent_id = %s::uuid, updated_at = now() WHERE id = %s::uuid" },
+    { "lenz_fs_file_set",
+      "UPDATE files SET name = %s, folder_id = %s::uuid, updated_at = now() WHERE id = %s::uuid" },
+    { "lenz_fs_folder_trash",
+      "UPDATE folders SET trashed_at = now(), trashed_from = parent_id, trashed_path = %s, "
+      "updated_at = now() WHERE id = %s::uuid" },
+    { "lenz_fs_file_trash",
+      "UPDATE files SET trashed_at = now(), trashed_from = folder_id, trashed_path = %s, "
+      "updated_at = now() WHERE id = %s::uuid" },
+    { "lenz_fs_trashed_folder",
+      "SELECT id, name, trashed_from, depth FROM folders "
+      "WHERE id = %s::uuid AND owner_id = %s::uuid AND trashed_at IS NOT NULL FOR UPDATE" },
+    { "lenz_fs_trashed_file",
+      "SELECT id, name, trashed_from FROM files WHERE id = %s::uuid AND owner_id = %s::uuid "
+      "AND trashed_at IS NOT NULL AND state = 'ready' FOR UPDATE" },
+    { "lenz_fs_folder_untrash",
+      "UPDATE folders SET name = %s, parent_id = %s::uuid, trashed_at = NULL, trashed_from = NULL, "
+      "trashed_path = NULL, updated_at = now() WHERE id = %s::uuid" },
+    { "lenz_fs_file_untrash",
+      "UPDATE files SET name = %s, folder_id = %s::uuid, trashed_at = NULL, trashed_from = NULL, "
+      "trashed_path = NULL, updated_at = now() WHERE id = %s::uuid" },
+    /* The files the trash holds (trashed themselves, or in a trashed
+     * folder's subtree), gone, their objects queued for deletion. */
+    { "lenz_fs_empty_files",
+      "WITH roots AS (SELECT '//trash/' || id AS pre FROM folders WHERE owner_id = %s::uuid "
+      "  AND trashed_at IS NOT NULL AND (%s::int = 0 OR trashed_at < now() - make_interval(days => %s::int))), "
+      "sub AS (SELECT f.id FROM folders f JOIN roots r ON f.path = r.pre OR left(f.path, length(r.pre) + 1) = r.pre || '/' "
+      "  WHERE f.owner_id = %s::uuid), "
+      "gone AS (DELETE FROM files x WHERE x.owner_id = %s::uuid AND x.state = 'ready' AND "
+      "  ((x.trashed_at IS NOT NULL AND (%s::int = 0 OR x.trashed_at < now() - make_interval(days => %s::int))) "
+      "   OR x.folder_id IN (SELECT id FROM sub)) RETURNING x.s3_key), "
+      "queued AS (INSERT INTO s3_garbage (s3_key) SELECT s3_key FROM gone ON CONFLICT DO NOTHING) "
+      "SELECT count(*) FROM gone" },
+    { "lenz_fs_empty_folders",
+      "DELETE FROM folders WHERE owner_id = %s::uuid AND trashed_at IS NOT NULL "
+      "AND (%s::int = 0 OR trashed_at < now() - make_interval(days => %s::int))" },
+    { "lenz_fs_trash_list",
+      "SELECT t, id, name, original, to_char(trashed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM ("
+      " SELECT 'folder' AS t, id, name, trashed_path AS original, trashed_at FROM folders "
+      "  WHERE owner_id = %s::uuid AND trashed_at IS NOT NULL"
+      " UNION ALL"
+      " SELECT 'file', id, name, rtrim(trashed_path, '/') || '/' || name, trashed_at FROM files "
+      "  WHERE owner_id = %s::uuid AND trashed_at IS NOT NULL AND state = 'ready') t "
+      "ORDER BY trashed_at DESC, id LIMIT 1000" },
+    { "lenz_fs_usage",
+      "SELECT coalesce((SELECT used FROM storage_usage WHERE user_id = %s::uuid), 0), "
+      "coalesce((SELECT sum(x.size) FROM files x JOIN folders f ON f.id = x.folder_id "
+      "  WHERE x.owner_id = %s::uuid AND x.state <> 'deleted' "
+      "  AND (x.trashed_at IS NOT NULL OR left(f.path, 2) = '//')), 0)" },
+    { NULL }
+};
+
+static const char *NIL = "00000000-0000-0000-0000-000000000000";
+
+int lenz_fs_uuid_ok(const char *s)
+{
+    int i;
+    if (!s || strlen(s) != 36)
+        return 0;
+    for (i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return 0;
+        }
+        else if (!apr_isxdigit(s[i]))
+            return 0;
+    }
+    return 1;
+}
+
+static void folder_row(const char **row, lenz_fs_item *it)
+{
+    memset(it, 0, sizeof(*it));
+    it->folder = 1;
+    it->id = row[0];
+    it->name = row[1];
+    it->parent_id = row[2];
+    it->path = row[3];
+    it->depth = (int)apr_atoi64(row[4]);
+    it->modified_at = row[5];
+    it->etag = row[6];
+}
+
+static void file_row(apr_pool_t *p, const char **row, lenz_fs_item *it)
+{
+    memset(it, 0, sizeof(*it));
+    it->id = row[0];
+    it->name = row[1];
+    it->parent_id = row[2];
+    it->path = apr_pstrcat(p, strcmp(row[3], "/") ? row[3] : "", "/", row[1], NULL);
+    it->size = apr_atoi64(row[4]);
+    it->modified_at = row[5];
+    it->etag = row[6];
+}
+
+void lenz_fs_item_json(lenz_json *o, const lenz_fs_item *it, int with_parent)
+{
+    lenz_json_set_str(o, "type", it->folder ? "folder" : "file");
+    lenz_json_set_str(o, "id", it->id);
+    lenz_json_set_str(o, "name", it->name);
+    if (with_parent) {
+        lenz_json_set_str(o, "parent_id", it->parent_id);
+        lenz_json_set_str(o, "path", it->path);
+    }
+    if (it->folder)
+        lenz_json_set_null(o, "size");
+    else
+        lenz_json_set_int(o, "size", it->size);
+    lenz_json_set_str(o, "modified_at", it->modified_at);
+    lenz_json_set_str(o, "etag", it->etag);
+}
+
+const char *lenz_fs_root(lenz_db *db, const char *owner)
+{
+    const char *args[1] = { owner };
+    lenz_rows rows;
+    if (lenz_db_select(db, "lenz_fs_root_get", &rows, 1, args) != APR_SUCCESS)
+        return NULL;
+    if (rows.nrows == 1)
+        return rows.rows[0][0];
+    if (lenz_db_exec(db, "lenz_fs_root_new", NULL, 1, args) != APR_SUCCESS
+        || lenz_db_select(db, "lenz_fs_root_get", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
+        return NULL;
+    return rows.rows[0][0];
+}
+
+static lenz_fs_rc get_folder(lenz_db *db, const char *label, const char *owner, const char *id,
+                             lenz_fs_item *out)
+{
+    const char *args[2] = { id, owner };
+    lenz_rows rows;
+    if (!lenz_fs_uuid_ok(id))
+        return LENZ_FS_NOT_FOUND;
+    if (lenz_db_select(db, label, &rows, 2, args) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    if (rows.nrows != 1)
+        return LENZ_FS_NOT_FOUND;
+    folder_row(rows.rows[0], out);
+    return LENZ_FS_OK;
+}
+
+static lenz_fs_rc get_file(lenz_db *db, const char *label, const char *owner, const char *id,
+                           lenz_fs_item *out)
+{
+    const char *args[2] = { id, owner };
+    lenz_rows rows;
+    if (!lenz_fs_uuid_ok(id))
+        return LENZ_FS_NOT_FOUND;
+    if (lenz_db_select(db, label, &rows, 2, args) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    if (rows.nrows != 1)
+        return LENZ_FS_NOT_FOUND;
+    file_row(lenz_db_pool(db), rows.rows[0], out);
+    return LENZ_FS_OK;
+}
+
+lenz_fs_rc lenz_fs_folder(lenz_db *db, const char *owner, const char *id, lenz_fs_item *out)
+{
+    return get_folder(db, "lenz_fs_folder", owner, id, out);
+}
+
+lenz_fs_rc lenz_fs_file(lenz_db *db, const char *owner, const char *id, lenz_fs_item *out)
+{
+    return get_file(db, "lenz_fs_file", owner, id, out);
+}
+
+/* Locks name in folder for the transaction; 1 when it is free there
+ * (other than self), 0 taken (then *suggested, if asked), -1 DB error. */
+static int claim(lenz_db *db, const char *folder, const char *name, const char *self,
+                 const char **suggested)
+{
+    const char *args[3] = { folder, name, self ? self : NIL };
+    lenz_rows rows;
+    if (lenz_db_select(db, "lenz_fs_lock_name", &rows, 2, args) != APR_SUCCESS
+        || lenz_db_select(db, "lenz_fs_taken", &rows, 3, args) != APR_SUCCESS || rows.nrows != 1)
+        return -1;
+    if (rows.rows[0][0][0] != 't')
+        return 1;
+    if (suggested && lenz_db_select(db, "lenz_fs_free", &rows, 3, args) == APR_SUCCESS && rows.nrows == 1)
+        *suggested = rows.rows[0][0];
+    return 0;
+}
+
+static const char *child_path(apr_pool_t *p, const char *parent_path, const char *name)
+{
+    return apr_pstrcat(p, strcmp(parent_path, "/") ? parent_path : "", "/", name, NULL);
+}
+
+/* Ends the transaction (commit on LENZ_FS_OK) and passes rc on. */
+static lenz_fs_rc finish(lenz_db *db, lenz_fs_rc rc)
+{
+    if (lenz_db_end(db, rc != LENZ_FS_OK) != APR_SUCCESS && rc == LENZ_FS_OK)
+        return LENZ_FS_DB;
+    return rc;
+}
+
+lenz_fs_rc lenz_fs_mkdir(lenz_db *db, const char *owner, const char *parent, const char *name,
+                         int max_depth, lenz_fs_item *out, const char **suggested)
+{
+    apr_pool_t *p = lenz_db_pool(db);
+    lenz_fs_item par;
+    lenz_rows rows;
+    const char *args[5];
+    lenz_fs_rc rc;
+    int free_;
+
+    if (lenz_db_begin(db) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    if ((rc = get_folder(db, "lenz_fs_folder_lock", owner, parent, &par)) != LENZ_FS_OK)
+        return finish(db, rc);
+    if (par.depth + 1 > max_depth)
+        return finish(db, LENZ_FS_TOO_DEEP);
+    if ((free_ = claim(db, par.id, name, NULL, suggested)) <= 0)
+        return finish(db, free_ < 0 ? LENZ_FS_DB : LENZ_FS_CLASH);
+    args[0] = owner;
+    args[1] = par.id;
+    args[2] = name;
+    args[3] = child_path(p, par.path, name);
+    args[4] = apr_itoa(p, par.depth + 1);
+    if (lenz_db_select(db, "lenz_fs_mkdir", &rows, 5, args) != APR_SUCCESS || rows.nrows != 1)
+        return finish(db, LENZ_FS_DB);
+    rc = get_folder(db, "lenz_fs_folder", owner, rows.rows[0][0], out);
+    return finish(db, rc);
+}
+
+static lenz_fs_rc change_folder(lenz_db *db, const char *owner, const char *id, const char *name,
+                                const char *to, const char *if_match, int max_depth,
+                                lenz_fs_item *out, const char **suggested)
+{
+    apr_pool_t *p = lenz_db_pool(db);
+    lenz_fs_item cur, dest;
+    lenz_rows rows;
+    const char *args[7], *newpath;
+    lenz_fs_rc rc;
+    int delta, deepest, free_;
+
+    if ((rc = get_folder(db, "lenz_fs_folder_lock", owner, id, &cur)) != LENZ_FS_OK)
+        return rc;
+    if (!cur.parent_id)
+        return LENZ_FS_ROOT;
+    if (if_match && strcmp(if_match, cur.etag) != 0)
+        return LENZ_FS_STALE;
+    if ((rc = get_folder(db, "lenz_fs_folder_lock", owner, to ? to : cur.parent_id, &dest)) != LENZ_FS_OK)
+        return rc;
+    /* Into itself or its own subtree: a cycle. */
+    if (!strcmp(dest.id, cur.id)
+        || (!strncmp(dest.path, cur.path, strlen(cur.path)) && dest.path[strlen(cur.path)] == '/'))
+        return LENZ_FS_CYCLE;
+    name = name ? name : cur.name;
+    if ((free_ = claim(db, dest.id, name, cur.id, suggested)) <= 0)
+        return free_ < 0 ? LENZ_FS_DB : LENZ_FS_CLASH;
+    args[0] = owner;
+    args[1] = args[2] = args[3] = cur.path;
+    if (lenz_db_select(db, "lenz_fs_subtree_depth", &rows, 4, args) != APR_SUCCESS || rows.nrows != 1)
+        return LENZ_FS_DB;
+    deepest = (int)apr_atoi64(rows.rows[0][0]);
+    delta = dest.depth + 1 - cur.depth;
+    if (deepest + delta > max_depth)
+        return LENZ_FS_TOO_DEEP;
+    newpath = child_path(p, dest.path, name);
+    args[0] = newpath;
+    args[1] = cur.path;
+    args[2] = apr_itoa(p, delta);
+    args[3] = owner;
+    args[4] = args[5] = args[6] = cur.path;
+    if (lenz_db_exec(db, "lenz_fs_subtree_move", NULL, 7, args) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    args[0] = name;
+    args[1] = dest.id;
+    args[2] = cur.id;
+    if (lenz_db_exec(db, "lenz_fs_folder_set", NULL, 3, args) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    return get_folder(db, "lenz_fs_folder", owner, cur.id, out);
+}
+
+static lenz_fs_rc change_file(lenz_db *db, const char *owner, const char *id, const char *name,
+                              const char *to, const char *if_match, lenz_fs_item *out,
+                              const char **suggested)
+{
+    lenz_fs_item cur, dest;
+    const char *args[3];
+    lenz_fs_rc rc;
+    int free_;
+
+    if ((rc = get_file(db, "lenz_fs_file_lock", owner, id, &cur)) != LENZ_FS_OK)
+        return rc;
+    if (if_match && strcmp(if_match, cur.etag) != 0)
+        return LENZ_FS_STALE;
+    if ((rc = get_folder(db, "lenz_fs_folder_lock", owner, to ? to : cur.parent_id, &dest)) != LENZ_FS_OK)
+        return rc;
+    name = name ? name : cur.name;
+    if ((free_ = claim(db, dest.id, name, cur.id, suggested)) <= 0)
+        return free_ < 0 ? LENZ_FS_DB : LENZ_FS_CLASH;
+    args[0] = name;
+    args[1] = dest.id;
+    args[2] = cur.id;
+    if (lenz_db_exec(db, "lenz_fs_file_set", NULL, 3, args) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    return get_file(db, "lenz_fs_file", owner, cur.id, out);
+}
+
+lenz_fs_rc lenz_fs_change(lenz_db *db, const char *owner, int folder, const char *id,
+                          const char *name, const char *to, const char *if_match, int max_depth,
+                          lenz_fs_item *out, const char **suggested)
+{
+    if (lenz_db_begin(db) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    return finish(db, folder ? change_folder(db, owner, id, name, to, if_match, max_depth, out, suggested)
+                             : change_file(db, owner, id, name, to, if_match, out, suggested));
+}
+
+lenz_fs_rc lenz_fs_trash(lenz_db *db, const char *owner, int folder, const char *id)
+{
+    apr_pool_t *p = lenz_db_pool(db);
+    lenz_fs_item cur;
+    const char *args[7];
+    lenz_fs_rc rc;
+
+    if (lenz_db_begin(db) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    if (!folder) {
+        lenz_fs_item in;
+        if ((rc = get_file(db, "lenz_fs_file_lock", owner, id, &cur)) != LENZ_FS_OK)
+            return finish(db, rc);
+        if ((rc = get_folder(db, "lenz_fs_folder", owner, cur.parent_id, &in)) != LENZ_FS_OK)
+            return finish(db, rc);
+        args[0] = in.path;
+        args[1] = cur.id;
+        return finish(db, lenz_db_exec(db, "lenz_fs_file_trash", NULL, 2, args) == APR_SUCCESS
+                          ? LENZ_FS_OK : LENZ_FS_DB);
+    }
+    if ((rc = get_folder(db, "lenz_fs_folder_lock", owner, id, &cur)) != LENZ_FS_OK)
+        return finish(db, rc);
+    if (!cur.parent_id)
+        return finish(db, LENZ_FS_ROOT);
+    /* The subtree leaves the tree: its paths go under //trash/<id>. */
+    args[0] = apr_pstrcat(p, "//trash/", cur.id, NULL);
+    args[1] = cur.path;
+    args[2] = "0";
+    args[3] = owner;
+    args[4] = args[5] = args[6] = cur.path;
+    if (lenz_db_exec(db, "lenz_fs_subtree_move", NULL, 7, args) != APR_SUCCESS)
+        return finish(db, LENZ_FS_DB);
+    args[0] = cur.path;
+    args[1] = cur.id;
+    return finish(db, lenz_db_exec(db, "lenz_fs_folder_trash", NULL, 2, args) == APR_SUCCESS
+                      ? LENZ_FS_OK : LENZ_FS_DB);
+}
+
+/* Where an item comes back to: the folder it was in when that is live
+ * (and deep enough room is left), else the root. */
+static lenz_fs_rc restore_place(lenz_db *db, const char *owner, const char *from, int need,
+                                int max_depth, lenz_fs_item *dest)
+{
+    lenz_fs_rc rc = from ? get_folder(db, "lenz_fs_folder_lock", owner, from, dest) : LENZ_FS_NOT_FOUND;
+    if (rc == LENZ_FS_OK && dest->depth + need <= max_depth)
+        return LENZ_FS_OK;
+    if (rc == LENZ_FS_DB)
+        return rc;
+    {
+        const char *root = lenz_fs_root(db, owner);
+        return root ? get_folder(db, "lenz_fs_folder_lock", owner, root, dest) : LENZ_FS_DB;
+    }
+}
+
+lenz_fs_rc lenz_fs_restore(lenz_db *db, const char *owner, const char *id, int max_depth,
+                           lenz_fs_item *out)
+{
+    apr_pool_t *p = lenz_db_pool(db);
+    lenz_fs_item dest;
+    lenz_rows rows;
+    const char *args[7], *name, *old, *suggested = NULL;
+    lenz_fs_rc rc;
+    int folder, depth = 0, deepest = 0, free_;
+
+    if (!lenz_fs_uuid_ok(id))
+        return LENZ_FS_NOT_FOUND;
+    if (lenz_db_begin(db) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    args[0] = id;
+    args[1] = owner;
+    if (lenz_db_select(db, "lenz_fs_trashed_folder", &rows, 2, args) != APR_SUCCESS)
+        return finish(db, LENZ_FS_DB);
+    folder = rows.nrows == 1;
+    if (!folder && (lenz_db_select(db, "lenz_fs_trashed_file", &rows, 2, args) != APR_SUCCESS))
+        return finish(db, LENZ_FS_DB);
+    if (rows.nrows != 1)
+        return finish(db, LENZ_FS_NOT_FOUND);
+    name = rows.rows[0][1];
+    old = apr_pstrcat(p, "//trash/", id, NULL);
+    if (folder) {
+        const char *da[4] = { owner, old, old, old };
+        lenz_rows d;
+        depth = (int)apr_atoi64(rows.rows[0][3]);
+        if (lenz_db_select(db, "lenz_fs_subtree_depth", &d, 4, da) != APR_SUCCESS || d.nrows != 1)
+            return finish(db, LENZ_FS_DB);
+        deepest = (int)apr_atoi64(d.rows[0][0]);
+    }
+    if ((rc = restore_place(db, owner, rows.rows[0][2], folder ? deepest - depth + 1 : 0, max_depth,
+                            &dest)) != LENZ_FS_OK)
+        return finish(db, rc);
+    if ((free_ = claim(db, dest.id, name, id, &suggested)) < 0)
+        return finish(db, LENZ_FS_DB);
+    if (free_ == 0 && suggested)
+        name = suggested;
+    args[0] = name;
+    args[1] = dest.id;
+    args[2] = id;
+    if (!folder) {
+        if (lenz_db_exec(db, "lenz_fs_file_untrash", NULL, 3, args) != APR_SUCCESS)
+            return finish(db, LENZ_FS_DB);
+        return finish(db, get_file(db, "lenz_fs_file", owner, id, out));
+    }
+    if (lenz_db_exec(db, "lenz_fs_folder_untrash", NULL, 3, args) != APR_SUCCESS)
+        return finish(db, LENZ_FS_DB);
+    args[0] = child_path(p, dest.path, name);
+    args[1] = old;
+    args[2] = apr_itoa(p, dest.depth + 1 - depth);
+    args[3] = owner;
+    args[4] = args[5] = args[6] = old;
+    if (lenz_db_exec(db, "lenz_fs_subtree_move", NULL, 7, args) != APR_SUCCESS)
+        return finish(db, LENZ_FS_DB);
+    return finish(db, get_folder(db, "lenz_fs_folder", owner, id, out));
+}
+
+lenz_fs_rc lenz_fs_empty(lenz_db *db, const char *owner, int older_than_days, int *n)
+{
+    apr_pool_t *p = lenz_db_pool(db);
+    const char *days = apr_itoa(p, older_than_days > 0 ? older_than_days : 0);
+    const char *args[7] = { owner, days, days, owner, owner, days, days };
+    lenz_rows rows;
+
+    *n = 0;
+    if (lenz_db_begin(db) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    if (lenz_db_select(db, "lenz_fs_empty_files", &rows, 7, args) != APR_SUCCESS || rows.nrows != 1)
+        return finish(db, LENZ_FS_DB);
+    *n = (int)apr_atoi64(rows.rows[0][0]);
+    if (lenz_db_exec(db, "lenz_fs_empty_folders", NULL, 3, args) != APR_SUCCESS)
+        return finish(db, LENZ_FS_DB);
+    return finish(db, LENZ_FS_OK);
+}
+
+lenz_fs_rc lenz_fs_trash_list(lenz_db *db, const char *owner, lenz_json *arr)
+{
+    const char *args[2] = { owner, owner };
+    lenz_rows rows;
+    int i;
+    if (lenz_db_select(db, "lenz_fs_trash_list", &rows, 2, args) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    for (i = 0; i < rows.nrows; i++) {
+        lenz_json *o = lenz_json_arr_add_object(arr);
+        lenz_json_set_str(o, "type", rows.rows[i][0]);
+        lenz_json_set_str(o, "id", rows.rows[i][1]);
+        lenz_json_set_str(o, "name", rows.rows[i][2]);
+        lenz_json_set_str(o, "original_path", rows.rows[i][3]);
+        lenz_json_set_str(o, "trashed_at", rows.rows[i][4]);
+    }
+    return LENZ_FS_OK;
+}
+
+lenz_fs_rc lenz_fs_usage(lenz_db *db, const char *owner, apr_int64_t *used, apr_int64_t *trash)
+{
+    const char *args[2] = { owner, owner };
+    lenz_rows rows;
+    if (lenz_db_select(db, "lenz_fs_usage", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
+        return LENZ_FS_DB;
+    *used = apr_atoi64(rows.rows[0][0]);
+    *trash = apr_atoi64(rows.rows[0][1]);
+    return LENZ_FS_OK;
+}

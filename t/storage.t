@@ -1,0 +1,249 @@
+# Secure storage through /api/v1 (issue 16): a member's tree of folders,
+# their files in it, names (unique per folder, case-insensitive after NFC,
+# "name (2)" suggested on a clash), moves (a folder with everything below
+# it, one statement), If-Match, the trash (delete, restore, empty), storage
+# use kept exact under parallel uploads and deletes, search with typos,
+# keyset pages; bad input answers 400 with the field; another member's ids
+# answer 404 on every route, as ids that do not exist do.
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use JSON::PP;
+use Encode qw(encode_utf8);
+use Lenz::Test;
+use Lenz::Jobs;
+
+my $env = stack_env();
+my $top = top_dir();
+my $tag = uniq('st');
+my $PW = 'correct horse battery';
+my $J = JSON::PP->new->canonical->utf8;
+local $ENV{LENZ_MASTER_KEY_FILE} = "$env->{LENZ_STACK_DIR}/master.key";
+
+sub member {
+    my ($email) = @_;
+    my $out = `echo '$PW' | $top/build/lenzctl -e $env->{LENZ_STACK_DIR}/stack.env create-user $email --password-stdin 2>&1`;
+    die "create-user: $out" if $?;
+    my $res = post_json('/api/v1/auth/login', { email => $email, password => $PW });
+    die 'login: ' . $res->content unless $res->code == 200;
+    return json_of($res)->{access_token};
+}
+my $A = member("a-$tag\@example.org");
+my $B = member("b-$tag\@example.org");
+sub api {
+    my ($tok, $method, $path, $body, @h) = @_;
+    return http_req($method, "/api/v1$path", [bearer($tok), 'Content-Type' => 'application/json', @h],
+                    defined $body ? $J->encode($body) : undef);
+}
+sub J { my $r = shift; my $j = eval { JSON::PP->new->decode($r->content) }; $j // {} }
+sub upload {
+    my ($tok, $name, $data, %o) = @_;
+    my $res = api($tok, 'POST', '/uploads/encrypted/initiate', { filename => $name, size => length $data, %o });
+    die 'initiate: ' . $res->code . ' ' . $res->content unless $res->code == 201;
+    my $i = J($res);
+    $res = http_req('POST', "/api/v1/uploads/encrypted/upload-part?token=$i->{token}&part=1", [bearer($tok)], $data);
+    die 'part: ' . $res->content unless $res->code == 200;
+    $res = api($tok, 'POST', '/uploads/encrypted/complete', { token => $i->{token} });
+    die 'complete: ' . $res->content unless $res->code == 201;
+    return J($res)->{file_id};
+}
+sub names_in { my ($tok, $id, $q) = @_; [ map { $_->{name} } @{ J(api($tok, 'GET', "/folders/$id" . ($q // '')))->{children} } ] }
+
+# --- The root and folders -------------------------------------------------------------
+my $res = api($A, 'GET', '/folders/root');
+is($res->code, 200, 'GET /folders/root: 200');
+my $root = J($res);
+is($root->{path}, '/', '... path /');
+is($root->{parent_id}, undef, '... no parent');
+is_deeply($root->{children}, [], '... empty');
+ok(exists $root->{next_cursor} && !defined $root->{next_cursor}, '... next_cursor null');
+
+$res = api($A, 'POST', '/folders', { name => 'Docs' });
+is($res->code, 201, 'POST /folders: 201');
+my $docs = J($res);
+is_deeply([ @$docs{qw(type name parent_id path)} ], [ 'folder', 'Docs', $root->{id}, '/Docs' ], '... the folder');
+ok($docs->{etag} && $res->header('ETag') eq $docs->{etag}, '... with its ETag');
+my $sub = J(api($A, 'POST', '/folders', { name => 'Sub', parent_id => $docs->{id} }));
+is($sub->{path}, '/Docs/Sub', 'a folder in a folder: /Docs/Sub');
+
+$res = api($A, 'POST', '/folders', { name => 'docs' });
+is($res->code, 409, 'a name differing in case only: 409');
+is(J($res)->{suggested_name}, 'docs (2)', '... suggested_name "docs (2)"');
+is(J($res)->{field}, 'name', '... field name');
+my $e1 = J(api($A, 'POST', '/folders', { name => "caf\x{e9}" }));
+$res = api($A, 'POST', '/folders', { name => "cafe\x{301}" });
+is($res->code, 409, 'the same name after NFC (e + combining acute): 409');
+
+for my $bad ('', '.', '..', 'a/b', 'a\\b', "a\x{0}b", "a\tb", ('x' x 256), "ok\x{202e}txt.exe") {
+    $res = api($A, 'POST', '/folders', { name => $bad });
+    is($res->code . ' ' . (J($res)->{field} // ''), '400 name', 'bad name ' . $J->encode([$bad]) . ': 400 field name');
+}
+$res = http_req('POST', '/api/v1/folders', [bearer($A), 'Content-Type' => 'application/json'],
+                "{\"name\":\"a\xff\"}");
+is($res->code, 400, 'invalid UTF-8 in the body: 400');
+
+# Depth: LenzFolderDepth (32 by default) below the root.
+my $parent = $root->{id};
+my $made = 0;
+for my $d (1 .. 32) {
+    my $r = api($A, 'POST', '/folders', { name => "d$d", parent_id => $parent });
+    last unless $r->code == 201;
+    $made++;
+    $parent = J($r)->{id};
+}
+is($made, 32, 'folders nest 32 deep');
+$res = api($A, 'POST', '/folders', { name => 'd33', parent_id => $parent });
+is($res->code, 400, 'the 33rd level: 400');
+is(J($res)->{field}, 'parent_id', '... field parent_id');
+
+# --- Moves and renames --------------------------------------------------------------------
+my $d1 = J(api($A, 'GET', '/folders/root'))->{children};
+($d1) = grep { $_->{name} eq 'd1' } @$d1;
+$res = api($A, 'PATCH', "/folders/$d1->{id}", { parent_id => $d1->{id} });
+is($res->code, 409, 'a folder into itself: 409');
+$res = api($A, 'PATCH', "/folders/$d1->{id}", { parent_id => $parent });
+is($res->code, 409, 'a folder into its own descendant: 409');
+$res = api($A, 'PATCH', "/folders/$d1->{id}", { parent_id => $docs->{id} });
+is($res->code, 400, 'a move that would nest 33 deep: 400');
+$res = api($A, 'PATCH', "/folders/$sub->{id}", { parent_id => $root->{id} });
+is($res->code, 200, 'a move to the root: 200');
+is(J($res)->{path}, '/Sub', '... its path follows');
+$res = api($A, 'PATCH', "/folders/$d1->{id}", { name => 'deep' });
+is($res->code, 200, 'rename a folder with 31 levels below it');
+my $leaf = J(api($A, 'GET', "/folders/$parent"));
+is($leaf->{path}, '/deep/' . join('/', map { "d$_" } 2 .. 32), '... the deepest path changed with it (one statement)');
+
+my $fid = upload($A, 'report.pdf', 'r' x 1000);
+my $list = J(api($A, 'GET', '/folders/root'));
+my ($file) = grep { $_->{type} eq 'file' } @{ $list->{children} };
+is($file->{id}, $fid, "a member's upload lands in their root");
+is($file->{size}, 1000, '... with its size');
+upload($A, 'Report.PDF', 'x');
+ok(grep({ $_ eq 'Report (2).PDF' } @{ names_in($A, 'root') }), 'another upload of that name (in another case) is stored as "Report (2).PDF"');
+
+$res = api($A, 'PATCH', "/files/$fid", { folder_id => $docs->{id} }, 'If-Match' => '"1"');
+is($res->code, 412, 'PATCH with a stale If-Match: 412');
+$res = api($A, 'PATCH', "/files/$fid", { folder_id => $docs->{id}, name => 'Report 2024.pdf' }, 'If-Match' => $file->{etag});
+is($res->code, 200, 'move and rename a file with its ETag: 200');
+is(J($res)->{path}, '/Docs/Report 2024.pdf', '... now /Docs/Report 2024.pdf');
+$res = api($A, 'PATCH', "/files/$fid", { name => 'Sub' , folder_id => 'root' });
+is($res->code, 409, 'a file into a name a folder has there: 409');
+
+# Two renames into one name at once: one wins, never two equal names.
+my @ids = map { J(api($A, 'POST', '/folders', { name => "race$_-$tag" }))->{id} } 1 .. 6;
+my @pids;
+for my $id (@ids) {
+    my $pid = fork // die;
+    if (!$pid) { api($A, 'PATCH', "/folders/$id", { name => "winner-$tag" }); require POSIX; POSIX::_exit(0) }
+    push @pids, $pid;
+}
+waitpid $_, 0 for @pids;
+is(psql("SELECT count(*) FROM folders WHERE name = 'winner-$tag' AND trashed_at IS NULL"), 1,
+   'six parallel renames into one name: exactly one has it');
+
+# --- Trash ---------------------------------------------------------------------------------
+my $keep = upload($A, 'keep.txt', 'k' x 10);
+api($A, 'PATCH', "/files/$keep", { folder_id => $sub->{id} });
+$res = api($A, 'DELETE', "/folders/$sub->{id}");
+is($res->code, 204, 'DELETE a folder: 204 (to the trash)');
+is(api($A, 'GET', "/folders/$sub->{id}")->code, 404, '... it is gone from the tree');
+is(api($A, 'PATCH', "/files/$keep", { name => 'x.txt' })->code, 404, '... and so is the file in it');
+$res = api($A, 'POST', '/folders', { name => 'Sub' });
+is($res->code, 201, '... its name is free again');
+my $sub2 = J($res);
+my $trash = J(api($A, 'GET', '/trash'));
+my ($item) = grep { $_->{id} eq $sub->{id} } @{ $trash->{items} };
+is_deeply([ @$item{qw(type name original_path)} ], [ 'folder', 'Sub', '/Sub' ], 'the trash lists it with where it was');
+ok($item->{trashed_at}, '... and when');
+$res = api($A, 'POST', "/trash/$sub->{id}/restore");
+is($res->code, 200, 'restore: 200');
+is(J($res)->{name}, 'Sub (2)', '... named "Sub (2)": its name was taken meanwhile');
+is(J(api($A, 'GET', "/folders/$sub->{id}"))->{children}[0]{id}, $keep, '... with its file');
+api($A, 'DELETE', "/folders/$docs->{id}");
+api($A, 'DELETE', "/files/$keep");
+is(api($A, 'DELETE', '/folders/root')->code, 409, 'the root cannot be deleted: 409');
+$res = api($A, 'POST', "/trash/$fid/restore");
+is($res->code, 404, 'a file inside a trashed folder is not a trash item: 404');
+
+my $st = J(api($A, 'GET', '/me/storage'));
+is($st->{used}, 1011, 'GET /me/storage: used counts every stored byte (1000 + 1 + 10)');
+is($st->{trash}, 1010, '... trash the bytes in the trash (1000 in Docs, 10 of keep.txt)');
+ok($st->{quota} > 0, '... quota');
+$res = api($A, 'DELETE', '/trash');
+is($res->code, 204, 'DELETE /trash: 204');
+is_deeply(J(api($A, 'GET', '/trash'))->{items}, [], '... the trash is empty');
+is(J(api($A, 'GET', '/me/storage'))->{used}, 1, '... and the storage used is 1 byte');
+is(psql("SELECT count(*) FROM s3_garbage g JOIN files f ON f.s3_key = g.s3_key"), 0,
+   '... the emptied files are gone, their objects queued for deletion');
+
+# --- Listing pages, sorts, search -------------------------------------------------------------
+my $big = J(api($A, 'POST', '/folders', { name => "many-$tag" }))->{id};
+api($A, 'POST', '/folders', { name => sprintf('f%02d', $_), parent_id => $big }) for reverse 1 .. 25;
+my (@seen, $cursor, $pages);
+do {
+    my $page = J(api($A, 'GET', "/folders/$big?limit=10" . ($cursor ? "&cursor=$cursor" : '')));
+    push @seen, map { $_->{name} } @{ $page->{children} };
+    $cursor = $page->{next_cursor};
+    $pages++;
+} while ($cursor && $pages < 10);
+is($pages, 3, 'twenty-five children in pages of ten: three pages');
+is_deeply(\@seen, [ map { sprintf('f%02d', $_) } 1 .. 25 ], '... by name, none twice, none missed');
+is(names_in($A, $big, '?sort=name&order=desc&limit=3')->[0], 'f25', 'order=desc');
+is(api($A, 'GET', "/folders/$big?sort=colour")->code, 400, 'an unknown sort: 400');
+is(api($A, 'GET', "/folders/$big?limit=0")->code, 400, 'limit 0: 400');
+is(api($A, 'GET', "/folders/$big?cursor=bm90IG91cnM")->code, 400, 'a cursor not ours: 400');
+my $inv = upload($A, 'invoice-2024.pdf', 'i' x 5);
+$res = api($A, 'GET', '/files/search?q=invoce');
+is($res->code, 200, 'search: 200');
+my ($hit) = grep { $_->{id} eq $inv } @{ J($res)->{results} };
+ok($hit, '"invoce" finds invoice-2024.pdf');
+is($hit && $hit->{path}, '/invoice-2024.pdf', '... with its path');
+is(scalar(@{ J(api($B, 'GET', '/files/search?q=invoice'))->{results} }), 0, "another member's search finds none of it");
+
+# --- Another member's ids: 404 everywhere, like ids that do not exist ------------------------
+my $afolder = J(api($A, 'POST', '/folders', { name => "mine-$tag" }))->{id};
+my $atrash = J(api($A, 'POST', '/folders', { name => "binned-$tag" }))->{id};
+api($A, 'DELETE', "/folders/$atrash");
+my $none = '00000000-0000-0000-0000-000000000001';
+for my $case (
+    [ 'GET', "/folders/%s", undef, $afolder ],
+    [ 'PATCH', "/folders/%s", { name => 'x' }, $afolder ],
+    [ 'DELETE', "/folders/%s", undef, $afolder ],
+    [ 'PATCH', "/files/%s", { name => 'x' }, $inv ],
+    [ 'DELETE', "/files/%s", undef, $inv ],
+    [ 'POST', "/trash/%s/restore", undef, $atrash ],
+    [ 'POST', '/folders', { name => 'x', parent_id => '%s' }, $afolder ],
+) {
+    my ($m, $p, $body, $id) = @$case;
+    my @got = map {
+        my $x = $_;
+        my $b = $body ? $J->decode($J->encode($body) =~ s/%s/$x/r) : undef;
+        my $r = api($B, $m, $p =~ /%s/ ? sprintf($p, $x) : $p, $b);
+        $r->code . ' ' . (J($r)->{type} // '');
+    } $id, $none;
+    is($got[0], $got[1], "$m " . ($p =~ /%s/ ? sprintf($p, '{id}') : "$p (parent_id)") . ": another member's id answers as one that does not exist ($got[0])");
+    like($got[0], qr/^404 /, '... 404');
+}
+is(api($A, 'GET', "/folders/$afolder")->code, 200, "... and the owner's folder is untouched");
+
+# --- Storage use stays exact under parallel uploads and deletes ----------------------------
+my @up;
+for my $n (1 .. 8) {
+    my $pid = fork // die;
+    if (!$pid) {
+        my $id = eval { upload($A, "par-$n.bin", 'p' x (1000 * $n)) };
+        api($A, 'DELETE', "/files/$id") if $id && $n % 2;
+        require POSIX;
+        POSIX::_exit(0);
+    }
+    push @up, $pid;
+}
+waitpid $_, 0 for @up;
+api($A, 'DELETE', '/trash');
+my $aid = psql("SELECT id FROM users WHERE email = 'a-$tag\@example.org'");
+is(psql("SELECT used FROM storage_usage WHERE user_id = '$aid'"),
+   psql("SELECT coalesce(sum(size), 0) FROM files WHERE owner_id = '$aid' AND state <> 'deleted'"),
+   'after eight parallel uploads and four deletes the use kept is the sum of the files');
+is(J(api($A, 'GET', '/me/storage'))->{used}, 1 + 5 + 2000 + 4000 + 6000 + 8000, '... 20006 bytes');
+
+done_testing();
