@@ -11,7 +11,6 @@
  * archives already, and deflate would cost far more CPU than it saves.
  */
 #include <apr_strings.h>
-#include <apr_hash.h>
 #include <archive.h>
 #include <archive_entry.h>
 
@@ -22,6 +21,7 @@
 #include "httpd/s3glue.h"
 #include "http.h"
 #include "crypto.h"
+#include "zipnames.h"
 #include "err.h"
 
 typedef struct {
@@ -65,23 +65,10 @@ static apr_status_t to_archive(void *baton, const char *buf, apr_size_t len)
     return APR_SUCCESS;
 }
 
-/* "a.jpg", "a (2).jpg", ... so every entry has its own name. */
-static const char *unique_name(apr_pool_t *p, apr_hash_t *seen, const char *name)
-{
-    const char *dot = strrchr(name, '.'), *cand = name;
-    int i;
-    for (i = 2; apr_hash_get(seen, cand, APR_HASH_KEY_STRING); i++)
-        cand = dot && dot != name
-               ? apr_psprintf(p, "%.*s (%d)%s", (int)(dot - name), name, i, dot)
-               : apr_psprintf(p, "%s (%d)", name, i);
-    apr_hash_set(seen, cand, APR_HASH_KEY_STRING, cand);
-    return cand;
-}
-
 int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
 {
     lenz_aead_params *pps;
-    apr_hash_t *seen = apr_hash_make(r->pool);
+    lenz_zipnames *names = lenz_zipnames_make(r->pool);
     zctx z;
     int i, ok = 1;
 
@@ -124,7 +111,7 @@ int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
         lenz_dfile *f = &APR_ARRAY_IDX(l->files, i, lenz_dfile);
         struct archive_entry *e = archive_entry_new();
         apr_status_t rv;
-        archive_entry_set_pathname_utf8(e, unique_name(r->pool, seen, f->name));
+        archive_entry_set_pathname_utf8(e, lenz_zipnames_add(names, f->name));
         archive_entry_set_size(e, f->size);
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_perm(e, 0644);
