@@ -2,8 +2,8 @@
 # it allows (the security review's issue 15, item 2; docs/security.md,
 # "Download limits"): closing early and fetching the tail with Range,
 # ranges from many addresses, many requests at once, a plain file's
-# redirect, and a transfer's ZIP and files.  Links without a limit count
-# as before and reserve nothing.
+# presigned URL used again or gained by HEAD, and a transfer's ZIP and
+# files.  Links without a limit count as before and reserve nothing.
 use strict;
 use warnings FATAL => 'all';
 use Test::More;
@@ -109,15 +109,23 @@ sub limited_guest {
     return $first;
 }
 
-# --- A plain file: counted at the redirect ----------------------------------------------------------
+# --- A plain file's presigned URL (first: its expiry is waited for at the end) ---------------
 my $plain = random_bytes(70000);
 my $pl = limited_guest(1, [$plain, plain => 1, name => 'plain.bin']);
+my $head = fetch("/download/$pl->{token}", method => 'HEAD');
+is($head->{status}, 302, 'plain, limited: HEAD answers 302');
+my $head_url = $head->{headers}{location};
 my $ua = LWP::UserAgent->new(timeout => 30, max_redirect => 0);
+is($ua->get($head_url)->code, 403, '... to a URL signed for HEAD: S3 refuses it a GET');
+is($ua->head($head_url)->code, 200, '... and answers it a HEAD');
+is(info($pl->{token})->{downloads_left}, 1, '... and the HEAD took no download');
+my $t_redirect = time;
 my $r = fetch("/download/$pl->{token}");
 is($r->{status}, 302, 'plain, limited: GET answers 302');
 my $url = $r->{headers}{location};
+like($url, qr/[?&]X-Amz-Expires=30(&|$)/, '... to a URL that lives 30 s');
 my $res = $ua->get($url);
-ok($res->code == 200 && $res->content eq $plain, '... to a URL that serves the file');
+ok($res->code == 200 && $res->content eq $plain, '... which serves the file');
 is(fetch("/download/$pl->{token}")->{status}, 410, 'the one download was taken at the redirect: 410 after');
 
 # --- Closing early, then fetching the tail with Range ---------------------------------------------
@@ -253,5 +261,12 @@ is_deeply([@{ info($l->{token}) }{qw(downloads_left bytes_left)}], [1, $S],
 is(fetch("/download/$l->{token}", headers => [[Range => 'bytes=1-']])->{status}, 206, '... a range');
 is(fetch("/download/$l->{token}", headers => [[Range => 'bytes=0-0']])->{status}, 206, '... and its first byte');
 is(fetch("/download/$l->{token}", headers => [[Range => 'bytes=0-0']])->{status}, 410, '... then nothing');
+
+# --- The presigned URL once its 30 s are over -------------------------------------------------------------
+my $wait = $t_redirect + 32 - time;
+sleep $wait if $wait > 0;
+$res = $ua->get($url);
+is($res->code, 403, sprintf('the plain file\'s URL %.0f s after the redirect: S3 refuses it', time - $t_redirect));
+like($res->content, qr/AccessDenied|expired/i, '... as expired');
 
 done_testing();

@@ -34,7 +34,11 @@
 #include "httpfmt.h"
 #include "err.h"
 
-#define PRESIGN_TTL 300
+/* A plain file's presigned URL: a client follows the redirect at once,
+ * so it need not live longer than that takes (with room for the hosts'
+ * clocks to differ a little); until then it can be fetched again by
+ * anyone who has it, whatever the link's limit says (docs/security.md). */
+#define PRESIGN_TTL 30
 
 /* A response whose body is under way and has failed: make sure the
  * client sees it broken (short body, closed connection). */
@@ -239,7 +243,8 @@ static int if_range_ok(request_rec *r, const lenz_dfile *f)
 
 /* Takes over db.  The presigned URL serves the whole file to anyone who
  * has it until it expires, so a limited link reserves the whole file
- * here, whatever Range the request had, and never gives it back. */
+ * here, whatever Range the request had, and never gives it back.  A HEAD
+ * gets a URL signed for HEAD, which S3 refuses for a GET. */
 static int redirect_plain(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile *f, lenz_db *db)
 {
     const char *url, *q, *cd = lenz_content_disposition(r->pool, "attachment", f->name);
@@ -248,7 +253,7 @@ static int redirect_plain(request_rec *r, lenz_req *lr, lenz_link *l, const lenz
                     lenz_sigv4_uri_encode(r->pool, cd, strlen(cd), 1),
                     "&response-content-type=",
                     lenz_sigv4_uri_encode(r->pool, f->content_type, strlen(f->content_type), 1), NULL);
-    if (lenz_s3_presign(lr->srv->s3, r->pool, "GET", f->s3_key, q, PRESIGN_TTL,
+    if (lenz_s3_presign(lr->srv->s3, r->pool, r->header_only ? "HEAD" : "GET", f->s3_key, q, PRESIGN_TTL,
                         apr_time_now(), &url) != APR_SUCCESS) {
         lenz_db_close(db);
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2111), HTTP_INTERNAL_SERVER_ERROR, "presign",
