@@ -21,6 +21,7 @@
 #include "upload/uploads.h"
 #include "download/area.h"
 #include "download/download.h"
+#include "download/budget.h"
 #include "notify/area.h"
 #include "notify/notify.h"
 #include "admin/area.h"
@@ -63,6 +64,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_outbox_stmts,
     lenz_uploads_stmts,
     lenz_download_stmts,
+    lenz_dl_limit_stmts,
     lenz_api_links_stmts,
     lenz_api_admin_stmts,
     lenz_jobs_stmts,

@@ -174,6 +174,10 @@ my @bad = (
       qr/LenzUploadPolicy: a size threshold only goes with choice or encrypted/ ],
     [ 'LenzUploadPolicy with a bad threshold', { LenzUploadPolicy => 'choice big' },
       qr/LenzUploadPolicy: the threshold must be a size such as 2G/ ],
+    [ 'LenzMemberQuota with no files per transfer', { LenzMemberQuota => '10G 0' },
+      qr/LenzMemberQuota: files per transfer must be 1-10000/ ],
+    [ 'LenzMemberQuota with a bad file count', { LenzMemberQuota => '10G many' },
+      qr/LenzMemberQuota: files per transfer must be 1-10000/ ],
     [ 'LenzUploadPartDigest unknown', { LenzUploadPartDigest => 'sometimes' },
       qr/LenzUploadPartDigest: client or always/ ],
     [ 'LenzNetworkRead too small', { LenzNetworkRead => '4K' },
@@ -208,6 +212,8 @@ my @bad = (
 
 my @good = (
     [ 'LenzJobs Off needs no LenzJobsDB', { LenzJobs => 'Off', LenzJobsDB => undef } ],
+    [ 'LenzMemberQuota with files per transfer', { LenzMemberQuota => '20G 5000' } ],
+    [ 'LenzMemberQuota alone, as before', { LenzMemberQuota => '20G' } ],
     [ 'jobs with every directive', { LenzJobWorkers => 4, LenzJobPollInterval => 10,
       LenzJobBackoff => '5 600', LenzJobRetention => 30, LenzUploadAbandonAfter => '36h' } ],
     [ 'SMTP AUTH with STARTTLS required', { LenzSMTPAuthFile => $auth, LenzSMTPTLS => 'required',

@@ -21,7 +21,7 @@ const lenz_stmt lenz_download_stmts[] = {
       "SELECT l.id, l.transfer_id, l.file_id, l.owner_id, (l.expires_at <= now()), "
       "(l.revoked_at IS NOT NULL), coalesce(l.max_downloads, 0), l.downloads, l.password_hash, "
       "EXISTS (SELECT 1 FROM link_recipients r WHERE r.link_id = l.id), "
-      "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), l.bytes_served, "
       "f.id, f.name, f.content_type, f.size, f.storage, f.s3_key, coalesce(f.segment_size, 0), "
       "encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
       "coalesce(f.kek_version, 0), extract(epoch FROM f.updated_at)::bigint, "
@@ -32,6 +32,7 @@ const lenz_stmt lenz_download_stmts[] = {
       "AND f.state = 'ready' AND (f.expires_at IS NULL OR f.expires_at > now()) "
       "LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
       "WHERE l.token_hash = decode(%s, 'hex') ORDER BY f.created_at, f.id" },
+    /* Links without a limit (limited ones reserve: budget.c). */
     { "lenz_dl_count",
       "UPDATE links SET downloads = downloads + 1 WHERE id = %s::uuid "
       "AND (max_downloads IS NULL OR downloads < max_downloads) RETURNING downloads" },
@@ -40,7 +41,7 @@ const lenz_stmt lenz_download_stmts[] = {
     { NULL }
 };
 
-#define LINK_COLS 11     /* lenz_dl_link: the link's columns, then a file's */
+#define LINK_COLS 12     /* lenz_dl_link: the link's columns, then a file's */
 
 static int t(const char *v)
 {
@@ -85,11 +86,11 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
     l->password_hash = row[8];
     l->has_recipients = t(row[9]);
     l->expires_at = row[10];
+    l->bytes_served = apr_atoi64(row[11]);
     l->token = token;
-    if (l->revoked || l->expired || (l->max_downloads && l->downloads >= l->max_downloads)) {
+    if (l->revoked || l->expired) {
         lenz_fail(r, APLOG_INFO, LENZLOGNO(2102), HTTP_GONE, "link-gone", "Link no longer valid",
-                  l->revoked ? "the owner revoked this link"
-                  : l->expired ? "this link has expired" : "this link's downloads are used up");
+                  l->revoked ? "the owner revoked this link" : "this link has expired");
         return NULL;
     }
     l->files = apr_array_make(r->pool, rows.nrows, sizeof(lenz_dfile));
@@ -123,7 +124,34 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
                   "the files behind this link are gone");
         return NULL;
     }
+    if (l->max_downloads) {
+        /* Used up: nothing left to send (a download cut short may still
+         * be resumed with Range while its bytes last). */
+        apr_int64_t dl, bytes;
+        lenz_link_left(l, &dl, &bytes);
+        if (l->total_size > 0 ? bytes == 0 : dl == 0) {
+            lenz_fail(r, APLOG_INFO, LENZLOGNO(2102), HTTP_GONE, "link-gone", "Link no longer valid",
+                      "this link's downloads are used up");
+            return NULL;
+        }
+    }
     return l;
+}
+
+void lenz_link_left(const lenz_link *l, apr_int64_t *downloads, apr_int64_t *bytes)
+{
+    apr_int64_t budget;
+    *downloads = *bytes = 0;
+    if (l->max_downloads <= 0)
+        return;
+    budget = l->total_size > 0 && l->max_downloads > APR_INT64_MAX / l->total_size
+             ? APR_INT64_MAX : (apr_int64_t)l->max_downloads * l->total_size;
+    *bytes = budget > l->bytes_served ? budget - l->bytes_served : 0;
+    *downloads = l->max_downloads > l->downloads ? l->max_downloads - l->downloads : 0;
+    /* A download needs a whole copy's bytes too (ranges and a transfer's
+     * files one by one take from the same bytes). */
+    if (l->total_size > 0 && *bytes / l->total_size < *downloads)
+        *downloads = *bytes / l->total_size;
 }
 
 static const char *cookie_path(request_rec *r, const lenz_link *l)
@@ -204,27 +232,30 @@ int lenz_link_open_to_caller(const lenz_link *l)
     return (!l->password_hash || l->pw_ok) && (!l->has_recipients || l->otp_ok);
 }
 
+apr_status_t lenz_link_event(request_rec *r, lenz_db *db, const lenz_link *l, apr_int64_t downloads)
+{
+    lenz_json *ev = lenz_json_new_object(r->pool);
+    lenz_json_set_str(ev, "owner_id", l->owner_id);
+    lenz_json_set_str(ev, "link_id", l->id);
+    lenz_json_set_str(ev, "transfer_id", l->transfer_id);
+    lenz_json_set_str(ev, "name", l->files->nelts == 1
+                                  ? APR_ARRAY_IDX(l->files, 0, lenz_dfile).name
+                                  : apr_psprintf(r->pool, "%d files", l->files->nelts));
+    lenz_json_set_int(ev, "downloads", downloads);
+    if (l->grant_email)
+        lenz_json_set_str(ev, "by", l->grant_email);
+    return lenz_event_emit(db, "link.downloaded", NULL, l->id, ev);
+}
+
 int lenz_link_count(request_rec *r, lenz_db *db, const lenz_link *l)
 {
     const char *args[1] = { l->id };
-    lenz_json *ev = lenz_json_new_object(r->pool);
     lenz_rows rows;
     int ok;
 
     lenz_db_begin(db);
-    ok = lenz_db_select(db, "lenz_dl_count", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1;
-    if (ok) {
-        lenz_json_set_str(ev, "owner_id", l->owner_id);
-        lenz_json_set_str(ev, "link_id", l->id);
-        lenz_json_set_str(ev, "transfer_id", l->transfer_id);
-        lenz_json_set_str(ev, "name", l->files->nelts == 1
-                                      ? APR_ARRAY_IDX(l->files, 0, lenz_dfile).name
-                                      : apr_psprintf(r->pool, "%d files", l->files->nelts));
-        lenz_json_set_int(ev, "downloads", apr_atoi64(rows.rows[0][0]));
-        if (l->grant_email)
-            lenz_json_set_str(ev, "by", l->grant_email);
-        ok = lenz_event_emit(db, "link.downloaded", NULL, l->id, ev) == APR_SUCCESS;
-    }
+    ok = lenz_db_select(db, "lenz_dl_count", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1
+         && lenz_link_event(r, db, l, apr_atoi64(rows.rows[0][0])) == APR_SUCCESS;
     lenz_db_end(db, !ok);
     return ok;
 }

@@ -29,6 +29,7 @@ typedef struct lenz_link {
     const char *expires_at;         /* ISO 8601 */
     int expired, revoked;
     int max_downloads, downloads;   /* max 0: no limit */
+    apr_int64_t bytes_served;       /* of a limited link's budget (budget.h) */
     const char *password_hash;
     int has_recipients;
     const char *token;
@@ -52,7 +53,15 @@ const char *lenz_grant_issue(request_rec *r, lenz_req *lr, lenz_link *l, int pw,
 /* Are the link's gates all passed? */
 int lenz_link_open_to_caller(const lenz_link *l);
 
-/* Counts a completed download; 0 when the limit was reached meanwhile. */
+/* A link without a limit: counts a completed download. */
 int lenz_link_count(request_rec *r, lenz_db *db, const lenz_link *l);
+/* Emits link.downloaded (downloads: the count now) inside db's open
+ * transaction. */
+apr_status_t lenz_link_event(request_rec *r, lenz_db *db, const lenz_link *l, apr_int64_t downloads);
+
+/* What a limited link still allows: new downloads (each from the first
+ * byte, each also needing a whole copy's bytes) and bytes of its budget
+ * (max_downloads x total_size).  Both 0 for a link without a limit. */
+void lenz_link_left(const lenz_link *l, apr_int64_t *downloads, apr_int64_t *bytes);
 
 #endif

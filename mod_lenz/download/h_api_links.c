@@ -26,15 +26,21 @@ const lenz_stmt lenz_api_links_stmts[] = {
       "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "l.max_downloads, l.downloads, (l.password_hash IS NOT NULL), (l.revoked_at IS NOT NULL), "
-      "(SELECT string_agg(email::text, ',' ORDER BY email) FROM link_recipients r WHERE r.link_id = l.id) "
-      "FROM links l WHERE l.owner_id = %s::uuid ORDER BY l.created_at DESC LIMIT 500" },
+      "(SELECT string_agg(email::text, ',' ORDER BY email) FROM link_recipients r WHERE r.link_id = l.id), "
+      "l.bytes_served FROM links l WHERE l.owner_id = %s::uuid ORDER BY l.created_at DESC LIMIT 500" },
     { "lenz_links_revoke",
       "UPDATE links SET revoked_at = now() WHERE owner_id = %s::uuid AND revoked_at IS NULL "
       "AND (token_hash = decode(%s, 'hex') OR id::text = %s)" },
     { "lenz_links_limits",
       "UPDATE links SET expires_at = CASE WHEN %s::int IS NULL THEN expires_at "
       "ELSE now() + make_interval(secs => %s::int) END, "
-      "max_downloads = CASE WHEN %s::int IS NULL THEN max_downloads ELSE nullif(%s::int, 0) END "
+      "max_downloads = CASE WHEN %s::int IS NULL THEN max_downloads ELSE nullif(%s::int, 0) END, "
+      /* A limit put on a link that had none: the downloads made so far
+       * count as whole copies of its budget (budget.c). */
+      "bytes_served = CASE WHEN max_downloads IS NULL AND nullif(%s::int, 0) IS NOT NULL "
+      "THEN greatest(bytes_served, downloads * (SELECT coalesce(sum(f.size), 0) FROM files f "
+      "WHERE (f.id = links.file_id OR f.transfer_id = links.transfer_id) AND f.state = 'ready')) "
+      "ELSE bytes_served END "
       "WHERE owner_id = %s::uuid AND revoked_at IS NULL "
       "AND (token_hash = decode(%s, 'hex') OR id::text = %s) "
       "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), max_downloads" },
@@ -155,6 +161,7 @@ static int list(request_rec *r, lenz_req *lr)
         else
             lenz_json_set_null(o, "max_downloads");
         lenz_json_set_int(o, "downloads", apr_atoi64(row[6]));
+        lenz_json_set_int(o, "bytes_served", apr_atoi64(row[10]));
         lenz_json_set_bool(o, "has_password", row[7][0] == 't');
         lenz_json_set_bool(o, "revoked", row[8][0] == 't');
         rec = lenz_json_obj_add_array(o, "recipients");
@@ -188,7 +195,7 @@ static int link_revoke(request_rec *r, lenz_req *lr)
 static int limits(request_rec *r, lenz_req *lr)
 {
     lenz_json *b = lenz_body_json(r, lr), *out;
-    const char *t = lenz_param(lr, "token"), *args[7];
+    const char *t = lenz_param(lr, "token"), *args[8];
     apr_int64_t ttl = -1, max = -1;
     lenz_rows rows;
     lenz_db *db;
@@ -199,11 +206,11 @@ static int limits(request_rec *r, lenz_req *lr)
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2147), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
                          "Service unavailable", "try again shortly");
     args[0] = args[1] = ttl >= 0 ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, ttl) : NULL;
-    args[2] = args[3] = max >= 0 ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, max) : NULL;
-    args[4] = lr->user->id;
-    args[5] = token_key(r, t);
-    args[6] = t;
-    if (lenz_db_select(db, "lenz_links_limits", &rows, 7, args) != APR_SUCCESS || rows.nrows != 1) {
+    args[2] = args[3] = args[4] = max >= 0 ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, max) : NULL;
+    args[5] = lr->user->id;
+    args[6] = token_key(r, t);
+    args[7] = t;
+    if (lenz_db_select(db, "lenz_links_limits", &rows, 8, args) != APR_SUCCESS || rows.nrows != 1) {
         lenz_db_close(db);
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2148), HTTP_NOT_FOUND, "not-found", "Not found",
                          "no such live link of yours");

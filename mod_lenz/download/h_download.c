@@ -53,10 +53,16 @@ static void describe(request_rec *r, const lenz_link *l, lenz_json *j)
     }
     lenz_json_set_int(j, "size", l->total_size);
     lenz_json_set_str(j, "expires_at", l->expires_at);
-    if (l->max_downloads)
-        lenz_json_set_int(j, "downloads_left", l->max_downloads - l->downloads);
-    else
+    if (l->max_downloads) {
+        apr_int64_t dl, bytes;
+        lenz_link_left(l, &dl, &bytes);
+        lenz_json_set_int(j, "downloads_left", dl);
+        lenz_json_set_int(j, "bytes_left", bytes);
+    }
+    else {
         lenz_json_set_null(j, "downloads_left");
+        lenz_json_set_null(j, "bytes_left");
+    }
 }
 
 static void requires(const lenz_link *l, lenz_json *j)

@@ -1,7 +1,9 @@
 /* serve.c - sending a stored file to a visitor: HTTP semantics (ETag,
  * Last-Modified, conditional requests, Range, Content-Disposition), the
  * streamed decryption of encrypted files, presigned redirects for plain
- * ones, and counting completed downloads.
+ * ones, and counting downloads: a link with a limit reserves before the
+ * first byte and settles at the end (budget.c); one without counts a
+ * download once its bytes reached the client.
  *
  * Streaming: S3 GetObject -> decryptor -> one brigade passed down the
  * output filters per segment and cleaned up after each pass.  Nothing of
@@ -16,6 +18,7 @@
 
 #include "httpd/lenz.h"
 #include "serve.h"
+#include "budget.h"
 #include "httpd/config.h"
 #include "httpd/problem.h"
 #include "httpd/keystore.h"
@@ -31,7 +34,11 @@
 #include "httpfmt.h"
 #include "err.h"
 
-#define PRESIGN_TTL 300
+/* A plain file's presigned URL: a client follows the redirect at once,
+ * so it need not live longer than that takes (with room for the hosts'
+ * clocks to differ a little); until then it can be fetched again by
+ * anyone who has it, whatever the link's limit says (docs/security.md). */
+#define PRESIGN_TTL 30
 
 /* A response whose body is under way and has failed: make sure the
  * client sees it broken (short body, closed connection). */
@@ -101,7 +108,8 @@ typedef struct {
     apr_bucket_brigade *bb;
     lenz_aead_dec *dec;
     apr_status_t failed;        /* the decryptor's or the client's error */
-    apr_off_t sent;
+    apr_off_t sent;             /* handed on: to the sink, or to the client (a
+                                 * failed pass too: part of it may have gone out) */
     lenz_stream_sink *sink;     /* optional: where plaintext goes instead of the client */
     void *sink_baton;
 } dstream;
@@ -123,6 +131,8 @@ static apr_status_t to_client(void *baton, const unsigned char *data, apr_size_t
         apr_brigade_cleanup(d->bb);
         if (rv == APR_SUCCESS && d->r->connection->aborted)
             rv = APR_ECONNABORTED;
+        d->sent += (apr_off_t)len;
+        return rv;
     }
     if (rv == APR_SUCCESS)
         d->sent += (apr_off_t)len;
@@ -185,10 +195,10 @@ apr_status_t lenz_stream_decrypted(request_rec *r, lenz_req *lr, const lenz_dfil
 
 /* Counting ----------------------------------------------------------------------- */
 
-/* A download counts once its bytes reached the client: a whole one at once,
- * ranges when the bytes they delivered add up to the file (per link and
- * client address, in the shared store), so "Range: bytes=0-" forever still
- * counts. */
+/* A link without a limit: a download counts once its bytes reached the
+ * client: a whole one at once, ranges when the bytes they delivered add
+ * up to the file (per link and client address, in the shared store), so
+ * "Range: bytes=0-" forever still counts. */
 static void count(request_rec *r, lenz_link *l, apr_int64_t size, apr_off_t delivered, int ranged)
 {
     const lenz_kv *kv = lenz_shared_kv();
@@ -252,22 +262,35 @@ static int if_range_ok(request_rec *r, const lenz_dfile *f)
     return apr_date_parse_http(ir) == apr_time_from_sec(apr_time_sec(f->modified));
 }
 
-static int redirect_plain(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile *f)
+/* Takes over db.  The presigned URL serves the whole file to anyone who
+ * has it until it expires, so a limited link reserves the whole file
+ * here, whatever Range the request had, and never gives it back.  A HEAD
+ * gets a URL signed for HEAD, which S3 refuses for a GET. */
+static int redirect_plain(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile *f, lenz_db *db)
 {
-    const char *url, *q;
+    const char *url, *q, *cd = lenz_content_disposition(r->pool, "attachment", f->name);
+    lenz_dl_claim claim;
     q = apr_pstrcat(r->pool, "response-content-disposition=",
-                    lenz_sigv4_uri_encode(r->pool, lenz_content_disposition(r->pool, "attachment", f->name),
-                                          strlen(lenz_content_disposition(r->pool, "attachment", f->name)), 1),
+                    lenz_sigv4_uri_encode(r->pool, cd, strlen(cd), 1),
                     "&response-content-type=",
                     lenz_sigv4_uri_encode(r->pool, f->content_type, strlen(f->content_type), 1), NULL);
-    if (lenz_s3_presign(lr->srv->s3, r->pool, "GET", f->s3_key, q, PRESIGN_TTL, apr_time_now(), &url)
-        != APR_SUCCESS)
+    if (lenz_s3_presign(lr->srv->s3, r->pool, r->header_only ? "HEAD" : "GET", f->s3_key, q, PRESIGN_TTL,
+                        apr_time_now(), &url) != APR_SUCCESS) {
+        lenz_db_close(db);
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2111), HTTP_INTERNAL_SERVER_ERROR, "presign",
                          "Internal error", "the download URL could not be signed");
-    apr_table_setn(r->err_headers_out, "Location", url);
+    }
     /* The bytes go straight from S3: this is the moment we can count. */
-    if (!r->header_only)
+    if (!r->header_only && l->max_downloads) {
+        if (!lenz_dl_reserve(r, db, l, lenz_dl_starts_download(l, 0, 0), f->size, &claim)) {
+            lenz_db_close(db);
+            return OK;
+        }
+    }
+    lenz_db_close(db);
+    if (!r->header_only && !l->max_downloads)
         count(r, l, f->size, 0, 0);
+    apr_table_setn(r->err_headers_out, "Location", url);
     r->status = HTTP_MOVED_TEMPORARILY;
     return OK;
 }
@@ -278,6 +301,7 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
     lenz_aead_params pp;
     lenz_aead_span span;
     apr_bucket_brigade *bb;
+    lenz_dl_claim claim;
     apr_off_t sent = 0;
     apr_status_t rv;
     int n = 0, rc, ranged = 0;
@@ -289,10 +313,8 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
         lenz_db_close(db);
         return rc;
     }
-    if (strcmp(f->storage, "plain") == 0) {
-        lenz_db_close(db);
-        return redirect_plain(r, lr, l, f);
-    }
+    if (strcmp(f->storage, "plain") == 0)
+        return redirect_plain(r, lr, l, f, db);
     rh = apr_table_get(r->headers_in, "Range");
     if (rh && if_range_ok(r, f)) {
         rv = lenz_range_parse(rh, (apr_uint64_t)f->size, ranges, LENZ_RANGES_MAX, &n);
@@ -308,8 +330,8 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
         ranged = rv == APR_SUCCESS && n == 1;
     }
     rv = lenz_file_params(r, db, f, &pp);
-    lenz_db_close(db);      /* never held while streaming */
     if (rv != APR_SUCCESS) {
+        lenz_db_close(db);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, LENZLOGNO(2113) "file %s: its key cannot be opened (%s)",
                       f->id, lenz_strerror(rv));
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_SERVICE_UNAVAILABLE, "keys-unavailable",
@@ -318,6 +340,7 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
     rv = ranged ? lenz_aead_range(&pp, ranges[0].first, ranges[0].last, &span)
                 : lenz_aead_range_all(&pp, &span);
     if (rv != APR_SUCCESS) {
+        lenz_db_close(db);
         lenz_wipe(pp.key, sizeof(pp.key));
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2114), HTTP_INTERNAL_SERVER_ERROR, "plan",
                          "Internal error", "the file's layout is inconsistent");
@@ -329,13 +352,19 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
                                     APR_INT64_T_FMT, ranges[0].first, ranges[0].last, f->size));
     }
     ap_set_content_length(r, (apr_off_t)span.length);
-    if (r->header_only) {
+    if (r->header_only
+        || !lenz_dl_reserve(r, db, l, lenz_dl_starts_download(l, 0, ranged ? ranges[0].first : 0),
+                            (apr_int64_t)span.length, &claim)) {
+        lenz_db_close(db);
         lenz_wipe(pp.key, sizeof(pp.key));
         return OK;
     }
+    lenz_db_close(db);      /* never held while streaming */
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     rv = lenz_stream_decrypted(r, lr, f, &pp, &span, bb, NULL, NULL, &sent);
     lenz_wipe(pp.key, sizeof(pp.key));
+    if (l->max_downloads)
+        lenz_dl_settle(r, l, &claim, sent);
     if (rv != APR_SUCCESS) {
         if (!r->sent_bodyct && rv != APR_ECONNABORTED) {
             /* Nothing went out yet: a proper error answer is still possible. */
@@ -350,6 +379,7 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
         lenz_stream_broken(r, bb);
         return OK;
     }
-    count(r, l, f->size, sent, ranged);
+    if (!l->max_downloads)
+        count(r, l, f->size, sent, ranged);
     return OK;
 }

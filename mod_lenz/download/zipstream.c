@@ -11,18 +11,19 @@
  * archives already, and deflate would cost far more CPU than it saves.
  */
 #include <apr_strings.h>
-#include <apr_hash.h>
 #include <archive.h>
 #include <archive_entry.h>
 
 #include "httpd/lenz.h"
 #include "serve.h"
+#include "budget.h"
 #include "httpd/config.h"
 #include "httpd/problem.h"
 #include "httpd/s3glue.h"
 #include "http.h"
 #include "crypto.h"
 #include "names.h"
+#include "zipnames.h"
 #include "err.h"
 
 typedef struct {
@@ -30,6 +31,7 @@ typedef struct {
     apr_bucket_brigade *bb;
     apr_status_t failed;
     struct archive *a;
+    apr_off_t out;          /* ZIP bytes handed to the client (a failed pass too) */
 } zctx;
 
 static la_ssize_t zip_out(struct archive *a, void *baton, const void *buf, size_t len)
@@ -43,6 +45,7 @@ static la_ssize_t zip_out(struct archive *a, void *baton, const void *buf, size_
     APR_BRIGADE_INSERT_TAIL(z->bb, b);
     rv = ap_pass_brigade(z->r->output_filters, z->bb);
     apr_brigade_cleanup(z->bb);
+    z->out += (apr_off_t)len;
     if (rv != APR_SUCCESS || z->r->connection->aborted) {
         z->failed = APR_ECONNABORTED;
         return -1;
@@ -66,26 +69,11 @@ static apr_status_t to_archive(void *baton, const char *buf, apr_size_t len)
     return APR_SUCCESS;
 }
 
-/* "a.jpg", "a (2).jpg", ... so every entry has its own name; no bidi
- * control may reorder one (names.h). */
-static const char *unique_name(apr_pool_t *p, apr_hash_t *seen, const char *name)
-{
-    const char *dot, *cand;
-    int i;
-    name = cand = lenz_name_neutral(p, name);
-    dot = strrchr(name, '.');
-    for (i = 2; apr_hash_get(seen, cand, APR_HASH_KEY_STRING); i++)
-        cand = dot && dot != name
-               ? apr_psprintf(p, "%.*s (%d)%s", (int)(dot - name), name, i, dot)
-               : apr_psprintf(p, "%s (%d)", name, i);
-    apr_hash_set(seen, cand, APR_HASH_KEY_STRING, cand);
-    return cand;
-}
-
 int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
 {
     lenz_aead_params *pps;
-    apr_hash_t *seen = apr_hash_make(r->pool);
+    lenz_zipnames *names = lenz_zipnames_make(r->pool);
+    lenz_dl_claim claim;
     zctx z;
     int i, ok = 1;
 
@@ -101,13 +89,16 @@ int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
                              "Service unavailable", "the files cannot be opened right now");
         }
     }
-    lenz_db_close(db);
 
     ap_set_content_type(r, "application/zip");
     apr_table_setn(r->headers_out, "Content-Disposition", "attachment; filename=\"lenzeye-transfer.zip\"");
     apr_table_setn(r->headers_out, "Accept-Ranges", "none");
-    if (r->header_only)
+    /* A ZIP is a whole download: one of them and every file's bytes. */
+    if (r->header_only || !lenz_dl_reserve(r, db, l, lenz_dl_starts_download(l, 1, 0), l->total_size, &claim)) {
+        lenz_db_close(db);
         goto wipe;
+    }
+    lenz_db_close(db);
 
     memset(&z, 0, sizeof(z));
     z.r = r;
@@ -121,14 +112,15 @@ int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
                       z.a ? archive_error_string(z.a) : "no memory");
         if (z.a)
             archive_write_free(z.a);
+        z.a = NULL;
         ok = 0;
-        goto wipe;
     }
     for (i = 0; ok && i < l->files->nelts; i++) {
         lenz_dfile *f = &APR_ARRAY_IDX(l->files, i, lenz_dfile);
         struct archive_entry *e = archive_entry_new();
         apr_status_t rv;
-        archive_entry_set_pathname_utf8(e, unique_name(r->pool, seen, f->name));
+        /* "a.jpg", "a (2).jpg", ...; no bidi control may reorder one (names.h) */
+        archive_entry_set_pathname_utf8(e, lenz_zipnames_add(names, lenz_name_neutral(r->pool, f->name)));
         archive_entry_set_size(e, f->size);
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_perm(e, 0644);
@@ -158,9 +150,14 @@ int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
         if (rv != APR_SUCCESS)
             ok = 0;
     }
-    if (ok && archive_write_close(z.a) != ARCHIVE_OK)
-        ok = 0;
-    archive_write_free(z.a);
+    if (z.a) {
+        if (ok && archive_write_close(z.a) != ARCHIVE_OK)
+            ok = 0;
+        archive_write_free(z.a);
+    }
+    /* The files' bytes that went out are at most the ZIP's. */
+    if (l->max_downloads)
+        lenz_dl_settle(r, l, &claim, ok ? l->total_size : z.out < l->total_size ? z.out : l->total_size);
     if (!ok) {
         if (!r->sent_bodyct && z.failed != APR_ECONNABORTED) {
             r->status = HTTP_OK;
@@ -171,7 +168,7 @@ int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
             lenz_stream_broken(r, z.bb);
         }
     }
-    else {
+    else if (!l->max_downloads) {
         lenz_db *cdb = lenz_db_open(r);
         if (cdb) {
             lenz_link_count(r, cdb, l);

@@ -61,6 +61,7 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->guest_per_hour = -1;
     c->guest_expiry = -1;
     c->member_quota = -1;
+    c->member_max_files = -1;
     c->link_expiry = -1;
     c->link_expiry_max = -1;
     c->smtp_tls = -1;
@@ -112,6 +113,7 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(guest_per_hour);
     MERGE_INT(guest_expiry);
     MERGE_INT(member_quota);
+    MERGE_INT(member_max_files);
     MERGE_INT(link_expiry);
     MERGE_INT(link_expiry_max);
     MERGE_PTR(master_key_file);
@@ -243,6 +245,7 @@ int lenz_cfg_guest_max_files(const lenz_srv_cfg *c) { return OR(c->guest_max_fil
 int lenz_cfg_guest_per_hour(const lenz_srv_cfg *c) { return OR(c->guest_per_hour, 20); }
 int lenz_cfg_guest_expiry(const lenz_srv_cfg *c) { return OR(c->guest_expiry, 7 * 86400); }
 apr_off_t lenz_cfg_member_quota(const lenz_srv_cfg *c) { return OR(c->member_quota, (apr_off_t)10 << 30); }
+int lenz_cfg_member_max_files(const lenz_srv_cfg *c) { return OR(c->member_max_files, 1000); }
 int lenz_cfg_link_expiry(const lenz_srv_cfg *c) { return OR(c->link_expiry, 7 * 86400); }
 int lenz_cfg_link_expiry_max(const lenz_srv_cfg *c) { return OR(c->link_expiry_max, 30 * 86400); }
 

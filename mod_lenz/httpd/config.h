@@ -41,6 +41,7 @@ typedef struct lenz_srv_cfg {
     int guest_per_hour;             /* initiates per client address and hour, -1 unset */
     int guest_expiry;               /* seconds, -1 unset */
     apr_off_t member_quota;         /* bytes, -1 unset */
+    int member_max_files;           /* per transfer, -1 unset */
     int link_expiry;                /* default seconds, -1 unset */
     int link_expiry_max;            /* longest allowed, -1 unset */
     const char *master_key_file;
@@ -140,6 +141,7 @@ int lenz_cfg_guest_max_files(const lenz_srv_cfg *c);
 int lenz_cfg_guest_per_hour(const lenz_srv_cfg *c);
 int lenz_cfg_guest_expiry(const lenz_srv_cfg *c);
 apr_off_t lenz_cfg_member_quota(const lenz_srv_cfg *c);
+int lenz_cfg_member_max_files(const lenz_srv_cfg *c);
 int lenz_cfg_link_expiry(const lenz_srv_cfg *c);
 int lenz_cfg_link_expiry_max(const lenz_srv_cfg *c);
 /* "123", "64K", "8M", "2G", "1T": bytes, or -1. */

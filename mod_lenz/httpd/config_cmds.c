@@ -280,12 +280,20 @@ static const char *set_guest_expiry(cmd_parms *cmd, void *d, const char *arg)
     return NULL;
 }
 
-static const char *set_member_quota(cmd_parms *cmd, void *d, const char *arg)
+static const char *set_member_quota(cmd_parms *cmd, void *d, const char *a1, const char *a2)
 {
-    apr_off_t v = lenz_parse_size(arg);
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    apr_off_t v = lenz_parse_size(a1);
     if (v < 0)
         return LENZ_D_MEMBER_QUOTA ": a size such as 10G";
-    cmd_srv(cmd)->member_quota = v;
+    c->member_quota = v;
+    if (a2) {
+        char *end;
+        long n = strtol(a2, &end, 10);
+        if (*end || n < 1 || n > 10000)
+            return LENZ_D_MEMBER_QUOTA ": files per transfer must be 1-10000";
+        c->member_max_files = (int)n;
+    }
     return NULL;
 }
 
@@ -564,8 +572,8 @@ const command_rec lenz_cmds[] = {
                    "(default 2G 20 20)"),
     AP_INIT_TAKE1(LENZ_D_GUEST_EXPIRY, set_guest_expiry, NULL, RSRC_CONF,
                   "how long guests' files live (default 7d)"),
-    AP_INIT_TAKE1(LENZ_D_MEMBER_QUOTA, set_member_quota, NULL, RSRC_CONF,
-                  "storage per member (default 10G)"),
+    AP_INIT_TAKE12(LENZ_D_MEMBER_QUOTA, set_member_quota, NULL, RSRC_CONF,
+                   "members: storage per member, files per transfer (default 10G 1000)"),
     AP_INIT_TAKE12(LENZ_D_LINK_EXPIRY, set_link_expiry, NULL, RSRC_CONF,
                    "share links: default and longest lifetime in seconds (default 604800 2592000)"),
     AP_INIT_FLAG(LENZ_D_TRUST_REMOTE_USER, set_dir_flag,

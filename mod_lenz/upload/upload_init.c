@@ -181,6 +181,7 @@ static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int 
 {
     const char *args[4];
     lenz_rows rows;
+    int max;
     *fail = 0;
     if (in->transfer_id) {
         const char **row;
@@ -200,10 +201,17 @@ static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int 
                            "the transfer does not exist or cannot take more files") + 1;
             return NULL;
         }
-        if (!member && apr_atoi64(row[4]) >= lenz_cfg_guest_max_files(lr->srv)) {
-            *fail = refuse(r, HTTP_CONFLICT, "too-many-files", "Too many files",
-                           apr_psprintf(r->pool, "a guest transfer holds at most %d files",
-                                        lenz_cfg_guest_max_files(lr->srv))) + 1;
+        /* The row is locked (FOR UPDATE) until the file is recorded, so
+         * initiates in parallel cannot all pass with the last place. */
+        max = member ? lenz_cfg_member_max_files(lr->srv) : lenz_cfg_guest_max_files(lr->srv);
+        if (apr_atoi64(row[4]) >= max) {
+            lenz_json *ext = lenz_json_new_object(r->pool);
+            lenz_json_set_str(ext, "field", "transfer_id");
+            lenz_json_set_int(ext, "max_files", max);
+            lenz_fail_ext(r, APLOG_INFO, LENZLOGNO(2003), HTTP_CONFLICT, "too-many-files", "Too many files",
+                          apr_psprintf(r->pool, "transfer_id: a %s transfer holds at most %d files; "
+                                       "start a new transfer", member ? "member's" : "guest", max), ext);
+            *fail = 1;
             return NULL;
         }
         *link_token = row[5];
