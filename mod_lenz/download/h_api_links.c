@@ -15,6 +15,8 @@
 #include "token.h"
 #include "codec.h"
 #include "httpd/auth.h"
+#include "httpd/pwgate.h"
+#include "err.h"
 
 const lenz_stmt lenz_api_links_stmts[] = {
     { "lenz_links_owns_file",
@@ -107,8 +109,10 @@ static int create(request_rec *r, lenz_req *lr)
     spec.owner_id = lr->user->id;
     spec.ttl = (int)ttl;
     spec.max_downloads = (int)max;
-    if (pw && *pw && lenz_passwd_hash(r->pool, pw, NULL, &spec.password_hash) != APR_SUCCESS) {
+    if (pw && *pw && (rv = lenz_pw_hash(r, pw, NULL, &spec.password_hash)) != APR_SUCCESS) {
         lenz_db_close(db);
+        if (rv == LENZ_EUNAVAIL)
+            return lenz_pw_busy(r);
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2142), HTTP_INTERNAL_SERVER_ERROR, "internal",
                          "Internal error", "the password could not be stored");
     }

@@ -16,6 +16,7 @@
 #include "httpd/problem.h"
 #include "httpd/render.h"
 #include "httpd/rate.h"
+#include "httpd/pwgate.h"
 #include "httpd/otp.h"
 #include "jobs/mailjob.h"
 #include "passwd.h"
@@ -199,6 +200,7 @@ static int granted(request_rec *r, lenz_req *lr, lenz_link *l, const char *grant
 
 static int unlock(request_rec *r, lenz_req *lr)
 {
+    apr_status_t rv;
     lenz_link *l;
     lenz_db *db;
     const char *pw;
@@ -207,14 +209,12 @@ static int unlock(request_rec *r, lenz_req *lr)
     lenz_db_close(db);
     if (!(pw = field(r, lr, "password", 1024, NULL, NULL)))
         return OK;
-    if (!lenz_rate_check(r, "unlock", apr_pstrcat(r->pool, l->id, "|", r->useragent_ip, NULL), 10, 900))
+    if (!lenz_rate_check(r, "unlock", apr_pstrcat(r->pool, l->id, "|", lenz_rate_addr(r), NULL), 10, 900))
         return OK;
-    if (!l->password_hash || lenz_passwd_verify(r->pool, pw, l->password_hash) != APR_SUCCESS) {
-        if (!l->password_hash) {
-            lenz_passwd_params pp;
-            lenz_passwd_params_default(&pp);
-            lenz_passwd_dummy_verify(pw, &pp);
-        }
+    rv = l->password_hash ? lenz_pw_verify(r, pw, l->password_hash) : lenz_pw_dummy(r, pw);
+    if (rv == LENZ_EUNAVAIL)
+        return lenz_pw_busy(r);
+    if (!l->password_hash || rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, LENZLOGNO(2133) "wrong password for link %s", l->id);
         return is_form(r) ? gate(r, lr, l, HTTP_FORBIDDEN, "That password is not right.", NULL, 0)
                           : lenz_fail(r, APLOG_DEBUG, NULL, HTTP_FORBIDDEN, "wrong-password",
@@ -244,7 +244,7 @@ static int otp(request_rec *r, lenz_req *lr)
         return OK;
     }
     email = lower(r->pool, email);
-    if (!lenz_rate_check(r, "link-otp", apr_pstrcat(r->pool, l->id, "|", r->useragent_ip, NULL), 10, 600)
+    if (!lenz_rate_check(r, "link-otp", apr_pstrcat(r->pool, l->id, "|", lenz_rate_addr(r), NULL), 10, 600)
         || !lenz_rate_check(r, "link-otp-mail", apr_pstrcat(r->pool, l->id, "|", email, NULL), 3, 600)) {
         lenz_db_close(db);
         return OK;
@@ -290,7 +290,7 @@ static int verify(request_rec *r, lenz_req *lr)
     int after = 1;
     /* Per client address, whatever the link and the address typed: one
      * host cannot spread guesses over many links or recipients. */
-    if (!lenz_rate_check(r, "link-verify-ip", r->useragent_ip, VERIFY_PER_IP, VERIFY_PERIOD))
+    if (!lenz_rate_check(r, "link-verify-ip", lenz_rate_addr(r), VERIFY_PER_IP, VERIFY_PERIOD))
         return OK;
     if (!with_link(r, lr, &db, &l))
         return OK;

@@ -14,6 +14,7 @@
 #include "httpd/body.h"
 #include "httpd/problem.h"
 #include "httpd/rate.h"
+#include "httpd/pwgate.h"
 #include "httpd/links.h"
 #include "httpd/keystore.h"
 #include "httpd/s3glue.h"
@@ -243,8 +244,8 @@ static apr_status_t make_link(request_rec *r, lenz_req *lr, lenz_db *db, int mem
     spec.owner_id = member ? lr->user->id : NULL;
     spec.ttl = member ? lenz_cfg_link_expiry(lr->srv) : lenz_cfg_guest_expiry(lr->srv);
     spec.recipients = in->recipients;
-    if (in->password && lenz_passwd_hash(r->pool, in->password, NULL, &spec.password_hash) != APR_SUCCESS)
-        return APR_EGENERAL;
+    if (in->password && (rv = lenz_pw_hash(r, in->password, NULL, &spec.password_hash)) != APR_SUCCESS)
+        return rv == LENZ_EUNAVAIL ? rv : APR_EGENERAL;
     if ((rv = lenz_link_create(r, db, &spec, &token, &link_id, &expires)) != APR_SUCCESS)
         return rv;
     lenz_json_set_str(claims, "link", token);
@@ -287,7 +288,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
                              "Not allowed by the upload policy", why);
     }
     /* Counted once the request is one that can go ahead. */
-    if (!member && !lenz_rate_check(r, "guest-upload", r->useragent_ip,
+    if (!member && !lenz_rate_check(r, "guest-upload", lenz_rate_addr(r),
                                     lenz_cfg_guest_per_hour(lr->srv), 3600))
         return OK;
     ps = plan_part_size(lr, in.size, encrypted);
