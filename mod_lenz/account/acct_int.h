@@ -44,6 +44,9 @@ typedef struct {
 int lenz_acct_attempt(request_rec *r, const char *email, lenz_acct_attempt_t *at,
                       lenz_acct_result *res);
 void lenz_acct_attempt_ok(request_rec *r, const lenz_acct_attempt_t *at);
+/* Takes a try back that could not be checked (the database away, the
+ * password gate full). */
+void lenz_acct_attempt_undo(request_rec *r, const lenz_acct_attempt_t *at);
 /* Unwraps a TOTP secret (hex of the wrapped blob, and its KEK version). */
 int lenz_acct_totp_secret(request_rec *r, lenz_db *db, const char *user_id, const char *hex,
                           const char *kek_version, unsigned char secret[32]);

@@ -87,12 +87,17 @@ over:
     return 0;
 }
 
-void lenz_acct_attempt_ok(request_rec *r, const lenz_acct_attempt_t *at)
+void lenz_acct_attempt_undo(request_rec *r, const lenz_acct_attempt_t *at)
 {
     lenz_rate_undo(r, "login-pair", pair_of(r, at->email), WINDOW);
     if (at->acct)
         lenz_rate_undo(r, "login-acct", at->email, WINDOW);
     lenz_rate_undo(r, "login-ip", lenz_rate_addr(r), WINDOW);
+}
+
+void lenz_acct_attempt_ok(request_rec *r, const lenz_acct_attempt_t *at)
+{
+    lenz_acct_attempt_undo(r, at);
     remember_pair(r, at->email);
 }
 
@@ -207,13 +212,16 @@ void lenz_acct_login(request_rec *r, lenz_req *lr, const char *email, const char
     email = lenz_acct_lower(r->pool, email);
     if (!lenz_acct_attempt(r, email, &at, res))
         return;
+    /* A try the server could not check is not held against anyone. */
     if (!(db = lenz_db_open(r))) {
+        lenz_acct_attempt_undo(r, &at);
         lenz_acct_unavailable(res);
         return;
     }
     args[0] = email;
     if (lenz_db_select(db, "lenz_acct_by_email", &rows, 1, args) != APR_SUCCESS) {
         lenz_db_close(db);
+        lenz_acct_attempt_undo(r, &at);
         lenz_acct_unavailable(res);
         return;
     }
@@ -221,8 +229,10 @@ void lenz_acct_login(request_rec *r, lenz_req *lr, const char *email, const char
         /* The same work as a real check, so timing tells nothing. */
         rv = lenz_pw_dummy(r, password);
         lenz_db_close(db);
-        if (rv == LENZ_EUNAVAIL)
+        if (rv == LENZ_EUNAVAIL) {
+            lenz_acct_attempt_undo(r, &at);
             lenz_acct_busy(res);
+        }
         else
             lenz_acct_set(res, HTTP_UNAUTHORIZED, "invalid-credentials", "Sign-in failed",
                           "wrong e-mail address or password", NULL);
@@ -231,8 +241,10 @@ void lenz_acct_login(request_rec *r, lenz_req *lr, const char *email, const char
     row = rows.rows[0];
     if ((rv = lenz_pw_verify(r, password, row[C_HASH])) != APR_SUCCESS) {
         lenz_db_close(db);
-        if (rv == LENZ_EUNAVAIL)
+        if (rv == LENZ_EUNAVAIL) {
+            lenz_acct_attempt_undo(r, &at);
             lenz_acct_busy(res);
+        }
         else
             lenz_acct_set(res, HTTP_UNAUTHORIZED, "invalid-credentials", "Sign-in failed",
                           "wrong e-mail address or password", NULL);
@@ -254,10 +266,7 @@ void lenz_acct_login(request_rec *r, lenz_req *lr, const char *email, const char
         if (!totp || !*totp) {
             lenz_db_close(db);
             /* The password was right: this try is not held against anyone. */
-            lenz_rate_undo(r, "login-pair", pair_of(r, email), WINDOW);
-            if (at.acct)
-                lenz_rate_undo(r, "login-acct", email, WINDOW);
-            lenz_rate_undo(r, "login-ip", lenz_rate_addr(r), WINDOW);
+            lenz_acct_attempt_undo(r, &at);
             lenz_acct_set(res, HTTP_UNAUTHORIZED, "totp-required", "Second factor required",
                 "enter the code from your authenticator app (or a recovery code)", "totp");
             res->totp_required = 1;

@@ -61,6 +61,7 @@ static int confirm(request_rec *r, lenz_db *db, const char **row, const char *pa
         return 0;
     rv = password && row[C_HASH] ? lenz_pw_verify(r, password, row[C_HASH]) : LENZ_EAUTH;
     if (rv == LENZ_EUNAVAIL) {
+        lenz_acct_attempt_undo(r, &at);
         lenz_acct_busy(res);
         return 0;
     }
