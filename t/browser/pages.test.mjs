@@ -1,0 +1,187 @@
+// t/browser/pages.test.mjs - the site's pages in Chromium (t/pages.t runs
+// it against the test server, LENZ_BASE_URL): the sign-in, registration,
+// reset and upload pages as a guest, then the account page of a member
+// (LENZ_MEMBER_EMAIL, LENZ_MEMBER_PASSWORD) signed in through the real
+// form.  For each: it renders (title, h1, the stylesheet), every form
+// control has an accessible name, Tab reaches the primary button and its
+// focus is visible, axe-core finds no WCAG 2 A/AA violation, the security
+// headers are there, and nothing failed (console errors, exceptions,
+// requests).  A screenshot of each goes to t/logs/pages/, and what
+// axe-core said of each to t/logs/pages/axe.txt.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  launch, open, fill, submit, controlNames, tabTo, focusStyle, axe, describeViolations, screenshot,
+  problems, text, ok, is, section, plan, watchdog, baseUrl, top,
+} from './harness.mjs';
+
+const done = watchdog(55000);
+const email = process.env.LENZ_MEMBER_EMAIL;
+const password = process.env.LENZ_MEMBER_PASSWORD;
+const site = 'Lenzeye';          // mod_lenz/httpd/render.c's site.name
+
+const guestPages = [
+  { name: 'login', path: '/account/login', h1: 'Sign in', primary: 'form.form button[type="submit"]' },
+  { name: 'register', path: '/account/register', h1: 'Create an account', primary: 'form.form button[type="submit"]' },
+  { name: 'reset', path: '/account/reset', h1: 'Reset your password', primary: 'form.form button[type="submit"]' },
+  // The uploader is shown by upload.js; its first action is the drop zone
+  // (the Upload button stays disabled until files are chosen).
+  { name: 'upload', path: '/upload/', h1: 'Upload files', primary: '#dropzone', ready: '#uploader:not([hidden])' },
+];
+
+// What axe-core said of each page, beside the screenshots.
+const notes = [];
+let axeVersion = '?';
+const note = (t) => { notes.push(t); console.log(`# ${t.split('\n').join('\n# ')}`); };
+
+// The checks every page gets; res is the page's answer.
+async function checkPage(b, page, res, p) {
+  const n = p.name;
+  checked++;
+  if (p.ready)
+    await page.waitForSelector(p.ready);
+
+  // It renders.
+  is(res?.status(), 200, `${n}: ${p.path} answers 200`);
+  const title = await page.title();
+  is(title, `${p.h1} · ${site}`, `${n}: the title names the page and the site`);
+  is(await text(page, 'h1'), p.h1, `${n}: one h1, "${p.h1}"`);
+  is(await page.$$eval('h1', (l) => l.length), 1, `${n}: exactly one h1`);
+  const styled = await page.evaluate(() => ({
+    sheets: [...document.styleSheets].filter((s) => s.href?.endsWith('/static/css/lenz.css') && s.cssRules.length).length,
+    margin: getComputedStyle(document.body).margin,
+  }));
+  ok(styled.sheets === 1 && styled.margin === '0px', `${n}: lenz.css is loaded and applied`, styled);
+  is(await page.evaluate(() => document.documentElement.lang), 'en', `${n}: <html lang="en">`);
+
+  // Every form control has an accessible name (Chromium's own computation).
+  const controls = await controlNames(page);
+  const unnamed = controls.filter((c) => !c.name.trim());
+  ok(controls.length > 0 && unnamed.length === 0,
+     `${n}: every form control has an accessible name (${controls.length} controls)`,
+     controls.map((c) => `${c.control}: ${c.role} ${JSON.stringify(c.name)}${c.rendered ? '' : ' (not rendered)'}`).join('\n'));
+
+  // Keyboard: Tab reaches the primary button, and focus shows.
+  const tab = await tabTo(page, p.primary);
+  ok(tab.reached, `${n}: Tab reaches the primary button (${p.primary})`, `focus went: ${tab.path.join(' -> ')}`);
+  const f = tab.reached ? await focusStyle(page) : null;
+  ok(f?.focusVisible, `${n}: ... which then matches :focus-visible`, f);
+  ok(f && f.changed.length > 0 && f.focused.outlineStyle !== 'none' && parseFloat(f.focused.outlineWidth) >= 2,
+     `${n}: ... and shows a focus outline of 2px or more that it has not without focus`, f);
+  ok(f && f.indicatorContrast >= 3, `${n}: ... whose colour has 3:1 or more against the background (WCAG 1.4.11)`,
+     f && `contrast ${f.indicatorContrast}: ${JSON.stringify(f.focused)}`);
+  await screenshot(page, n);
+
+  // axe-core: WCAG 2.0/2.1/2.2 A and AA.  Its best practices (landmarks,
+  // headings...) are shown, not counted.
+  const a = await axe(page);
+  ok(a.rules > 10 && a.violations.length === 0,
+     `${n}: axe-core finds no WCAG 2 A/AA violation (${a.rules} rules applied)`, describeViolations(a.violations));
+  const bp = await axe(page, { tags: ['best-practice'] });
+  axeVersion = await page.evaluate(() => window.axe.version);
+  note(`${n} (${page.url()}): axe-core, WCAG 2 A/AA: ${a.rules} rules, ${a.violations.length} violations`
+       + `${a.violations.length ? `\n${describeViolations(a.violations)}` : ''}`
+       + `${a.incomplete.length ? `\n  undecided (look by hand): ${a.incomplete.join(', ')}` : ''}`
+       + `\n  best practices (not counted): ${bp.violations.length ? `\n${describeViolations(bp.violations)}` : 'none violated'}`);
+
+  // The answer's security headers.
+  const h = res?.headers() ?? {};
+  const csp = h['content-security-policy'] ?? '';
+  const dir = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).filter((d) => d[0])
+    .map(([k, ...vals]) => [k.toLowerCase(), vals]));
+  const scripts = dir['script-src'] ?? dir['default-src'];
+  ok(scripts && !scripts.includes("'unsafe-inline'") && !scripts.includes("'unsafe-eval'"),
+     `${n}: CSP governs scripts without 'unsafe-inline' or 'unsafe-eval'`, `CSP: ${csp}`);
+  ok(dir['frame-ancestors']?.length > 0, `${n}: CSP frame-ancestors (${(dir['frame-ancestors'] ?? []).join(' ')})`,
+     `CSP: ${csp}`);
+  is(h['x-content-type-options'], 'nosniff', `${n}: X-Content-Type-Options: nosniff`);
+
+  // Nothing went wrong on the way.
+  const bad = problems(page);
+  is(bad.console, [], `${n}: no console errors`);
+  is(bad.exceptions, [], `${n}: no uncaught exceptions`);
+  is(bad.requests, [], `${n}: no failed requests`);
+}
+
+let b;
+try {
+  b = await launch({ timeout: 10000 });
+} catch (e) {
+  ok(false, 'Chromium starts', e?.stack ?? String(e));
+  plan();
+  process.exit(1);
+}
+ok(b.pid > 0, `Chromium started (PID ${b.pid}), driven from Node ${process.version}`);
+let version = '?';
+let checked = 0;
+try {
+  version = await b.browser.version();
+  ok(/Chrome\/\d+/.test(version), `it is ${version}, headless`);
+
+  // The checks themselves: a page with known faults must fail them.
+  await section('canary', async () => {
+    const page = await b.page();
+    try {
+      await page.setContent('<!doctype html><html><head><title>Canary</title>'
+        + '<style>button:focus { outline: none }</style></head><body><main><h1>Canary</h1>'
+        + '<input id="nameless"><img src="data:,"><button id="go">Go</button></main></body></html>');
+      const ids = (await axe(page)).violations.map((v) => v.id);
+      ok(['html-has-lang', 'image-alt', 'label'].every((id) => ids.includes(id)),
+         'canary: axe-core reports a page\'s known faults (html-has-lang, image-alt, label)', ids);
+      const named = await controlNames(page);
+      ok(named.some((c) => c.control === 'input#nameless' && !c.name), 'canary: an unlabelled input has no name', named);
+      const tab = await tabTo(page, '#go');
+      const f = tab.reached ? await focusStyle(page) : null;
+      ok(f && f.changed.length === 0 && f.focused.outlineStyle === 'none',
+         'canary: a button whose focus shows nothing is told apart', f);
+    } finally {
+      await page.close();
+    }
+  });
+
+  for (const p of guestPages) {
+    await section(p.name, async () => {
+      const page = await b.page();
+      try {
+        await checkPage(b, page, await open(page, p.path), p);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+
+  await section('account', async () => {
+    ok(email && password, 'a member to sign in as (LENZ_MEMBER_EMAIL, LENZ_MEMBER_PASSWORD)');
+    const page = await b.page();
+    try {
+      await open(page, '/account/login');
+      await fill(page, '#email', email);
+      await fill(page, '#password', password);
+      const res = await submit(page, 'form.form button[type="submit"]');
+      const chain = res?.request().redirectChain() ?? [];
+      ok(chain.length === 1 && chain[0].response()?.status() === 303,
+         'account: signing in through the form answers 303', chain.map((r) => `${r.url()} ${r.response()?.status()}`));
+      is(page.url(), `${baseUrl}/account`, 'account: ... and the browser follows it to /account');
+      await checkPage(b, page, res, { name: 'account', path: '/account', h1: 'Your account',
+                                       primary: 'form[action$="/account/logout"] button' });
+      ok((await text(page, '.facts')).includes(email), 'account: the page shows the member\'s address');
+      const cookies = await page.cookies();
+      const session = cookies.find((c) => c.name === 'lenz');
+      ok(session?.httpOnly && session?.sameSite && session.sameSite !== 'None',
+         'account: the session cookie is HttpOnly and SameSite', session);
+    } finally {
+      await page.close();
+    }
+  });
+} finally {
+  await b.close();
+  mkdirSync(path.join(top, 't', 'logs', 'pages'), { recursive: true });
+  writeFileSync(path.join(top, 't', 'logs', 'pages', 'axe.txt'),
+                `${version}, Node ${process.version}, axe-core ${axeVersion}\n${notes.join('\n')}\n`);
+  // For t/pages.t: which browser to look for afterwards.
+  if (process.env.LENZ_RESULTS)
+    writeFileSync(process.env.LENZ_RESULTS, JSON.stringify({ pid: b.pid, profile: b.profile, node: process.version,
+                                                             chromium: version, pages: checked }));
+}
+done();
+plan();
