@@ -37,6 +37,7 @@ static const lenz_route *const api_tables[] = {
     lenz_api_admin_routes,
     lenz_api_notify_routes,
     lenz_api_files_routes,
+    lenz_api_content_routes,
     NULL
 };
 

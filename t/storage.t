@@ -36,6 +36,7 @@ sub api {
                     defined $body ? $J->encode($body) : undef);
 }
 sub J { my $r = shift; my $j = eval { JSON::PP->new->decode($r->content) }; $j // {} }
+my %link_of;                    # file id -> its transfer's share-link token
 sub upload {
     my ($tok, $name, $data, %o) = @_;
     my $res = api($tok, 'POST', '/uploads/encrypted/initiate', { filename => $name, size => length $data, %o });
@@ -45,6 +46,7 @@ sub upload {
     die 'part: ' . $res->content unless $res->code == 200;
     $res = api($tok, 'POST', '/uploads/encrypted/complete', { token => $i->{token} });
     die 'complete: ' . $res->content unless $res->code == 201;
+    $link_of{ J($res)->{file_id} } = J($res)->{token};
     return J($res)->{file_id};
 }
 sub names_in { my ($tok, $id, $q) = @_; [ map { $_->{name} } @{ J(api($tok, 'GET', "/folders/$id" . ($q // '')))->{children} } ] }
@@ -225,6 +227,55 @@ for my $case (
     like($got[0], qr/^404 /, '... 404');
 }
 is(api($A, 'GET', "/folders/$afolder")->code, 200, "... and the owner's folder is untouched");
+
+# --- Reading one's own files: content (as downloads send it) and a safe preview -----------
+{
+    my $data = join '', map { chr(($_ * 7) % 251) } 1 .. 300_000;
+    my $id = upload($A, 'data.bin', $data);
+    $res = api($A, 'GET', "/files/$id/content");
+    is($res->code, 200, 'GET /files/{id}/content: 200');
+    ok($res->content eq $data, '... the bytes, decrypted (300000)');
+    like($res->header('Content-Disposition') // '', qr/^attachment/, '... as an attachment');
+    my $etag = $res->header('ETag');
+    $res = api($A, 'GET', "/files/$id/content", undef, Range => 'bytes=100000-100009');
+    is($res->code, 206, '... a Range: 206');
+    ok($res->content eq substr($data, 100000, 10), '... those ten bytes');
+    is(api($A, 'GET', "/files/$id/content", undef, 'If-None-Match' => $etag)->code, 304, '... If-None-Match: 304');
+    $res = http_req('HEAD', "/api/v1/files/$id/content", [bearer($A)]);
+    is($res->code . ' ' . ($res->header('Content-Length') // ''), '200 300000', '... HEAD: the length, no body');
+    is(api($B, 'GET', "/files/$id/content")->code, 404, "... another member's read: 404");
+    is(api($A, 'GET', '/files/00000000-0000-0000-0000-000000000009/content')->code, 404, '... an unknown id: 404');
+
+    my $html = upload($A, 'page.html', '<script>alert(1)</script><b>hi</b>', content_type => 'text/html');
+    $res = api($A, 'GET', "/files/$html/preview");
+    is($res->code, 200, 'GET /files/{id}/preview: 200');
+    like($res->header('Content-Type') // '', qr{^text/plain}, '... HTML is shown as text/plain');
+    like($res->header('Content-Disposition') // '', qr/^inline/, '... inline');
+    like($res->header('Content-Security-Policy') // '', qr/\bsandbox\b/, '... in a sandbox');
+    like($res->header('Content-Security-Policy') // '', qr/default-src 'none'/, "... default-src 'none'");
+    is($res->header('X-Content-Type-Options'), 'nosniff', '... nosniff');
+    my $png = upload($A, 'pic.png', "\x89PNG\r\n\x1a\n" . ('p' x 100), content_type => 'image/png');
+    is(api($A, 'GET', "/files/$png/preview")->header('Content-Type'), 'image/png', 'an image previews as itself');
+
+    # A share link follows its file into the trash and back.
+    my $tok = $link_of{$id};
+    is(http_get("/download/$tok")->code, 200, 'the file\'s share link works');
+    api($A, 'DELETE', "/files/$id");
+    is(http_get("/download/$tok")->code, 410, '... 410 while the file is in the trash');
+    is(api($A, 'GET', "/files/$id/content")->code, 404, '... and its content is not found');
+    is(api($A, 'POST', "/trash/$id/restore")->code, 200, 'restored');
+    is(http_get("/download/$tok")->code, 200, '... the link works again');
+    my $f2 = J(api($A, 'POST', '/folders', { name => "linked-$tag" }))->{id};
+    api($A, 'PATCH', "/files/$id", { folder_id => $f2 });
+    api($A, 'DELETE', "/folders/$f2");
+    is(http_get("/download/$tok")->code, 410, '... 410 again when the folder it is in goes to the trash');
+    api($A, 'POST', "/trash/$f2/restore");
+    is(http_get("/download/$tok")->code, 200, '... and 200 once the folder is back');
+    api($A, 'DELETE', "/folders/$f2");
+    api($A, 'DELETE', "/files/$html");
+    api($A, 'DELETE', "/files/$png");
+    api($A, 'DELETE', '/trash');
+}
 
 # --- Storage use stays exact under parallel uploads and deletes ----------------------------
 my @up;

@@ -13,6 +13,20 @@
 #define GRANT_TTL 3600
 #define GRANT_COOKIE "lenz_grant"
 
+/* A file's columns for serving it (lenz_dfile_from_row), with its user key. */
+#define DFILE_COLS \
+    "f.id, f.name, f.content_type, f.size, f.storage, f.s3_key, coalesce(f.segment_size, 0), " \
+    "encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, " \
+    "coalesce(f.kek_version, 0), extract(epoch FROM f.updated_at)::bigint, " \
+    "encode(k.wrapped_kek, 'hex'), k.master_key_version, " \
+    "coalesce(f.format_version, 0), coalesce(f.segments_per_part, 0), encode(f.part_prefixes, 'hex'), " \
+    "coalesce(f.crypt_id, f.id)"
+/* Not in a member's trash: neither the file itself nor a folder it is in
+ * (a trashed folder's subtree lives under '//trash/'). */
+#define DFILE_LIVE \
+    "f.trashed_at IS NULL AND NOT EXISTS (SELECT 1 FROM folders p WHERE p.id = f.folder_id " \
+    "AND left(p.path, 2) = '//')"
+
 const lenz_stmt lenz_download_stmts[] = {
     /* The link and its files in one query (the files and their wrapping
      * user keys joined, so serving needs no further query before S3): one
@@ -22,16 +36,18 @@ const lenz_stmt lenz_download_stmts[] = {
       "(l.revoked_at IS NOT NULL), coalesce(l.max_downloads, 0), l.downloads, l.password_hash, "
       "EXISTS (SELECT 1 FROM link_recipients r WHERE r.link_id = l.id), "
       "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), l.bytes_served, "
-      "f.id, f.name, f.content_type, f.size, f.storage, f.s3_key, coalesce(f.segment_size, 0), "
-      "encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
-      "coalesce(f.kek_version, 0), extract(epoch FROM f.updated_at)::bigint, "
-      "encode(k.wrapped_kek, 'hex'), k.master_key_version, "
-      "coalesce(f.format_version, 0), coalesce(f.segments_per_part, 0), encode(f.part_prefixes, 'hex') "
+      DFILE_COLS " "
       "FROM links l "
       "LEFT JOIN files f ON (f.id = l.file_id OR f.transfer_id = l.transfer_id) "
-      "AND f.state = 'ready' AND (f.expires_at IS NULL OR f.expires_at > now()) "
+      "AND f.state = 'ready' AND (f.expires_at IS NULL OR f.expires_at > now()) AND " DFILE_LIVE " "
       "LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
       "WHERE l.token_hash = decode(%s, 'hex') ORDER BY f.created_at, f.id" },
+    /* A member's own ready file, to read without a link (files area's
+     * /api/v1/files/{id}/content): another member's is no row. */
+    { "lenz_dl_own_file",
+      "SELECT " DFILE_COLS " FROM files f "
+      "LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
+      "WHERE f.id = %s::uuid AND f.owner_id = %s::uuid AND f.state = 'ready' AND " DFILE_LIVE },
     /* Links without a limit (limited ones reserve: budget.c). */
     { "lenz_dl_count",
       "UPDATE links SET downloads = downloads + 1 WHERE id = %s::uuid "
@@ -46,6 +62,29 @@ const lenz_stmt lenz_download_stmts[] = {
 static int t(const char *v)
 {
     return v && v[0] == 't';
+}
+
+void lenz_dfile_from_row(const char **row, lenz_dfile *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->id = row[0];
+    f->name = row[1];
+    f->content_type = row[2];
+    f->size = apr_atoi64(row[3]);
+    f->storage = row[4];
+    f->s3_key = row[5];
+    f->segment_size = (int)apr_atoi64(row[6]);
+    f->prefix_hex = row[7];
+    f->wrapped_hex = row[8];
+    f->kek_user = row[9];
+    f->kek_version = (int)apr_atoi64(row[10]);
+    f->modified = apr_time_from_sec(apr_atoi64(row[11]));
+    f->kek_wrapped_hex = row[12];
+    f->kek_master_version = row[13];
+    f->format_version = (int)apr_atoi64(row[14]);
+    f->segments_per_part = (int)apr_atoi64(row[15]);
+    f->part_prefixes_hex = row[16];
+    f->crypt_id = row[17];
 }
 
 lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char *token)
@@ -100,23 +139,7 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
         if (!row[0])
             continue;       /* the link's row without a file */
         f = apr_array_push(l->files);
-        f->id = row[0];
-        f->name = row[1];
-        f->content_type = row[2];
-        f->size = apr_atoi64(row[3]);
-        f->storage = row[4];
-        f->s3_key = row[5];
-        f->segment_size = (int)apr_atoi64(row[6]);
-        f->prefix_hex = row[7];
-        f->wrapped_hex = row[8];
-        f->kek_user = row[9];
-        f->kek_version = (int)apr_atoi64(row[10]);
-        f->modified = apr_time_from_sec(apr_atoi64(row[11]));
-        f->kek_wrapped_hex = row[12];
-        f->kek_master_version = row[13];
-        f->format_version = (int)apr_atoi64(row[14]);
-        f->segments_per_part = (int)apr_atoi64(row[15]);
-        f->part_prefixes_hex = row[16];
+        lenz_dfile_from_row(row, f);
         l->total_size += f->size;
     }
     if (l->files->nelts == 0) {

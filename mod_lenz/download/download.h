@@ -21,7 +21,12 @@ typedef struct lenz_dfile {
     int format_version;                 /* encrypted: 1, or 2 (a nonce prefix per part) */
     int segments_per_part;              /* format 2 */
     const char *part_prefixes_hex;      /* format 2: every part's prefix, in part order */
+    const char *crypt_id;               /* the id its encryption binds (a copy keeps its original's) */
+    int inline_view;                    /* shown in the browser (a preview), not saved */
 } lenz_dfile;
+
+/* A row of DFILE_COLS (download.c) into f. */
+void lenz_dfile_from_row(const char **row, lenz_dfile *f);
 
 typedef struct lenz_link {
     const char *id;

@@ -67,7 +67,7 @@ apr_status_t lenz_file_params(request_rec *r, lenz_db *db, const lenz_dfile *f,
     pp->segment_size = (apr_uint32_t)f->segment_size;
     pp->plain_size = (apr_uint64_t)f->size;
     pp->version = f->format_version;
-    if (apr_uuid_parse(&uuid, f->id) != APR_SUCCESS || !f->wrapped_hex
+    if (apr_uuid_parse(&uuid, f->crypt_id ? f->crypt_id : f->id) != APR_SUCCESS || !f->wrapped_hex
         || lenz_unhex(f->wrapped_hex, strlen(f->wrapped_hex), blob, sizeof(blob)) != APR_SUCCESS)
         return LENZ_EFORMAT;
     if (f->format_version == LENZ_AEAD_VERSION_PARTS) {
@@ -237,12 +237,46 @@ static void count(request_rec *r, lenz_link *l, apr_int64_t size, apr_off_t deli
 
 /* One file ------------------------------------------------------------------------- */
 
+/* The type a preview is sent as: images, PDF, audio and video as they
+ * are; any other text as text/plain (HTML, SVG, XML and scripts are never
+ * rendered from our origin); anything else as bytes. */
+static const char *lenz_preview_type(apr_pool_t *p, const char *ct)
+{
+    static const char *const shown[] = { "image/png", "image/jpeg", "image/gif", "image/webp",
+                                         "image/avif", "image/bmp", "application/pdf", NULL };
+    int i;
+    if (!ct || !*ct)
+        return "application/octet-stream";
+    for (i = 0; shown[i]; i++)
+        if (!strcasecmp(ct, shown[i]))
+            return shown[i];
+    if (!strncasecmp(ct, "audio/", 6) || !strncasecmp(ct, "video/", 6))
+        return apr_pstrdup(p, ct);
+    if (!strncasecmp(ct, "text/", 5) || !strcasecmp(ct, "image/svg+xml") || !strcasecmp(ct, "application/json")
+        || !strcasecmp(ct, "application/xml") || !strcasecmp(ct, "application/javascript"))
+        return "text/plain; charset=utf-8";
+    return "application/octet-stream";
+}
+
 static void common_headers(request_rec *r, const lenz_dfile *f)
 {
     apr_table_setn(r->headers_out, "ETag", apr_pstrcat(r->pool, "\"", f->id, "\"", NULL));
     ap_update_mtime(r, f->modified);
     ap_set_last_modified(r);
     apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");
+    if (f->inline_view) {
+        /* A member's preview of their own file: shown, but never run.
+         * Anything a browser could execute comes as text/plain, and the
+         * sandbox keeps even that from scripts, forms and our origin. */
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       lenz_content_disposition(r->pool, "inline", f->name));
+        apr_table_setn(r->headers_out, "Content-Security-Policy",
+                       "default-src 'none'; img-src 'self' data:; media-src 'self'; "
+                       "style-src 'unsafe-inline'; sandbox");
+        apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
+        ap_set_content_type(r, lenz_preview_type(r->pool, f->content_type));
+        return;
+    }
     /* Always an attachment: a share never renders HTML or SVG in our
      * origin, whatever type the uploader claimed. */
     apr_table_setn(r->headers_out, "Content-Disposition",
@@ -268,12 +302,13 @@ static int if_range_ok(request_rec *r, const lenz_dfile *f)
  * gets a URL signed for HEAD, which S3 refuses for a GET. */
 static int redirect_plain(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile *f, lenz_db *db)
 {
-    const char *url, *q, *cd = lenz_content_disposition(r->pool, "attachment", f->name);
+    const char *url, *q, *cd = lenz_content_disposition(r->pool, f->inline_view ? "inline" : "attachment", f->name);
+    const char *ct = f->inline_view ? lenz_preview_type(r->pool, f->content_type) : f->content_type;
     lenz_dl_claim claim;
     q = apr_pstrcat(r->pool, "response-content-disposition=",
                     lenz_sigv4_uri_encode(r->pool, cd, strlen(cd), 1),
                     "&response-content-type=",
-                    lenz_sigv4_uri_encode(r->pool, f->content_type, strlen(f->content_type), 1), NULL);
+                    lenz_sigv4_uri_encode(r->pool, ct, strlen(ct), 1), NULL);
     if (lenz_s3_presign(lr->srv->s3, r->pool, r->header_only ? "HEAD" : "GET", f->s3_key, q, PRESIGN_TTL,
                         apr_time_now(), &url) != APR_SUCCESS) {
         lenz_db_close(db);
@@ -281,14 +316,14 @@ static int redirect_plain(request_rec *r, lenz_req *lr, lenz_link *l, const lenz
                          "Internal error", "the download URL could not be signed");
     }
     /* The bytes go straight from S3: this is the moment we can count. */
-    if (!r->header_only && l->max_downloads) {
+    if (!r->header_only && l && l->max_downloads) {
         if (!lenz_dl_reserve(r, db, l, lenz_dl_starts_download(l, 0, 0), f->size, &claim)) {
             lenz_db_close(db);
             return OK;
         }
     }
     lenz_db_close(db);
-    if (!r->header_only && !l->max_downloads)
+    if (!r->header_only && l && !l->max_downloads)
         count(r, l, f->size, 0, 0);
     apr_table_setn(r->err_headers_out, "Location", url);
     r->status = HTTP_MOVED_TEMPORARILY;
@@ -353,8 +388,8 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
     }
     ap_set_content_length(r, (apr_off_t)span.length);
     if (r->header_only
-        || !lenz_dl_reserve(r, db, l, lenz_dl_starts_download(l, 0, ranged ? ranges[0].first : 0),
-                            (apr_int64_t)span.length, &claim)) {
+        || (l && !lenz_dl_reserve(r, db, l, lenz_dl_starts_download(l, 0, ranged ? ranges[0].first : 0),
+                                  (apr_int64_t)span.length, &claim))) {
         lenz_db_close(db);
         lenz_wipe(pp.key, sizeof(pp.key));
         return OK;
@@ -363,7 +398,7 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     rv = lenz_stream_decrypted(r, lr, f, &pp, &span, bb, NULL, NULL, &sent);
     lenz_wipe(pp.key, sizeof(pp.key));
-    if (l->max_downloads)
+    if (l && l->max_downloads)
         lenz_dl_settle(r, l, &claim, sent);
     if (rv != APR_SUCCESS) {
         if (!r->sent_bodyct && rv != APR_ECONNABORTED) {
@@ -379,7 +414,7 @@ int lenz_serve_file(request_rec *r, lenz_req *lr, lenz_link *l, const lenz_dfile
         lenz_stream_broken(r, bb);
         return OK;
     }
-    if (!l->max_downloads)
+    if (l && !l->max_downloads)
         count(r, l, f->size, sent, ranged);
     return OK;
 }

@@ -156,12 +156,19 @@ static int create_folder(request_rec *r, lenz_req *lr)
     return send_item(r, HTTP_CREATED, &it);
 }
 
+/* {id} of a folder route: a UUID, or "root" (NULL on a DB error). */
+static const char *folder_param(lenz_db *db, const lenz_req *lr)
+{
+    const char *id = lenz_param(lr, "id");
+    return strcmp(id, "root") ? id : lenz_fs_root(db, lr->user->id);
+}
+
 /* PATCH /folders/{id}, /files/{id}: {"name"} and/or {"parent_id"} or
  * {"folder_id"}; If-Match with the item's ETag. */
 static int change(request_rec *r, lenz_req *lr, int folder)
 {
     lenz_json *b = lenz_body_json(r, lr);
-    const char *name = NULL, *to_s = NULL, *to = NULL, *suggested = NULL;
+    const char *name = NULL, *to_s = NULL, *to = NULL, *suggested = NULL, *id;
     const char *if_match = apr_table_get(r->headers_in, "If-Match");
     const char *to_field = folder ? "parent_id" : "folder_id";
     lenz_fs_item it;
@@ -181,7 +188,11 @@ static int change(request_rec *r, lenz_req *lr, int folder)
         lenz_db_close(db);
         return unavailable(r);
     }
-    rc = lenz_fs_change(db, lr->user->id, folder, lenz_param(lr, "id"), name, to, if_match,
+    if (!(id = folder ? folder_param(db, lr) : lenz_param(lr, "id"))) {
+        lenz_db_close(db);
+        return unavailable(r);
+    }
+    rc = lenz_fs_change(db, lr->user->id, folder, id, name, to, if_match,
                         lenz_cfg_folder_depth(lr->srv), &it, &suggested);
     lenz_db_close(db);
     if (rc != LENZ_FS_OK)
@@ -194,11 +205,16 @@ static int change_file(request_rec *r, lenz_req *lr) { return change(r, lr, 0); 
 
 static int trash(request_rec *r, lenz_req *lr, int folder)
 {
+    const char *id;
     lenz_fs_rc rc;
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
         return unavailable(r);
-    rc = lenz_fs_trash(db, lr->user->id, folder, lenz_param(lr, "id"));
+    if (!(id = folder ? folder_param(db, lr) : lenz_param(lr, "id"))) {
+        lenz_db_close(db);
+        return unavailable(r);
+    }
+    rc = lenz_fs_trash(db, lr->user->id, folder, id);
     lenz_db_close(db);
     if (rc != LENZ_FS_OK)
         return fail_rc(r, rc, folder ? "folder" : "file", NULL);
