@@ -273,7 +273,6 @@ static void common_headers(request_rec *r, const lenz_dfile *f)
         apr_table_setn(r->headers_out, "Content-Security-Policy",
                        "default-src 'none'; img-src 'self' data:; media-src 'self'; "
                        "style-src 'unsafe-inline'; sandbox");
-        apr_table_setn(r->headers_out, "X-Content-Type-Options", "nosniff");
         ap_set_content_type(r, lenz_preview_type(r->pool, f->content_type));
         return;
     }
