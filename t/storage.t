@@ -10,6 +10,8 @@ use warnings FATAL => 'all';
 use Test::More;
 use JSON::PP;
 use Encode qw(encode_utf8);
+use File::Temp ();
+use LWP::UserAgent;
 use Lenz::Test;
 use Lenz::Jobs;
 
@@ -277,6 +279,26 @@ is(api($A, 'GET', "/folders/$afolder")->code, 200, "... and the owner's folder i
     api($A, 'DELETE', '/trash');
 }
 
+# --- Uploads into a folder (folder_id at initiate) ----------------------------------------
+{
+    my $into = J(api($A, 'POST', '/folders', { name => "inbox-$tag" }))->{id};
+    my $id = upload($A, 'into.txt', 'abc', folder_id => $into);
+    is(names_in($A, $into)->[0], 'into.txt', 'initiate with folder_id: the file lands in that folder');
+    is(upload($A, 'rooted.txt', 'abc', folder_id => 'root') ? 1 : 0, 1, 'folder_id "root" works too');
+    my $res = api($B, 'POST', '/uploads/encrypted/initiate', { filename => 'x.txt', size => 3, folder_id => $into });
+    is($res->code, 404, "initiate into another member's folder: 404");
+    is(J($res)->{field}, 'folder_id', '... field folder_id');
+    $res = api($A, 'POST', '/uploads/encrypted/initiate', { filename => 'x.txt', size => 3,
+                                                            folder_id => '00000000-0000-0000-0000-00000000000a' });
+    is($res->code, 404, '... into a folder that does not exist: the same 404');
+    $res = http_req('POST', '/upload/guest/encrypted/initiate', ['Content-Type' => 'application/json'],
+                    $J->encode({ filename => 'x.txt', size => 3, folder_id => $into }));
+    is($res->code, 400, '... a guest naming a folder: 400');
+    api($A, 'DELETE', "/folders/$into");
+    api($A, 'DELETE', "/files/" . (grep { $_->{name} eq 'rooted.txt' } @{ J(api($A, 'GET', '/folders/root?limit=1000'))->{children} })[0]{id});
+    api($A, 'DELETE', '/trash');
+}
+
 # --- Storage use stays exact under parallel uploads and deletes ----------------------------
 my @up;
 for my $n (1 .. 8) {
@@ -296,5 +318,33 @@ is(psql("SELECT used FROM storage_usage WHERE user_id = '$aid'"),
    psql("SELECT coalesce(sum(size), 0) FROM files WHERE owner_id = '$aid' AND state <> 'deleted'"),
    'after eight parallel uploads and four deletes the use kept is the sum of the files');
 is(J(api($A, 'GET', '/me/storage'))->{used}, 1 + 5 + 2000 + 4000 + 6000 + 8000, '... 20006 bytes');
+
+# --- The quota holds for initiates at once (the usage row is locked) ----------------------
+{
+    my ($base, $stop) = second_httpd(offset => 600, config => 'LenzMemberQuota 10K');
+    my $C = member("c-$tag\@example.org");
+    my @pids;
+    my $dir = File::Temp::tempdir(CLEANUP => 1);
+    for my $n (1 .. 8) {
+        my $pid = fork // die;
+        if (!$pid) {
+            my $ua = LWP::UserAgent->new(timeout => 60);
+            my $r = $ua->post("$base/api/v1/uploads/encrypted/initiate", 'Content-Type' => 'application/json',
+                              Authorization => "Bearer $C",
+                              Content => $J->encode({ filename => "q$n.bin", size => 3000 }));
+            open my $fh, '>', "$dir/$n" or die;
+            print $fh $r->code;
+            close $fh;
+            require POSIX;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    waitpid $_, 0 for @pids;
+    my @codes = map { open my $fh, '<', "$dir/$_" or die; scalar <$fh> } 1 .. 8;
+    is(scalar(grep { $_ == 201 } @codes), 3, "eight 3000-byte initiates at once against a 10K quota: three taken (@codes)");
+    is(scalar(grep { $_ == 413 } @codes), 5, '... five refused 413');
+    $stop->();
+}
 
 done_testing();

@@ -112,6 +112,7 @@ static apr_int64_t plan_part_size(lenz_req *lr, apr_int64_t size, int encrypted)
 
 typedef struct init_req {
     const char *filename, *content_type, *password, *transfer_id;
+    const char *folder_id;        /* members: where the file goes (NULL: the root) */
     apr_int64_t size;
     apr_array_header_t *recipients;
 } init_req;
@@ -140,6 +141,8 @@ static int read_init(request_rec *r, lenz_req *lr, init_req *in)
         return 0;
     if (in->transfer_id && !uuid_ok(in->transfer_id))
         return lenz_field_bad(r, "transfer_id", "not a transfer id");
+    if (!lenz_field_str(r, b, "folder_id", 0, 64, &in->folder_id))
+        return 0;
     return recipients_ok(r, b, &in->recipients);
 }
 
@@ -266,14 +269,14 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     apr_uuid_t uuid;
     char fid[APR_UUID_FORMATTED_LENGTH + 1];
     const char *key, *upload_id = NULL, *transfer = NULL, *sealed = NULL, *kek_user = NULL;
-    const char *token, *args[17];
+    const char *token, *args[18];
     unsigned char kek[LENZ_KEY_LEN], wrapped[LENZ_WRAP_LEN];
     lenz_json *claims, *out;
     lenz_s3_error err;
     lenz_db *db;
     apr_table_t *meta;
     apr_int64_t ps;
-    int kek_version = 0, fail = 0, pc;
+    int kek_version = 0, fail = 0, over_quota = 0, pc;
     apr_status_t rv = APR_SUCCESS;
 
     if (!member && !lenz_cfg_guest_uploads(lr->srv))
@@ -304,6 +307,29 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     if (!size_allowed(r, lr, db, member, in.size)) {
         lenz_db_close(db);
         return OK;
+    }
+    if (in.folder_id) {
+        /* A folder of someone else's is as unknown as one that is not. */
+        const char *fa[3] = { member ? lr->user->id : NULL, in.folder_id, in.folder_id };
+        lenz_rows frows;
+        if (!member || lenz_db_select(db, "lenz_up_folder", &frows, 3, fa) != APR_SUCCESS || frows.nrows != 1) {
+            lenz_db_close(db);
+            if (member && !strcmp(in.folder_id, "root")) {
+                in.folder_id = NULL;            /* no root yet: the file makes it */
+            }
+            else {
+                lenz_json *ext = lenz_json_new_object(r->pool);
+                lenz_json_set_str(ext, "field", "folder_id");
+                return lenz_fail_ext(r, APLOG_INFO, LENZLOGNO(2022), member ? HTTP_NOT_FOUND : HTTP_BAD_REQUEST,
+                                     member ? "not-found" : "invalid-field", member ? "No such folder" : "Invalid field",
+                                     member ? "folder_id: no such folder" : "folder_id: only members have folders", ext);
+            }
+            if (!(db = lenz_up_db(r)))
+                return OK;
+        }
+        else {
+            in.folder_id = frows.rows[0][0];
+        }
     }
 
     apr_uuid_get(&uuid);
@@ -346,7 +372,20 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     }
 
     lenz_db_begin(db);
-    transfer = join_transfer(r, lr, db, member, &in, &sealed, &fail);
+    if (member) {
+        /* The quota, checked again with the member's usage row locked: two
+         * initiates at once cannot both take the last bytes. */
+        const char *ua[1] = { lr->user->id };
+        lenz_rows urows;
+        if (lenz_db_exec(db, "lenz_up_usage_row", NULL, 1, ua) != APR_SUCCESS
+            || lenz_db_select(db, "lenz_up_usage_lock", &urows, 1, ua) != APR_SUCCESS || urows.nrows != 1) {
+            over_quota = -1;
+        }
+        else if (apr_atoi64(urows.rows[0][0]) + in.size > lenz_cfg_member_quota(lr->srv)) {
+            over_quota = 1;
+        }
+    }
+    transfer = over_quota ? NULL : join_transfer(r, lr, db, member, &in, &sealed, &fail);
     if (transfer && !sealed && make_link(r, lr, db, member, transfer, &in, &sealed) != APR_SUCCESS)
         transfer = NULL;
     if (transfer) {
@@ -366,7 +405,8 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
         args[13] = encrypted ? apr_itoa(r->pool, kek_version) : NULL;
         args[14] = args[15] = apr_itoa(r->pool, member ? 0 : lenz_cfg_guest_expiry(lr->srv));
         args[16] = encrypted ? apr_itoa(r->pool, (int)(ps / LENZ_AEAD_SEGMENT_DEFAULT)) : NULL;
-        rv = lenz_db_exec(db, "lenz_up_file_new", NULL, 17, args);
+        args[17] = member ? in.folder_id : NULL;
+        rv = lenz_db_exec(db, "lenz_up_file_new", NULL, 18, args);
         if (rv == APR_SUCCESS) {
             args[1] = upload_id;
             args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, ps);
@@ -381,6 +421,11 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     lenz_db_close(db);
     if (rv != APR_SUCCESS) {
         lenz_s3_abort_multipart(lr->srv->s3, lenz_process_http(), r->pool, key, upload_id, &err);
+        if (over_quota > 0)
+            return lenz_fail(r, APLOG_INFO, LENZLOGNO(2003), HTTP_REQUEST_ENTITY_TOO_LARGE, "quota-exceeded",
+                             "Storage quota exceeded",
+                             apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT " bytes",
+                                          lenz_cfg_member_quota(lr->srv)));
         if (fail)
             return OK;      /* join_transfer answered */
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2008), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",

@@ -31,8 +31,20 @@
 #define PRESIGN_TTL   900
 
 const lenz_stmt lenz_uploads_stmts[] = {
+    /* Storage use (sql/012_storage.sql: kept exact by a trigger on files). */
     { "lenz_up_quota",
-      "SELECT coalesce(sum(size), 0) FROM files WHERE owner_id = %s::uuid AND state <> 'deleted'" },
+      "SELECT coalesce((SELECT used FROM storage_usage WHERE user_id = %s::uuid), 0)" },
+    /* The authoritative check, inside initiate's transaction: the member's
+     * row locked, so parallel initiates pass the quota one at a time. */
+    { "lenz_up_usage_row",
+      "INSERT INTO storage_usage (user_id) VALUES (%s::uuid) ON CONFLICT (user_id) DO NOTHING" },
+    { "lenz_up_usage_lock",
+      "SELECT used FROM storage_usage WHERE user_id = %s::uuid FOR UPDATE" },
+    /* A folder of the member's that can take a file (live, not in the
+     * trash); "root" names the root. */
+    { "lenz_up_folder",
+      "SELECT id FROM folders WHERE owner_id = %s::uuid AND trashed_at IS NULL AND left(path, 2) <> '//' "
+      "AND (id::text = %s OR (%s = 'root' AND parent_id IS NULL))" },
     { "lenz_up_transfer_get",
       "SELECT t.owner_id, t.guest_ip, t.state, (t.created_at > now() - interval '1 day'), "
       "(SELECT count(*) FROM files f WHERE f.transfer_id = t.id AND f.state <> 'deleted'), "
@@ -45,10 +57,10 @@ const lenz_stmt lenz_uploads_stmts[] = {
     { "lenz_up_file_new",
       "INSERT INTO files (id, owner_id, transfer_id, name, content_type, size, storage, s3_key, "
       "format_version, segment_size, nonce_prefix, wrapped_dek, kek_user_id, kek_version, expires_at, "
-      "segments_per_part) "
+      "segments_per_part, folder_id) "
       "VALUES (%s::uuid, %s::uuid, %s::uuid, %s, %s, %s::bigint, %s, %s, %s::smallint, %s::int, "
       "decode(%s, 'hex'), decode(%s, 'hex'), %s::uuid, %s::int, "
-      "CASE WHEN %s::int > 0 THEN now() + make_interval(secs => %s::int) END, %s::int)" },
+      "CASE WHEN %s::int > 0 THEN now() + make_interval(secs => %s::int) END, %s::int, %s::uuid)" },
     { "lenz_up_upload_new",
       "INSERT INTO uploads (file_id, s3_upload_id, part_size, part_count) "
       "VALUES (%s::uuid, %s, %s::bigint, %s::int)" },
