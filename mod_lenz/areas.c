@@ -27,6 +27,7 @@
 #include "admin/area.h"
 #include "status/area.h"
 #include "files/area.h"
+#include "home/area.h"
 
 /* lenz-api: the REST API for mobile and script clients, mounted at
  * /api/v1.  Each resource's routes live with their area. */
@@ -52,6 +53,8 @@ const lenz_area *const lenz_areas[] = {
     &lenz_area_upload,
     &lenz_area_download,
     &lenz_area_events,
+    &lenz_area_files,
+    &lenz_area_home,
     NULL
 };
 

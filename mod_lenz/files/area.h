@@ -6,6 +6,8 @@
 #include "httpd/router.h"
 
 extern const lenz_route lenz_api_files_routes[];
+/* lenz-files: the file manager's pages (/files). */
+extern const lenz_area lenz_area_files;
 extern const lenz_stmt lenz_files_stmts[];
 extern const lenz_stmt lenz_listing_stmts[];
 

@@ -7,6 +7,8 @@
 #include "render.h"
 #include "config.h"
 #include "security.h"
+#include "router.h"
+#include "auth.h"
 
 #define MAX_TEMPLATE_SIZE (1024 * 1024)
 #define MAX_TEMPLATE_DEPTH 4
@@ -128,12 +130,65 @@ static apr_status_t write_client(void *baton, const char *buf, apr_size_t len)
     return ap_rwrite(buf, (int)len, r) < 0 ? APR_ECONNABORTED : APR_SUCCESS;
 }
 
+const char *lenz_human_size(apr_pool_t *p, apr_off_t n)
+{
+    static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
+    double v = (double)n;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        return apr_psprintf(p, "%" APR_OFF_T_FMT " bytes", n);
+    if (v == (double)(apr_int64_t)v)
+        return apr_psprintf(p, "%" APR_INT64_T_FMT " %s", (apr_int64_t)v, unit[u]);
+    return apr_psprintf(p, "%.1f %s", v, unit[u]);
+}
+
+/* The site's header: who is signed in, and which section this page is in
+ * (marked aria-current for assistive technology). */
+static void add_nav(request_rec *r, lenz_json *ctx)
+{
+    lenz_req *lr = ap_get_module_config(r->request_config, &lenz_module);
+    lenz_json *nav = lenz_json_obj_add_object(ctx, "nav");
+    const char *u = r->uri ? r->uri : "";
+    lenz_srv_cfg *c = lenz_srv(r->server);
+    const char *base = c->public_url ? c->public_url : "";
+    apr_size_t bl;
+    int answered = 0;
+
+    /* The path below the public URL's own (a site mounted under /x). */
+    {
+        const char *slash = strstr(base, "://");
+        slash = slash ? strchr(slash + 3, '/') : NULL;
+        bl = slash ? strlen(slash) : 0;
+        if (bl && !strncmp(u, slash, bl))
+            u += bl;
+    }
+    lenz_json_set_bool(nav, "home", !strcmp(u, "/") || !*u);
+    lenz_json_set_bool(nav, "upload", !strncmp(u, "/upload", 7));
+    lenz_json_set_bool(nav, "files", !strncmp(u, "/files", 6));
+    lenz_json_set_bool(nav, "account", !strncmp(u, "/account", 8));
+    /* Resolved already, or resolvable without answering (a bad bearer token
+     * would answer 401 itself: pages are not for bearer tokens). */
+    if (lr && !r->main && (lr->auth_done || !apr_table_get(r->headers_in, "Authorization"))) {
+        lenz_user *user = lenz_auth_user(r, lr, &answered);
+        if (user && !answered) {
+            lenz_json *who = lenz_json_obj_add_object(nav, "user");
+            lenz_json_set_str(who, "name", user->name && *user->name ? user->name : user->email);
+            lenz_json_set_str(nav, "csrf", lenz_csrf_token(r, lr));
+        }
+    }
+}
+
 static void add_site(request_rec *r, lenz_json *ctx)
 {
     lenz_srv_cfg *c = lenz_srv(r->server);
     lenz_json *site = lenz_json_obj_add_object(ctx, "site");
     lenz_json_set_str(site, "name", "Lenzeye");
     lenz_json_set_str(site, "base_url", c->public_url ? c->public_url : "");
+    add_nav(r, ctx);
 }
 
 int lenz_render_page(request_rec *r, int status, const char *name, lenz_json *ctx)

@@ -21,6 +21,9 @@ const lenz_mst *lenz_tmpl_get(const lenz_tmpl_set *set, const char *name);
  * or an HTTP error status when the template is missing. */
 int lenz_render_page(request_rec *r, int status, const char *name, lenz_json *ctx);
 
+/* "1.5 MiB": bytes as people read them. */
+const char *lenz_human_size(apr_pool_t *p, apr_off_t n);
+
 /* Renders a template into a string (mails, small fragments). */
 apr_status_t lenz_render_string(apr_pool_t *p, const lenz_tmpl_set *set,
                                 const char *name, lenz_json *ctx, const char **out);

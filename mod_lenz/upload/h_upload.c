@@ -34,22 +34,6 @@ GUEST(m_abort, lenz_up_abort(r, lr, 1))
 /* The upload page ----------------------------------------------------------- */
 
 /* "1 GiB", "10 MiB", "1.5 GiB", "512 bytes". */
-static const char *human_size(apr_pool_t *p, apr_off_t n)
-{
-    static const char *const unit[] = { "bytes", "KiB", "MiB", "GiB", "TiB", "PiB" };
-    double v = (double)n;
-    int u = 0;
-    while (v >= 1024 && u < 5) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0)
-        return apr_psprintf(p, "%" APR_OFF_T_FMT " bytes", n);
-    if (v == (double)(apr_int64_t)v)
-        return apr_psprintf(p, "%" APR_INT64_T_FMT " %s", (apr_int64_t)v, unit[u]);
-    return apr_psprintf(p, "%.1f %s", v, unit[u]);
-}
-
 static const char *human_period(apr_pool_t *p, int secs)
 {
     if (secs >= 86400 && secs % 86400 == 0)
@@ -85,7 +69,7 @@ static int upload_page(request_rec *r, lenz_req *lr)
     lenz_json_set_bool(ctx, "policy_plain", policy == LENZ_POLICY_PLAIN);
     if (lenz_cfg_plain_above(lr->srv) > 0 && policy != LENZ_POLICY_PLAIN) {
         lenz_json_set_int(ctx, "plain_above", lenz_cfg_plain_above(lr->srv));
-        lenz_json_set_str(ctx, "plain_above_text", human_size(r->pool, lenz_cfg_plain_above(lr->srv)));
+        lenz_json_set_str(ctx, "plain_above_text", lenz_human_size(r->pool, lenz_cfg_plain_above(lr->srv)));
     }
     lenz_json_set_str(ctx, "login_url", apr_pstrcat(r->pool, lr->srv->public_url ? lr->srv->public_url : "",
                                                     "/account/login?next=",
@@ -102,9 +86,9 @@ static int upload_page(request_rec *r, lenz_req *lr)
             lenz_db_close(db);
         }
         lenz_json_set_str(m, "name", u->name && *u->name ? u->name : u->email);
-        lenz_json_set_str(m, "quota_text", human_size(r->pool, quota));
+        lenz_json_set_str(m, "quota_text", lenz_human_size(r->pool, quota));
         if (used >= 0)
-            lenz_json_set_str(m, "used_text", human_size(r->pool, used));
+            lenz_json_set_str(m, "used_text", lenz_human_size(r->pool, used));
         lenz_json_set_str(ctx, "csrf", lenz_csrf_token(r, lr));
         /* What is left of the quota bounds the whole batch. */
         lenz_json_set_int(ctx, "max_size", used < 0 ? quota : used < quota ? quota - used : 0);
@@ -114,7 +98,7 @@ static int upload_page(request_rec *r, lenz_req *lr)
     else if (lenz_cfg_guest_uploads(lr->srv)) {
         apr_off_t max = lenz_cfg_guest_max_size(lr->srv);
         lenz_json *g = lenz_json_obj_add_object(ctx, "guest");
-        lenz_json_set_str(g, "max_size_text", human_size(r->pool, max));
+        lenz_json_set_str(g, "max_size_text", lenz_human_size(r->pool, max));
         lenz_json_set_int(g, "max_files", lenz_cfg_guest_max_files(lr->srv));
         lenz_json_set_int(g, "per_hour", lenz_cfg_guest_per_hour(lr->srv));
         lenz_json_set_str(g, "expiry_text", human_period(r->pool, lenz_cfg_guest_expiry(lr->srv)));

@@ -27,6 +27,8 @@ const guestPages = [
   // The uploader is shown by upload.js; its first action is the drop zone
   // (the Upload button stays disabled until files are chosen).
   { name: 'upload', path: '/upload/', h1: 'Upload files', primary: '#dropzone', ready: '#uploader:not([hidden])' },
+  // The front page: what the site does, and the way in.
+  { name: 'home', path: '/', h1: 'Share files safely', primary: 'main a[href$="/account/register"]', noForm: true },
 ];
 
 // What axe-core said of each page, beside the screenshots.
@@ -57,7 +59,7 @@ async function checkPage(b, page, res, p) {
   // Every form control has an accessible name (Chromium's own computation).
   const controls = await controlNames(page);
   const unnamed = controls.filter((c) => !c.name.trim());
-  ok(controls.length > 0 && unnamed.length === 0,
+  ok((controls.length > 0 || p.noForm) && unnamed.length === 0,
      `${n}: every form control has an accessible name (${controls.length} controls)`,
      controls.map((c) => `${c.control}: ${c.role} ${JSON.stringify(c.name)}${c.rendered ? '' : ' (not rendered)'}`).join('\n'));
 
@@ -171,6 +173,64 @@ try {
          'account: the session cookie is HttpOnly and SameSite', session);
     } finally {
       await page.close();
+    }
+  });
+  // The file manager, as the member signed in above: the page passes the
+  // same checks, and a folder is made, renamed, deleted and restored
+  // through its forms (no script), the header marking where we are.
+  await section('files', async () => {
+    const page = await b.page();
+    const name = `Holiday ${Date.now()}`;
+    try {
+      const res = await open(page, '/files');
+      await checkPage(b, page, res, { name: 'files', path: '/files', h1: 'My files',
+                                       primary: 'form[action$="/new"] button' });
+      is(await page.$eval('nav[aria-label="Main"] a[aria-current="page"]', (a) => a.textContent), 'Files',
+         'files: the header marks Files as the current page');
+      await fill(page, '#new-folder', name);
+      let r = await submit(page, 'form[action$="/new"] button');
+      is(r?.status(), 200, 'files: "Create folder" posts and comes back (303, then the folder)');
+      const row = async (n) => page.$$eval('table.items tbody th', (ths, n) => ths.some((t) => t.textContent.includes(n)), n);
+      ok(await row(name), `files: "${name}" is listed`);
+      await fill(page, '#new-folder', name.toUpperCase());
+      r = await submit(page, 'form[action$="/new"] button');
+      is(r?.status(), 409, 'files: the same name in other case: 409, shown on the page');
+      ok((await text(page, '[role="alert"]')).includes('taken'), 'files: ... saying the name is taken');
+      const rename = `form[action*="/rename"]:has(input[value="${name}"])`;
+      await page.$eval(`${rename} input[name="name"]`, (i, v) => { i.value = v; }, `${name}s`);
+      await submit(page, `${rename} button`);
+      ok(await row(`${name}s`), 'files: renamed through its form');
+      // The row's own Delete button (Enter on it, as a keyboard user would).
+      await Promise.all([
+        page.waitForNavigation({ waitUntil: 'load' }),
+        page.evaluate((n) => {
+          const tr = [...document.querySelectorAll('table.items tbody tr')].find((t) => t.textContent.includes(n));
+          tr.querySelector('form[action*="/delete"] button').click();
+        }, `${name}s`),
+      ]);
+      ok(!(await row(`${name}s`)), 'files: deleted (to the trash)');
+    } finally {
+      await page.close();
+    }
+    // The trash, on a page of its own (the 409 above stays with that one).
+    const tp = await b.page();
+    try {
+      const trash = await open(tp, '/files/trash');
+      await checkPage(b, tp, trash, { name: 'trash', path: '/files/trash', h1: 'Trash',
+                                       primary: 'form[action$="/restore"] button' });
+      ok((await text(tp, 'table.items')).includes(`${name}s`), 'trash: the folder is listed');
+      await Promise.all([
+        tp.waitForNavigation({ waitUntil: 'load' }),
+        tp.evaluate((n) => {
+          const tr = [...document.querySelectorAll('table.items tbody tr')].find((t) => t.textContent.includes(n));
+          tr.querySelector('form[action$="/restore"] button').click();
+        }, `${name}s`),
+      ]);
+      await open(tp, '/files');
+      ok(await tp.$$eval('table.items tbody th', (ths, n) => ths.some((t) => t.textContent.includes(n)), `${name}s`),
+         'files: restored to where it was');
+    } finally {
+      await tp.close();
     }
   });
 } finally {
