@@ -338,6 +338,8 @@ export function createUploader(options = {}) {
       body.content_type = ct;
     if (transferId)
       body.transfer_id = transferId;
+    if (o.folderId)
+      body.folder_id = o.folderId;            // a member's folder (issue 16): the root when absent
     const path = encrypted ? '/encrypted/initiate' : '/initiate';
     const opts = { signal, retryable: RETRYABLE_INITIATE };
     let a = await settle(await postJson(what, path, body, opts));

@@ -127,8 +127,11 @@ function start(form) {
   const result = $('result');
   const links = $('links');
 
+  // "Upload files here" from the file manager: /upload/?folder=<id>.
+  const folder = new URLSearchParams(globalThis.location?.search ?? '').get('folder');
   const uploader = createUploader({
     endpoint: d.endpoint,
+    folderId: /\/member\b/.test(d.endpoint) && /^[0-9a-f-]{36}$/i.test(folder ?? '') ? folder : undefined,
     headers: d.csrf ? { 'X-CSRF-Token': d.csrf } : {},
     store: localStore,
     partFetch: typeof XMLHttpRequest === 'function' ? xhrFetch : undefined,

@@ -243,6 +243,26 @@ await section('too large', async () => {
   is(f.log.length, 1, 'no retry, nothing read');
 });
 
+await section('folder', async () => {
+  // folderId (the file manager's "Upload files here") goes to initiate as
+  // folder_id; without it, none is sent.  A guest's is refused (400), which
+  // is the answer this run waits for.
+  const seen = [];
+  const spy = async (url, init = {}) => {
+    if (/initiate$/.test(new URL(url).pathname))
+      seen.push(JSON.parse(init.body ?? '{}'));
+    return fetch(url, init);
+  };
+  const id = '00000000-0000-0000-0000-0000000000f0';
+  const up = createUploader({ endpoint: GUEST, fetch: spy, store: memoryStore(), subtle, folderId: id });
+  const err = await up.upload(fileOf(randomBytes(10), 'f.txt'), { encrypted: true }).done.then(() => null, (e) => e);
+  is(seen[0]?.folder_id, id, 'folderId is sent as folder_id');
+  ok(err && err.status === 400, 'a guest naming a folder is refused: 400', err?.message);
+  const plain = createUploader({ endpoint: GUEST, fetch: spy, store: memoryStore(), subtle });
+  await plain.upload(fileOf(randomBytes(10), 'g.txt'), { encrypted: true }).done.catch(() => null);
+  ok(seen[1] && !('folder_id' in seen[1]), 'without folderId, no folder_id');
+});
+
 await section('retries', async () => {
   const bytes = randomBytes(12 * MiB);                 // 2 parts
   const delays = [];
