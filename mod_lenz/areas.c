@@ -79,6 +79,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_expire_stmts,
     lenz_files_stmts,
     lenz_listing_stmts,
+    lenz_copy_stmts,
     /* the event subscribers' (subscribers.c) */
     lenz_audit_stmts,
     lenz_notify_stmts,

@@ -279,6 +279,37 @@ is(api($A, 'GET', "/folders/$afolder")->code, 200, "... and the owner's folder i
     api($A, 'DELETE', '/trash');
 }
 
+# --- Copies: a server-side S3 copy, nothing decrypted or sealed again -----------------------
+{
+    my $data = join '', map { chr(($_ * 13) % 251) } 1 .. 200_000;
+    my $orig = upload($A, 'orig.bin', $data);
+    my $used0 = J(api($A, 'GET', '/me/storage'))->{used};
+    my $dest = J(api($A, 'POST', '/folders', { name => "copies-$tag" }))->{id};
+    my $res = api($A, 'POST', "/files/$orig/copy", { folder_id => $dest });
+    is($res->code, 201, 'POST /files/{id}/copy into a folder: 201');
+    my $copy = J($res);
+    is_deeply([ @$copy{qw(type name path)} ], [ 'file', 'orig.bin', "/copies-$tag/orig.bin" ], '... the copy, named as the original');
+    isnt($copy->{id}, $orig, '... a file of its own');
+    ok(api($A, 'GET', "/files/$copy->{id}/content")->content eq $data, '... which reads back the same bytes');
+    is(J(api($A, 'GET', '/me/storage'))->{used}, $used0 + 200_000, '... and counts in the storage used');
+    $res = api($A, 'POST', "/files/$orig/copy", {});
+    is($res->code, 409, 'a copy into the same folder under the same name: 409');
+    is(J($res)->{suggested_name}, 'orig (2).bin', '... suggesting "orig (2).bin"');
+    $res = api($A, 'POST', "/files/$orig/copy", { name => 'orig (2).bin' });
+    is($res->code, 201, '... which a second try takes');
+    is(psql("SELECT count(*) FROM files WHERE crypt_id = '$orig'"), 2, 'both copies share the original\'s encryption (crypt_id)');
+    is(psql("SELECT count(DISTINCT s3_key) FROM files WHERE id = '$orig' OR crypt_id = '$orig'"), 3, '... each with an object of its own');
+    is(api($B, 'POST', "/files/$orig/copy", {})->code, 404, "another member's copy: 404");
+    is(api($A, 'POST', "/files/$orig/copy", { folder_id => '00000000-0000-0000-0000-00000000000b' })->code, 404,
+       'a copy into a folder that is not there: 404');
+    api($A, 'DELETE', "/files/$orig");
+    api($A, 'DELETE', '/trash');
+    ok(api($A, 'GET', "/files/$copy->{id}/content")->content eq $data, 'the original gone, the copy still reads back whole');
+    api($A, 'DELETE', "/folders/$dest");
+    api($A, 'DELETE', "/files/" . (grep { $_->{name} eq 'orig (2).bin' } @{ J(api($A, 'GET', '/folders/root?limit=1000'))->{children} })[0]{id});
+    api($A, 'DELETE', '/trash');
+}
+
 # --- Uploads into a folder (folder_id at initiate) ----------------------------------------
 {
     my $into = J(api($A, 'POST', '/folders', { name => "inbox-$tag" }))->{id};

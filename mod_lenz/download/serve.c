@@ -95,7 +95,8 @@ apr_status_t lenz_file_params(request_rec *r, lenz_db *db, const lenz_dfile *f,
     /* The user key came joined to the file's row (NULL: there is none). */
     rv = lenz_kek_from_row(r, f->kek_user, f->kek_wrapped_hex, f->kek_master_version, kek);
     if (rv == APR_SUCCESS)
-        rv = lenz_key_unwrap(r->pool, kek, lenz_key_context_dek(r->pool, f->id), blob, sizeof(blob),
+        rv = lenz_key_unwrap(r->pool, kek, lenz_key_context_dek(r->pool, f->crypt_id ? f->crypt_id : f->id),
+                             blob, sizeof(blob),
                              pp->key);
     lenz_wipe(kek, sizeof(kek));
     return rv;

@@ -10,5 +10,8 @@ extern const lenz_route lenz_api_files_routes[];
 extern const lenz_area lenz_area_files;
 extern const lenz_stmt lenz_files_stmts[];
 extern const lenz_stmt lenz_listing_stmts[];
+extern const lenz_stmt lenz_copy_stmts[];
+/* POST /api/v1/files/{id}/copy (copy.c). */
+int lenz_files_copy(request_rec *r, lenz_req *lr);
 
 #endif

@@ -321,6 +321,7 @@ const lenz_route lenz_api_files_routes[] = {
     { LENZ_DELETE, "/folders/{id}", trash_folder, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/files/search", search, LENZ_ACCESS_MEMBER },
     { LENZ_PATCH, "/files/{id}", change_file, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/files/{id}/copy", lenz_files_copy, LENZ_ACCESS_MEMBER },
     { LENZ_DELETE, "/files/{id}", trash_file, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/trash", trash_list, LENZ_ACCESS_MEMBER },
     { LENZ_DELETE, "/trash", empty_trash, LENZ_ACCESS_MEMBER },

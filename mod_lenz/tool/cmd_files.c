@@ -311,7 +311,7 @@ int lenz_cmd_decrypt(lenz_cli *cli, int argc, const char *const *argv)
     res = lenz_pg(db, "SELECT f.size, f.storage, f.s3_key, f.format_version, f.segment_size, "
                       "encode(f.nonce_prefix, 'hex'), encode(f.wrapped_dek, 'hex'), f.kek_user_id, "
                       "encode(k.wrapped_kek, 'hex'), k.master_key_version, f.state, "
-                      "f.segments_per_part, encode(f.part_prefixes, 'hex') "
+                      "f.segments_per_part, encode(f.part_prefixes, 'hex'), coalesce(f.crypt_id, f.id) "
                       "FROM files f LEFT JOIN user_keys k "
                       "ON k.user_id = f.kek_user_id AND k.version = f.kek_version WHERE f.id = $1",
                   1, params);
@@ -333,6 +333,10 @@ int lenz_cmd_decrypt(lenz_cli *cli, int argc, const char *const *argv)
         goto out;
     }
     pp.segment_size = (apr_uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10);
+    /* A copy's encryption binds its original's id (files.crypt_id). */
+    fid = apr_pstrdup(p, PQgetvalue(res, 0, 13));
+    if (apr_uuid_parse(&uuid, fid) != APR_SUCCESS)
+        goto out;
     memcpy(pp.file_id, uuid.data, sizeof(pp.file_id));
     if (strcmp(PQgetvalue(res, 0, 3), "1") == 0) {
         pp.version = LENZ_AEAD_VERSION;
