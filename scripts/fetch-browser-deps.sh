@@ -38,6 +38,12 @@ else
 fi
 
 mkdir -p "$dir"
+# var/ may be a link out of the checkout (scripts/stack.sh): npm takes a
+# prefix reached through a link for a linked package ("Missing: browser@
+# from lock file"), so it gets the real path.
+dir=$(cd "$dir" && pwd -P)
+mods="$dir/node_modules"
+stamp="$dir/installed.sha256"
 rm -f "$stamp"
 cp "$src/package.json" "$src/package-lock.json" "$dir/"
 PUPPETEER_SKIP_DOWNLOAD=1 "$npm" ci --prefix "$dir" --ignore-scripts --no-audit --no-fund >&2
