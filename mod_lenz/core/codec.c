@@ -2,6 +2,7 @@
 #include <string.h>
 #include <apr_base64.h>
 #include <apr_strings.h>
+#include <apr_lib.h>
 
 #include "codec.h"
 #include "err.h"
@@ -163,4 +164,20 @@ unsigned char *lenz_unb32(apr_pool_t *p, const char *s, apr_size_t *out_len)
     }
     *out_len = o;
     return out;
+}
+
+int lenz_uuid_ok(const char *s)
+{
+    int i;
+    if (!s || strlen(s) != 36)
+        return 0;
+    for (i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return 0;
+        }
+        else if (!apr_isxdigit(s[i]))
+            return 0;
+    }
+    return 1;
 }

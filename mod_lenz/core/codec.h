@@ -29,4 +29,7 @@ char *lenz_b32(apr_pool_t *p, const void *data, apr_size_t len);
  * bad character. */
 unsigned char *lenz_unb32(apr_pool_t *p, const char *s, apr_size_t *out_len);
 
+/* Is s a UUID in its text form (36 characters, hyphens where they go)? */
+int lenz_uuid_ok(const char *s);
+
 #endif

@@ -5,7 +5,6 @@
  * area owns the tree.  Another member's file, or one in the trash, is 404
  * like an id that does not exist. */
 #include <apr_strings.h>
-#include <apr_lib.h>
 
 #include "httpd/lenz.h"
 #include "area.h"
@@ -14,17 +13,7 @@
 #include "httpd/dbd.h"
 #include "httpd/problem.h"
 #include "httpd/auth.h"
-
-static int uuid_ok(const char *s)
-{
-    int i;
-    if (!s || strlen(s) != 36)
-        return 0;
-    for (i = 0; i < 36; i++)
-        if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-' : !apr_isxdigit(s[i]))
-            return 0;
-    return 1;
-}
+#include "codec.h"
 
 static int serve_own(request_rec *r, lenz_req *lr, int inline_view)
 {
@@ -33,7 +22,7 @@ static int serve_own(request_rec *r, lenz_req *lr, int inline_view)
     lenz_rows rows;
     lenz_db *db;
 
-    if (!uuid_ok(id))
+    if (!lenz_uuid_ok(id))
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such file");
     if (!(db = lenz_db_open(r)))
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2160), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",

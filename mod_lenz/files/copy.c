@@ -23,6 +23,7 @@
 #include "httpd/auth.h"
 #include "s3.h"
 #include "names.h"
+#include "codec.h"
 
 #define COPY_MAX ((apr_int64_t)5 << 30)
 
@@ -69,7 +70,7 @@ int lenz_files_copy(request_rec *r, lenz_req *lr)
         return OK;
     if (name && (why = lenz_name_problem(name)))
         return lenz_field_bad(r, "name", why), OK;
-    if (!lenz_fs_uuid_ok(src))
+    if (!lenz_uuid_ok(src))
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such file");
     if (!(db = lenz_db_open(r)))
         return unavailable(r);

@@ -17,6 +17,7 @@
 #include "httpd/dbd.h"
 #include "httpd/auth.h"
 #include "names.h"
+#include "codec.h"
 
 #define PAGE_ROWS 200
 
@@ -199,7 +200,7 @@ static int show_folder(request_rec *r, lenz_req *lr) { return folder_page(r, lr,
 static const char *back_of(apr_table_t *f)
 {
     const char *b = apr_table_get(f, "back");
-    if (b && (!strcmp(b, "/files") || (!strncmp(b, "/files/folder/", 14) && lenz_fs_uuid_ok(b + 14))))
+    if (b && (!strcmp(b, "/files") || (!strncmp(b, "/files/folder/", 14) && lenz_uuid_ok(b + 14))))
         return b;
     return "/files";
 }
@@ -261,7 +262,7 @@ static int item_action(request_rec *r, lenz_req *lr, int what)
     folder = kind && !strcmp(kind, "folder");
     if (what == 0 && (why = lenz_name_problem(name = apr_table_get(f, "name"))))
         return bad_name(r, lr, f, why);
-    if (what == 1 && !lenz_fs_uuid_ok(to = apr_table_get(f, "to")))
+    if (what == 1 && !lenz_uuid_ok(to = apr_table_get(f, "to")))
         return after(r, lr, f, LENZ_FS_NOT_FOUND, NULL, "Choose a folder to move it to.");
     if (!(db = lenz_db_open(r)))
         return unavailable(r);

@@ -4,6 +4,7 @@
 
 #include "httpd/lenz.h"
 #include "store.h"
+#include "codec.h"
 
 #define TS(t)   "to_char(" t ".updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define ETAG(t) "'\"' || (extract(epoch FROM " t ".updated_at) * 1000000)::bigint || '\"'"
@@ -103,21 +104,6 @@ const lenz_stmt lenz_files_stmts[] = {
 
 static const char *NIL = "00000000-0000-0000-0000-000000000000";
 
-int lenz_fs_uuid_ok(const char *s)
-{
-    int i;
-    if (!s || strlen(s) != 36)
-        return 0;
-    for (i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (s[i] != '-')
-                return 0;
-        }
-        else if (!apr_isxdigit(s[i]))
-            return 0;
-    }
-    return 1;
-}
 
 static void folder_row(const char **row, lenz_fs_item *it)
 {
@@ -180,7 +166,7 @@ static lenz_fs_rc get_folder(lenz_db *db, const char *label, const char *owner, 
 {
     const char *args[2] = { id, owner };
     lenz_rows rows;
-    if (!lenz_fs_uuid_ok(id))
+    if (!lenz_uuid_ok(id))
         return LENZ_FS_NOT_FOUND;
     if (lenz_db_select(db, label, &rows, 2, args) != APR_SUCCESS)
         return LENZ_FS_DB;
@@ -195,7 +181,7 @@ static lenz_fs_rc get_file(lenz_db *db, const char *label, const char *owner, co
 {
     const char *args[2] = { id, owner };
     lenz_rows rows;
-    if (!lenz_fs_uuid_ok(id))
+    if (!lenz_uuid_ok(id))
         return LENZ_FS_NOT_FOUND;
     if (lenz_db_select(db, label, &rows, 2, args) != APR_SUCCESS)
         return LENZ_FS_DB;
@@ -424,7 +410,7 @@ lenz_fs_rc lenz_fs_restore(lenz_db *db, const char *owner, const char *id, int m
     lenz_fs_rc rc;
     int folder, depth = 0, deepest = 0, free_;
 
-    if (!lenz_fs_uuid_ok(id))
+    if (!lenz_uuid_ok(id))
         return LENZ_FS_NOT_FOUND;
     if (lenz_db_begin(db) != APR_SUCCESS)
         return LENZ_FS_DB;

@@ -69,7 +69,4 @@ lenz_fs_rc lenz_fs_usage(lenz_db *db, const char *owner, apr_int64_t *used, apr_
 /* The item's JSON (children entries and answers). */
 void lenz_fs_item_json(lenz_json *o, const lenz_fs_item *it, int with_parent);
 
-/* Is s a UUID in text form? */
-int lenz_fs_uuid_ok(const char *s);
-
 #endif

@@ -90,12 +90,6 @@ static int recipients_ok(request_rec *r, const lenz_json *b, apr_array_header_t 
     return 1;
 }
 
-static int uuid_ok(const char *s)
-{
-    apr_uuid_t u;
-    return s && strlen(s) == 36 && apr_uuid_parse(&u, s) == APR_SUCCESS;
-}
-
 /* Parts of at least LenzUploadPartSize, whole segments for encrypted
  * files, grown so no file needs more than 10000 parts. */
 static apr_int64_t plan_part_size(lenz_req *lr, apr_int64_t size, int encrypted)
@@ -139,7 +133,7 @@ static int read_init(request_rec *r, lenz_req *lr, init_req *in)
         in->password = NULL;
     if (!lenz_field_str(r, b, "transfer_id", 0, 64, &in->transfer_id))
         return 0;
-    if (in->transfer_id && !uuid_ok(in->transfer_id))
+    if (in->transfer_id && !lenz_uuid_ok(in->transfer_id))
         return lenz_field_bad(r, "transfer_id", "not a transfer id");
     if (!lenz_field_str(r, b, "folder_id", 0, 64, &in->folder_id))
         return 0;
