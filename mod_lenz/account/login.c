@@ -225,21 +225,11 @@ void lenz_acct_login(request_rec *r, lenz_req *lr, const char *email, const char
         lenz_acct_unavailable(res);
         return;
     }
-    if (rows.nrows != 1 || !rows.rows[0][C_HASH]) {
-        /* The same work as a real check, so timing tells nothing. */
-        rv = lenz_pw_dummy(r, password);
-        lenz_db_close(db);
-        if (rv == LENZ_EUNAVAIL) {
-            lenz_acct_attempt_undo(r, &at);
-            lenz_acct_busy(res);
-        }
-        else
-            lenz_acct_set(res, HTTP_UNAUTHORIZED, "invalid-credentials", "Sign-in failed",
-                          "wrong e-mail address or password", NULL);
-        return;
-    }
-    row = rows.rows[0];
-    if ((rv = lenz_pw_verify(r, password, row[C_HASH])) != APR_SUCCESS) {
+    /* No such account: the same work as a real check, so timing tells
+     * nothing, and the same answer. */
+    row = rows.nrows == 1 && rows.rows[0][C_HASH] ? rows.rows[0] : NULL;
+    rv = row ? lenz_pw_verify(r, password, row[C_HASH]) : lenz_pw_dummy(r, password);
+    if (!row || rv != APR_SUCCESS) {
         lenz_db_close(db);
         if (rv == LENZ_EUNAVAIL) {
             lenz_acct_attempt_undo(r, &at);

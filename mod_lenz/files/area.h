@@ -11,6 +11,9 @@ extern const lenz_area lenz_area_files;
 extern const lenz_stmt lenz_files_stmts[];
 extern const lenz_stmt lenz_listing_stmts[];
 extern const lenz_stmt lenz_copy_stmts[];
+/* A store outcome (store.h's lenz_fs_rc) answered as problem+json: 404,
+ * 409 name-taken with suggested_name, ... (h_files.c). */
+int lenz_files_fail(request_rec *r, int rc, const char *what, const char *suggested);
 /* POST /api/v1/files/{id}/copy (copy.c). */
 int lenz_files_copy(request_rec *r, lenz_req *lr);
 

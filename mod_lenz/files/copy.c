@@ -52,7 +52,7 @@ static int unavailable(request_rec *r)
 
 int lenz_files_copy(request_rec *r, lenz_req *lr)
 {
-    lenz_json *b = lenz_body_json(r, lr), *ext, *out;
+    lenz_json *b = lenz_body_json(r, lr), *out;
     const char *src = lenz_param(lr, "id"), *to = NULL, *name = NULL, *why, *suggested = NULL;
     const char *args[5], *key;
     char nid[APR_UUID_FORMATTED_LENGTH + 1];
@@ -151,15 +151,7 @@ int lenz_files_copy(request_rec *r, lenz_req *lr)
         if (over)
             return lenz_fail(r, APLOG_INFO, LENZLOGNO(2504), HTTP_REQUEST_ENTITY_TOO_LARGE, "quota-exceeded",
                              "Storage quota exceeded", "the copy would pass your storage quota");
-        if (!free_) {
-            ext = lenz_json_new_object(r->pool);
-            lenz_json_set_str(ext, "field", "name");
-            if (suggested)
-                lenz_json_set_str(ext, "suggested_name", suggested);
-            return lenz_fail_ext(r, APLOG_DEBUG, NULL, HTTP_CONFLICT, "name-taken", "Name taken",
-                                 "an item of this name is there already", ext);
-        }
-        return unavailable(r);
+        return free_ ? unavailable(r) : lenz_files_fail(r, LENZ_FS_CLASH, "file", suggested);
     }
     rc = lenz_fs_file(db, lr->user->id, nid, &it);
     lenz_db_close(db);

@@ -22,7 +22,7 @@ static int unavailable(request_rec *r)
 }
 
 /* A store outcome as an answer (OK: the caller answers). */
-static int fail_rc(request_rec *r, lenz_fs_rc rc, const char *what, const char *suggested)
+int lenz_files_fail(request_rec *r, int rc, const char *what, const char *suggested)
 {
     lenz_json *ext;
     switch (rc) {
@@ -112,7 +112,7 @@ static int get_folder(request_rec *r, lenz_req *lr)
     }
     if ((rc = lenz_fs_folder(db, lr->user->id, id, &it)) != LENZ_FS_OK) {
         lenz_db_close(db);
-        return fail_rc(r, rc, "folder", NULL);
+        return lenz_files_fail(r, rc, "folder", NULL);
     }
     out = lenz_json_new_object(r->pool);
     lenz_json_set_str(out, "id", it.id);
@@ -152,7 +152,7 @@ static int create_folder(request_rec *r, lenz_req *lr)
     rc = lenz_fs_mkdir(db, lr->user->id, parent, name, lenz_cfg_folder_depth(lr->srv), &it, &suggested);
     lenz_db_close(db);
     if (rc != LENZ_FS_OK)
-        return fail_rc(r, rc, "parent folder", suggested);
+        return lenz_files_fail(r, rc, "parent folder", suggested);
     return send_item(r, HTTP_CREATED, &it);
 }
 
@@ -196,7 +196,7 @@ static int change(request_rec *r, lenz_req *lr, int folder)
                         lenz_cfg_folder_depth(lr->srv), &it, &suggested);
     lenz_db_close(db);
     if (rc != LENZ_FS_OK)
-        return fail_rc(r, rc, folder ? "folder" : "file", suggested);
+        return lenz_files_fail(r, rc, folder ? "folder" : "file", suggested);
     return send_item(r, HTTP_OK, &it);
 }
 
@@ -217,7 +217,7 @@ static int trash(request_rec *r, lenz_req *lr, int folder)
     rc = lenz_fs_trash(db, lr->user->id, folder, id);
     lenz_db_close(db);
     if (rc != LENZ_FS_OK)
-        return fail_rc(r, rc, folder ? "folder" : "file", NULL);
+        return lenz_files_fail(r, rc, folder ? "folder" : "file", NULL);
     r->status = HTTP_NO_CONTENT;
     return OK;
 }
@@ -247,7 +247,7 @@ static int restore(request_rec *r, lenz_req *lr)
     rc = lenz_fs_restore(db, lr->user->id, lenz_param(lr, "id"), lenz_cfg_folder_depth(lr->srv), &it);
     lenz_db_close(db);
     if (rc != LENZ_FS_OK)
-        return fail_rc(r, rc, "item in the trash", NULL);
+        return lenz_files_fail(r, rc, "item in the trash", NULL);
     return send_item(r, HTTP_OK, &it);
 }
 
