@@ -3,6 +3,7 @@
 #include <apr_lib.h>
 
 #include "httpd/lenz.h"
+#include "jobs/s3garbage.h"
 #include "store.h"
 
 #define TS(t)   "to_char(" t ".updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -473,6 +474,9 @@ lenz_fs_rc lenz_fs_empty(lenz_db *db, const char *owner, int older_than_days, in
     if (lenz_db_select(db, "lenz_fs_empty", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
         return finish(db, LENZ_FS_DB);
     *n = (int)apr_atoi64(rows.rows[0][0]);
+    /* Their objects go soon rather than at the schedule's next run. */
+    if (*n > 0 && lenz_s3_garbage_enqueue(db) != APR_SUCCESS)
+        return finish(db, LENZ_FS_DB);
     return finish(db, LENZ_FS_OK);
 }
 
