@@ -6,6 +6,7 @@
  * fails or fills its outputs with what its header promises.
  */
 #include "fuzz.h"
+#include <apr_strings.h>
 #include "s3xml.h"
 #include "err.h"
 
@@ -80,9 +81,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rv = lenz_s3xml_copy(p, xml, size);
     FUZZ_CHECK(ok_or_format(rv), "copy: status %d", rv);
 
+    a = apr_array_make(p, 1, sizeof(lenz_s3_deleted));
+    rv = lenz_s3xml_deleted(p, xml, size, a);
+    FUZZ_CHECK(ok_or_format(rv), "deleted: status %d", rv);
+    if (rv == APR_SUCCESS) {
+        for (i = 0; i < a->nelts; i++) {
+            const lenz_s3_deleted *d = &APR_ARRAY_IDX(a, i, lenz_s3_deleted);
+            FUZZ_CHECK(d->key && *d->key && d->message && (!d->code || *d->code),
+                       "deleted: bad entry %d accepted", i);
+        }
+    }
+
     /* The time parser sees element text, so a C string. */
     text = fuzz_cstr(data, size);
     (void)lenz_s3xml_time(text);
+    /* The same bytes as an object key: a DeleteObjects body is built
+     * exactly when the key can travel in XML, and reads back unchanged. */
+    {
+        const char *keys[1] = { text }, *body;
+        apr_size_t blen = 0;
+        int bad = -1;
+        body = lenz_s3xml_delete_body(p, keys, 1, &blen, &bad);
+        FUZZ_CHECK(!body == !lenz_s3xml_key_ok(text), "delete body: built %d, key ok %d", !!body,
+                   lenz_s3xml_key_ok(text));
+        FUZZ_CHECK(body || bad == 0, "delete body: refused without naming the key");
+        if (body) {
+            const char *k = strstr(body, "<Key>"), *end = k ? strstr(k, "</Object>") : NULL, *res;
+            FUZZ_CHECK(k && end, "delete body: no <Key> ... </Object>");
+            res = apr_pstrcat(p, "<DeleteResult><Deleted>", apr_pstrmemdup(p, k, (apr_size_t)(end - k)),
+                              "</Deleted></DeleteResult>", NULL);
+            a = apr_array_make(p, 1, sizeof(lenz_s3_deleted));
+            rv = lenz_s3xml_deleted(p, res, strlen(res), a);
+            FUZZ_CHECK(rv == APR_SUCCESS && a->nelts == 1
+                       && strcmp(APR_ARRAY_IDX(a, 0, lenz_s3_deleted).key, text) == 0,
+                       "delete body: the key does not read back unchanged");
+        }
+    }
     free(text);
 
     apr_pool_destroy(p);

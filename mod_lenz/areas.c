@@ -77,6 +77,8 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_purge_stmts,
     lenz_s3abort_stmts,
     lenz_expire_stmts,
+    lenz_trash_stmts,
+    lenz_s3garbage_stmts,
     lenz_files_stmts,
     lenz_listing_stmts,
     lenz_copy_stmts,

@@ -12,6 +12,8 @@
     s3-admin.py [--env FILE] start-upload KEY     start a multipart upload, print its id
     s3-admin.py [--env FILE] uploads PREFIX       list open uploads: key, id, initiated
     s3-admin.py [--env FILE] abort-upload KEY ID  abort one
+    s3-admin.py [--env FILE] put-policy FILE      set the bucket policy (a JSON file)
+    s3-admin.py [--env FILE] delete-policy        remove it
 
 Settings come from LENZ_S3_ENDPOINT, LENZ_S3_REGION, LENZ_S3_BUCKET,
 LENZ_S3_ACCESS_KEY and LENZ_S3_SECRET_FILE: first the environment, then
@@ -288,6 +290,18 @@ def cmd_abort_upload(cfg, args):
     return 0
 
 
+def cmd_put_policy(cfg, args):
+    """Sets the bucket policy (tests make S3 refuse some requests)."""
+    with open(args.file, encoding="utf-8") as f:
+        client(cfg).put_bucket_policy(Bucket=cfg["LENZ_S3_BUCKET"], Policy=f.read())
+    return 0
+
+
+def cmd_delete_policy(cfg, args):
+    client(cfg).delete_bucket_policy(Bucket=cfg["LENZ_S3_BUCKET"])
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description="S3 admin for the mod_lenz dev/test stack")
     ap.add_argument("--env", help="stack.env file to read settings from")
@@ -312,12 +326,16 @@ def main():
     g = sub.add_parser("abort-upload", help="abort a multipart upload")
     g.add_argument("key")
     g.add_argument("upload_id")
+    g = sub.add_parser("put-policy", help="set the bucket policy from a JSON file")
+    g.add_argument("file")
+    sub.add_parser("delete-policy", help="remove the bucket policy")
     args = ap.parse_args()
     cfg = load_settings(args.env)
     fn = {"wait": cmd_wait, "create-bucket": cmd_create_bucket,
           "put-cors": cmd_put_cors, "setup": cmd_setup, "selftest": cmd_selftest,
           "get": cmd_get, "put": cmd_put, "start-upload": cmd_start_upload,
-          "uploads": cmd_uploads, "abort-upload": cmd_abort_upload}[args.cmd]
+          "uploads": cmd_uploads, "abort-upload": cmd_abort_upload,
+          "put-policy": cmd_put_policy, "delete-policy": cmd_delete_policy}[args.cmd]
     try:
         return fn(cfg, args)
     except (BotoCoreError, ClientError) as e:

@@ -65,6 +65,14 @@ typedef struct lenz_s3_object {
     apr_table_t *meta;             /* x-amz-meta-* without the prefix, lower-case */
 } lenz_s3_object;
 
+/* One key of a DeleteObjects answer. */
+typedef struct lenz_s3_deleted {
+    const char *key;
+    const char *code;              /* NULL: deleted; else S3's <Code> for this key
+                                      ("NoSuchKey", "AccessDenied", "InternalError"...) */
+    const char *message;           /* S3's <Message> for it, or "" */
+} lenz_s3_deleted;
+
 typedef struct lenz_s3_list {
     apr_array_header_t *objects;   /* of lenz_s3_object */
     const char *next_token;        /* NULL when this was the last page */
@@ -145,6 +153,18 @@ apr_status_t lenz_s3_copy_object(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
                                  lenz_s3_error *err);
 apr_status_t lenz_s3_delete_object(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
                                    const char *key, lenz_s3_error *err);
+/* DeleteObjects takes at most this many keys per request. */
+#define LENZ_S3_MAX_DELETE  1000
+/* DeleteObjects: 1 to LENZ_S3_MAX_DELETE keys in one POST /?delete, with
+ * Content-MD5 (S3 requires it) and Quiet off, so every key deleted is
+ * named.  *results: a lenz_s3_deleted for each key the answer names, and
+ * only for keys that were asked for; a key the answer does not name may or
+ * may not be gone.  APR_EINVAL before anything is sent for no keys, too
+ * many, or a key an XML body cannot carry (lenz_s3xml_key_ok); S3's "200
+ * with an <Error> body" is an error. */
+apr_status_t lenz_s3_delete_objects(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,
+                                    const char *const *keys, int nkeys,
+                                    apr_array_header_t **results, lenz_s3_error *err);
 /* One page of ListObjectsV2 (max_keys 1..1000); pass the previous
  * next_token to continue. */
 apr_status_t lenz_s3_list_objects(lenz_s3 *s3, lenz_http *h, apr_pool_t *p,

@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <apr_time.h>
+#include <sys/uio.h>
 
 #include "s3xml.h"
 #include "err.h"
@@ -224,4 +225,134 @@ apr_status_t lenz_s3xml_copy(apr_pool_t *p, const char *xml, apr_size_t len)
     if (!root || strcmp(root->name, "CopyObjectResult") != 0)
         return LENZ_EFORMAT;
     return APR_SUCCESS;
+}
+
+apr_status_t lenz_s3xml_deleted(apr_pool_t *p, const char *xml, apr_size_t len,
+                                apr_array_header_t *results)
+{
+    apr_xml_elem *root = parse(p, xml, len), *e;
+    if (!root || strcmp(root->name, "DeleteResult") != 0)
+        return LENZ_EFORMAT;
+    for (e = root->first_child; e; e = e->next) {
+        lenz_s3_deleted *d;
+        int failed = strcmp(e->name, "Error") == 0;
+        if (!failed && strcmp(e->name, "Deleted") != 0)
+            continue;
+        d = apr_array_push(results);
+        d->key = child_text(p, e, "Key");
+        d->code = NULL;
+        d->message = "";
+        if (!d->key || !*d->key)
+            return LENZ_EFORMAT;
+        if (failed) {
+            d->code = child_text(p, e, "Code");
+            d->message = child_text(p, e, "Message");
+            if (!d->code || !*d->code)
+                d->code = "UnknownError";
+            if (!d->message)
+                d->message = "";
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* The length of the UTF-8 sequence s starts with when XML 1.0 can carry
+ * it, else 0. */
+static apr_size_t xml_char_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r' ? 1 : 0;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80
+            || (s[0] == 0xe0 && s[1] < 0xa0)                    /* overlong */
+            || (s[0] == 0xed && s[1] >= 0xa0)                   /* surrogates */
+            || (s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe))  /* U+FFFE, U+FFFF */
+            return 0;
+        return 3;
+    }
+    if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80
+            || (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+int lenz_s3xml_key_ok(const char *key)
+{
+    const unsigned char *s;
+    apr_size_t n;
+    if (!key || !*key)
+        return 0;
+    for (s = (const unsigned char *)key; *s; s += n)
+        if (!(n = xml_char_len(s)))
+            return 0;
+    return 1;
+}
+
+/* What c is written as in element text, or NULL for itself: XML's five
+ * special characters escaped, TAB, LF and CR as character references. */
+static const char *xml_entity(char c)
+{
+    switch (c) {
+    case '&':  return "&amp;";
+    case '<':  return "&lt;";
+    case '>':  return "&gt;";
+    case '"':  return "&quot;";
+    case '\'': return "&apos;";
+    case '\t': return "&#9;";
+    case '\n': return "&#10;";
+    case '\r': return "&#13;";
+    default:   return NULL;
+    }
+}
+
+static const char *xml_escape(apr_pool_t *p, const char *key)
+{
+    apr_size_t n = 0;
+    const char *s, *r;
+    char *out, *o;
+    for (s = key; *s; s++)
+        n += (r = xml_entity(*s)) ? strlen(r) : 1;
+    out = o = apr_palloc(p, n + 1);
+    for (s = key; *s; s++) {
+        if ((r = xml_entity(*s))) {
+            memcpy(o, r, strlen(r));
+            o += strlen(r);
+        }
+        else
+            *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}
+
+const char *lenz_s3xml_delete_body(apr_pool_t *p, const char *const *keys, int nkeys,
+                                   apr_size_t *len, int *bad)
+{
+    struct iovec *iov = apr_palloc(p, sizeof(struct iovec) * ((apr_size_t)nkeys * 3 + 2));
+    apr_size_t n = 0;
+    int i;
+
+    iov[n].iov_base = (void *)"<Delete><Quiet>false</Quiet>";
+    iov[n++].iov_len = 28;
+    for (i = 0; i < nkeys; i++) {
+        if (!lenz_s3xml_key_ok(keys[i])) {
+            *bad = i;
+            return NULL;
+        }
+        iov[n].iov_base = (void *)"<Object><Key>";
+        iov[n++].iov_len = 13;
+        iov[n].iov_base = (void *)xml_escape(p, keys[i]);
+        iov[n].iov_len = strlen(iov[n].iov_base);
+        n++;
+        iov[n].iov_base = (void *)"</Key></Object>";
+        iov[n++].iov_len = 15;
+    }
+    iov[n].iov_base = (void *)"</Delete>";
+    iov[n++].iov_len = 9;
+    return apr_pstrcatv(p, iov, n, len);
 }

@@ -32,6 +32,25 @@ apr_status_t lenz_s3xml_objects(apr_pool_t *p, const char *xml, apr_size_t len,
 /* CopyObjectResult: success when the root is CopyObjectResult. */
 apr_status_t lenz_s3xml_copy(apr_pool_t *p, const char *xml, apr_size_t len);
 
+/* DeleteResult: appends a lenz_s3_deleted for every <Deleted> (code
+ * NULL) and every <Error> (its Code and Message) naming a key. */
+apr_status_t lenz_s3xml_deleted(apr_pool_t *p, const char *xml, apr_size_t len,
+                                apr_array_header_t *results);
+
+/* Request bodies ------------------------------------------------------- */
+
+/* Can key travel in an XML 1.0 body?  Not when it is empty, is not valid
+ * UTF-8, or holds a control character other than TAB, LF and CR (XML 1.0
+ * has no way to write those) or U+FFFE/U+FFFF. */
+int lenz_s3xml_key_ok(const char *key);
+/* The DeleteObjects request:
+ *   <Delete><Quiet>false</Quiet><Object><Key>KEY</Key></Object>...</Delete>
+ * with & < > " ' escaped and TAB, LF, CR written as character references
+ * (a parser would turn a raw CR into LF).  NULL, and *bad the index of the
+ * first key that is not lenz_s3xml_key_ok, when one is not. */
+const char *lenz_s3xml_delete_body(apr_pool_t *p, const char *const *keys, int nkeys,
+                                   apr_size_t *len, int *bad);
+
 /* ISO 8601 "2026-11-22T00:14:46.000Z" to apr_time_t; 0 on failure. */
 apr_time_t lenz_s3xml_time(const char *s);
 

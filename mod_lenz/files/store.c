@@ -3,6 +3,7 @@
 #include <apr_lib.h>
 
 #include "httpd/lenz.h"
+#include "jobs/s3garbage.h"
 #include "store.h"
 #include "codec.h"
 
@@ -71,21 +72,9 @@ const lenz_stmt lenz_files_stmts[] = {
     { "lenz_fs_file_untrash",
       "UPDATE files SET name = %s, folder_id = %s::uuid, trashed_at = NULL, trashed_from = NULL, "
       "trashed_path = NULL, updated_at = now() WHERE id = %s::uuid" },
-    /* The files the trash holds (trashed themselves, or in a trashed
-     * folder's subtree), gone, their objects queued for deletion. */
-    { "lenz_fs_empty_files",
-      "WITH roots AS (SELECT '//trash/' || id AS pre FROM folders WHERE owner_id = %s::uuid "
-      "  AND trashed_at IS NOT NULL AND (%s::int = 0 OR trashed_at < now() - make_interval(days => %s::int))), "
-      "sub AS (SELECT f.id FROM folders f JOIN roots r ON f.path = r.pre OR left(f.path, length(r.pre) + 1) = r.pre || '/' "
-      "  WHERE f.owner_id = %s::uuid), "
-      "gone AS (DELETE FROM files x WHERE x.owner_id = %s::uuid AND x.state = 'ready' AND "
-      "  ((x.trashed_at IS NOT NULL AND (%s::int = 0 OR x.trashed_at < now() - make_interval(days => %s::int))) "
-      "   OR x.folder_id IN (SELECT id FROM sub)) RETURNING x.s3_key), "
-      "queued AS (INSERT INTO s3_garbage (s3_key) SELECT s3_key FROM gone ON CONFLICT DO NOTHING) "
-      "SELECT count(*) FROM gone" },
-    { "lenz_fs_empty_folders",
-      "DELETE FROM folders WHERE owner_id = %s::uuid AND trashed_at IS NOT NULL "
-      "AND (%s::int = 0 OR trashed_at < now() - make_interval(days => %s::int))" },
+    /* The files the trash holds gone, their objects queued for deletion,
+     * the trashed folders gone (sql/013_trash_purge.sql). */
+    { "lenz_fs_empty", "SELECT lenz_trash_empty(%s::uuid, %s::int)" },
     { "lenz_fs_trash_list",
       "SELECT t, id, name, original, to_char(trashed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM ("
       " SELECT 'folder' AS t, id, name, trashed_path AS original, trashed_at FROM folders "
@@ -462,18 +451,17 @@ lenz_fs_rc lenz_fs_restore(lenz_db *db, const char *owner, const char *id, int m
 
 lenz_fs_rc lenz_fs_empty(lenz_db *db, const char *owner, int older_than_days, int *n)
 {
-    apr_pool_t *p = lenz_db_pool(db);
-    const char *days = apr_itoa(p, older_than_days > 0 ? older_than_days : 0);
-    const char *args[7] = { owner, days, days, owner, owner, days, days };
+    const char *args[2] = { owner, apr_itoa(lenz_db_pool(db), older_than_days > 0 ? older_than_days : 0) };
     lenz_rows rows;
 
     *n = 0;
     if (lenz_db_begin(db) != APR_SUCCESS)
         return LENZ_FS_DB;
-    if (lenz_db_select(db, "lenz_fs_empty_files", &rows, 7, args) != APR_SUCCESS || rows.nrows != 1)
+    if (lenz_db_select(db, "lenz_fs_empty", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
         return finish(db, LENZ_FS_DB);
     *n = (int)apr_atoi64(rows.rows[0][0]);
-    if (lenz_db_exec(db, "lenz_fs_empty_folders", NULL, 3, args) != APR_SUCCESS)
+    /* Their objects go soon rather than at the schedule's next run. */
+    if (*n > 0 && lenz_s3_garbage_enqueue(db) != APR_SUCCESS)
         return finish(db, LENZ_FS_DB);
     return finish(db, LENZ_FS_OK);
 }

@@ -58,8 +58,9 @@ lenz_fs_rc lenz_fs_trash(lenz_db *db, const char *owner, int folder, const char 
 lenz_fs_rc lenz_fs_restore(lenz_db *db, const char *owner, const char *id, int max_depth,
                            lenz_fs_item *out);
 /* Empties the trash (older_than_days > 0: only what was trashed that long
- * ago), handing the S3 keys of the files it removes to s3_garbage.  *n:
- * the files removed. */
+ * ago) with lenz_trash_empty() (sql/013), handing the S3 keys of the files
+ * it removes to s3_garbage and, when there were any, queueing a
+ * lenz-s3-garbage run in the same transaction.  *n: the files removed. */
 lenz_fs_rc lenz_fs_empty(lenz_db *db, const char *owner, int older_than_days, int *n);
 /* The trash's items, newest first, into arr. */
 lenz_fs_rc lenz_fs_trash_list(lenz_db *db, const char *owner, lenz_json *arr);

@@ -4,6 +4,7 @@
 #include "httpd/lenz.h"
 #include "jobkinds.h"
 #include "mailjob.h"
+#include "s3garbage.h"
 
 const lenz_job_kind lenz_job_kinds[] = {
     { "mail", lenz_mail_job },
@@ -13,6 +14,8 @@ const lenz_job_kind lenz_job_kinds[] = {
     { "lenz-s3-abort-abandoned", lenz_s3_abort_job },
     { "lenz-purge-expired", lenz_purge_expired_job },
     { "lenz-expire-files", lenz_expire_files_job },
+    { "lenz-trash-purge", lenz_trash_purge_job },
+    { LENZ_S3_GARBAGE_KIND, lenz_s3_garbage_job },
     { NULL }
 };
 
@@ -23,5 +26,7 @@ const lenz_schedule lenz_schedules[] = {
     { "lenz-s3-abort-abandoned", "lenz-s3-abort-abandoned", "1 hour" },
     { "lenz-purge-expired", "lenz-purge-expired", "1 hour" },
     { "lenz-expire-files", "lenz-expire-files", "10 minutes" },
+    { "lenz-trash-purge", "lenz-trash-purge", "1 hour" },
+    { "lenz-s3-garbage", LENZ_S3_GARBAGE_KIND, "5 minutes" },
     { NULL }
 };

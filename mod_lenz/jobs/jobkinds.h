@@ -27,5 +27,11 @@ extern const lenz_stmt lenz_s3abort_stmts[];
 lenz_job_fn lenz_purge_expired_job;
 lenz_job_fn lenz_expire_files_job;
 extern const lenz_stmt lenz_expire_stmts[];
+/* trash.c: members' trash older than LenzTrashDays. */
+lenz_job_fn lenz_trash_purge_job;
+extern const lenz_stmt lenz_trash_stmts[];
+/* s3garbage.c: objects of rows gone (s3_garbage), DeleteObjects. */
+lenz_job_fn lenz_s3_garbage_job;
+extern const lenz_stmt lenz_s3garbage_stmts[];
 
 #endif

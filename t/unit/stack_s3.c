@@ -6,6 +6,8 @@
 #include <apr_time.h>
 #include "tap.h"
 #include "s3.h"
+#include "s3_int.h"
+#include "s3xml.h"
 #include "http.h"
 #include "crypto.h"
 #include "codec.h"
@@ -80,6 +82,75 @@ static apr_status_t sink_write(void *baton, const char *buf, apr_size_t len)
     if (s->fail_after && s->got >= s->fail_after)
         return APR_ECONNABORTED;
     return APR_SUCCESS;
+}
+
+/* A measured behaviour: shown with the test's output and kept in
+ * t/logs/figures.txt, which make test prints at the end. */
+static void figure(const char *fmt, ...)
+{
+    const char *top = getenv("LENZ_TOP");
+    char line[512];
+    va_list ap;
+    FILE *f;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    diag("%s", line);
+    if (top && (f = fopen(apr_pstrcat(pool, top, "/t/logs/figures.txt", NULL), "a"))) {
+        fprintf(f, "unit/stack_s3: %s\n", line);
+        fclose(f);
+    }
+}
+
+/* A small object, PUT through a presigned URL; 1 on success. */
+static int put_small(lenz_s3 *s3, const char *key, const char *body)
+{
+    lenz_http_req hr;
+    lenz_http_resp resp;
+    const char *url;
+    if (lenz_s3_presign(s3, pool, "PUT", key, NULL, 300, apr_time_now(), &url) != APR_SUCCESS)
+        return 0;
+    memset(&hr, 0, sizeof(hr));
+    hr.method = "PUT";
+    hr.url = url;
+    hr.body = body;
+    hr.body_len = strlen(body);
+    hr.reader_len = -1;
+    return lenz_http_perform(http, pool, &hr, &resp) == APR_SUCCESS && resp.status == 200;
+}
+
+/* A bucket request through the client's signed call: method, query and
+ * body (JSON or XML), with content_md5 when not NULL; the HTTP status S3
+ * answered, and its error code in *code. */
+static long raw_call(lenz_s3 *s3, const char *method, const char *query, const char *body,
+                     const char *content_md5, const char **code)
+{
+    s3call c = { 0 };
+    lenz_http_resp resp;
+    lenz_s3_error err;
+    c.op = "Raw";
+    c.method = method;
+    c.query = query;
+    c.body = body;
+    c.body_len = body ? strlen(body) : 0;
+    c.hdrs = apr_array_make(pool, 2, sizeof(lenz_sigv4_hdr));
+    if (body)
+        lenz_s3_add_hdr(pool, c.hdrs, "content-type", *body == '{' ? "application/json" : "application/xml");
+    if (content_md5)
+        lenz_s3_add_hdr(pool, c.hdrs, "content-md5", content_md5);
+    memset(&resp, 0, sizeof(resp));
+    memset(&err, 0, sizeof(err));
+    lenz_s3_call(s3, http, pool, &c, &resp, &err);
+    *code = err.code ? err.code : "-";
+    return resp.status;
+}
+
+/* The DeleteObjects body lenz_s3_delete_objects sends for keys. */
+static const char *delete_body(const char *const *keys, int n)
+{
+    apr_size_t len;
+    int bad;
+    return lenz_s3xml_delete_body(pool, keys, n, &len, &bad);
 }
 
 static const char *env(const char *k)
@@ -311,6 +382,116 @@ int main(void)
        "GetObject of a deleted key: NoSuchKey, nothing written");
     rv = lenz_s3_head_object(s3, http, pool, key, &info, &err);
     ok(rv == LENZ_ENOTFOUND, "HeadObject of a deleted key: not found");
+
+    /* DeleteObjects: three objects that exist (one key with XML's special
+     * characters, one with a space and UTF-8) and one that never did. */
+    {
+        const char *dk[5];
+        apr_array_header_t *res;
+        int gone = 0, absent_reported = 0, i2;
+        const char *absent_code = "not named", *code;
+        long st;
+
+        dk[0] = apr_pstrcat(pool, prefix, "del/one.bin", NULL);
+        dk[1] = apr_pstrcat(pool, prefix, "del/a&b <c> \"d\" 'e'.bin", NULL);
+        dk[2] = apr_pstrcat(pool, prefix, "del/\xc3\xbc" "ber \xe2\x82\xac.bin", NULL);
+        dk[3] = apr_pstrcat(pool, prefix, "del/never-was.bin", NULL);
+        ok(put_small(s3, dk[0], "1") && put_small(s3, dk[1], "2") && put_small(s3, dk[2], "3"),
+           "three objects to delete");
+        rv = lenz_s3_delete_objects(s3, http, pool, dk, 4, &res, &err);
+        ok(rv == APR_SUCCESS, "DeleteObjects of four keys (%s %s)", err.code ? err.code : "",
+           err.message ? err.message : "");
+        for (i = 0; rv == APR_SUCCESS && i < res->nelts; i++) {
+            const lenz_s3_deleted *d = &APR_ARRAY_IDX(res, i, lenz_s3_deleted);
+            for (i2 = 0; i2 < 3; i2++)
+                if (!strcmp(d->key, dk[i2]) && !d->code)
+                    gone++;
+            if (!strcmp(d->key, dk[3])) {
+                absent_reported = 1;
+                absent_code = d->code ? d->code : "Deleted";
+            }
+        }
+        is_int(gone, 3, "... the three that existed are reported deleted");
+        ok(absent_reported && (!strcmp(absent_code, "Deleted") || !strcmp(absent_code, "NoSuchKey")),
+           "... the one that never existed is reported gone too: %s", absent_code);
+        figure("RGW: DeleteObjects of a key that never existed: %s", absent_code);
+        for (i = 0, found = 0; i < 3; i++)
+            found += lenz_s3_head_object(s3, http, pool, dk[i], &info, &err) == LENZ_ENOTFOUND;
+        is_int(found, 3, "... and HEAD finds none of them");
+        /* A run that died before recording the answer sends them again. */
+        rv = lenz_s3_delete_objects(s3, http, pool, dk, 4, &res, &err);
+        for (i = 0, gone = 0; rv == APR_SUCCESS && i < res->nelts; i++) {
+            const lenz_s3_deleted *d = &APR_ARRAY_IDX(res, i, lenz_s3_deleted);
+            gone += !d->code || !strcmp(d->code, "NoSuchKey");
+        }
+        ok(rv == APR_SUCCESS && gone == 4, "the same keys again: all four reported gone (%d)", gone);
+
+        /* Content-MD5, measured: S3 refuses DeleteObjects without it
+         * (400 MissingContentMD5 unless an x-amz-checksum-* header is sent);
+         * what does RGW 16 do without it, with a wrong one, with garbage? */
+        {
+            static const struct { const char *what, *md5; } cases[] = {
+                { "without Content-MD5", NULL },
+                { "with a wrong Content-MD5", "1B2M2Y8AsgTpgAmY7PhCfg==" },
+                { "with a Content-MD5 that is not base64", "not base64" },
+            };
+            int deleted[3];
+            long status[3];
+            for (i = 0; i < 3; i++) {
+                ok(put_small(s3, dk[0], "1"), "an object to delete %s", cases[i].what);
+                status[i] = raw_call(s3, "POST", "delete=", delete_body(dk, 1), cases[i].md5, &code);
+                deleted[i] = lenz_s3_head_object(s3, http, pool, dk[0], &info, &err) == LENZ_ENOTFOUND;
+                figure("RGW: DeleteObjects %s: %ld %s, object %s", cases[i].what, status[i], code,
+                       deleted[i] ? "deleted" : "kept");
+            }
+            ok(status[0] == 200 && deleted[0], "RGW 16 deletes without Content-MD5 (S3 would refuse)");
+            ok(status[1] == 200 && deleted[1], "... and does not check one that is wrong");
+            ok(status[2] == 200 && deleted[2], "... nor one that is not even base64");
+        }
+
+        /* A key S3 refuses: a bucket policy denies deleting under denied/. */
+        {
+            const char *denied = apr_pstrcat(pool, prefix, "denied/x.bin", NULL);
+            const char *pol = apr_psprintf(pool,
+                "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\","
+                "\"Action\":\"s3:DeleteObject\",\"Resource\":\"arn:aws:s3:::%s/%sdenied/*\"}]}",
+                conf.bucket, prefix);
+            const char *two[2];
+            two[0] = denied;
+            two[1] = dk[1];
+            ok(put_small(s3, denied, "d") && put_small(s3, dk[1], "2"), "an object a policy will protect, one it will not");
+            st = raw_call(s3, "PUT", "policy=", pol, NULL, &code);
+            ok(st == 200 || st == 204, "PutBucketPolicy denying DeleteObject under denied/ (%ld %s)", st, code);
+            rv = lenz_s3_delete_objects(s3, http, pool, two, 2, &res, &err);
+            for (i = 0, gone = 0, absent_code = "not named"; rv == APR_SUCCESS && i < res->nelts; i++) {
+                const lenz_s3_deleted *d = &APR_ARRAY_IDX(res, i, lenz_s3_deleted);
+                if (!strcmp(d->key, denied))
+                    absent_code = d->code ? d->code : "Deleted";
+                else if (!d->code)
+                    gone++;
+            }
+            figure("RGW: DeleteObjects of a key a policy denies: %s", absent_code);
+            ok(rv == APR_SUCCESS && !strcmp(absent_code, "AccessDenied") && gone == 1,
+               "DeleteObjects: the denied key reported AccessDenied (%s), the other deleted", absent_code);
+            ok(lenz_s3_head_object(s3, http, pool, denied, &info, &err) == APR_SUCCESS, "... and the denied one is still there");
+            st = raw_call(s3, "DELETE", "policy=", NULL, NULL, &code);
+            ok(st == 200 || st == 204, "DeleteBucketPolicy (%ld %s)", st, code);
+            ok(lenz_s3_delete_object(s3, http, pool, denied, &err) == APR_SUCCESS, "... then it can be deleted");
+        }
+
+        /* Refused before sending. */
+        ok(lenz_s3_delete_objects(s3, http, pool, dk, 0, &res, &err) == APR_EINVAL, "no keys: refused");
+        {
+            const char **many = apr_pcalloc(pool, sizeof(char *) * (LENZ_S3_MAX_DELETE + 1));
+            for (i = 0; i <= LENZ_S3_MAX_DELETE; i++)
+                many[i] = "k";
+            ok(lenz_s3_delete_objects(s3, http, pool, many, LENZ_S3_MAX_DELETE + 1, &res, &err) == APR_EINVAL,
+               "1001 keys: refused before sending");
+        }
+        dk[4] = "ctl\x01key";
+        ok(lenz_s3_delete_objects(s3, http, pool, dk + 2, 3, &res, &err) == APR_EINVAL
+           && strstr(err.message, "key 3"), "a key XML cannot carry: refused, named (%s)", err.message);
+    }
 
     /* Abort: the upload disappears (RGW answers NoSuchKey to ListParts). */
     rv = lenz_s3_create_multipart(s3, http, pool, key, NULL, NULL, &upload_id, &err);

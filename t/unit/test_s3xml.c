@@ -8,6 +8,17 @@
 
 #define NS " xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\""
 
+/* s with every from replaced by to. */
+static const char *replace_all(apr_pool_t *p, const char *s, const char *from, const char *to)
+{
+    const char *out = "", *hit;
+    while ((hit = strstr(s, from))) {
+        out = apr_pstrcat(p, out, apr_pstrmemdup(p, s, (apr_size_t)(hit - s)), to, NULL);
+        s = hit + strlen(from);
+    }
+    return apr_pstrcat(p, out, s, NULL);
+}
+
 static apr_status_t parse_err(apr_pool_t *p, const char *x, lenz_s3_error *e)
 {
     memset(e, 0, sizeof(*e));
@@ -21,6 +32,7 @@ int main(void)
     const char *s, *n1, *n2;
     apr_array_header_t *a;
     const char *x;
+    int i;
 
     apr_initialize();
     apr_pool_create(&p, NULL);
@@ -92,6 +104,87 @@ int main(void)
 
     x = "<CopyObjectResult><LastModified>2009-10-12T17:50:30.000Z</LastModified><ETag>\"9b\"</ETag></CopyObjectResult>";
     ok(lenz_s3xml_copy(p, x, strlen(x)) == APR_SUCCESS, "CopyObjectResult");
+
+    /* DeleteObjects: the request body, known answer. */
+    {
+        const char *keys[] = { "files/0b6f", "a&b<c>\"d'e", "tab\there\r\nx", "\xc3\xbc/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87" };
+        const char *want =
+            "<Delete><Quiet>false</Quiet>"
+            "<Object><Key>files/0b6f</Key></Object>"
+            "<Object><Key>a&amp;b&lt;c&gt;&quot;d&apos;e</Key></Object>"
+            "<Object><Key>tab&#9;here&#13;&#10;x</Key></Object>"
+            "<Object><Key>\xc3\xbc/\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87</Key></Object>"
+            "</Delete>";
+        const char *body;
+        apr_size_t blen = 0;
+        int bad = -1;
+        char *res;
+        apr_array_header_t *back = apr_array_make(p, 4, sizeof(lenz_s3_deleted));
+
+        body = lenz_s3xml_delete_body(p, keys, 4, &blen, &bad);
+        is_str(body, want, "DeleteObjects body: keys escaped, TAB/CR/LF as references, UTF-8 as is");
+        ok(body && blen == strlen(want), "... its length");
+        /* The same keys come back out of an XML parser unchanged (a raw
+         * CR would have become LF): the body turned into a DeleteResult. */
+        res = apr_pstrdup(p, body ? body : "");
+        res = (char *)replace_all(p, res, "<Delete><Quiet>false</Quiet>", "<DeleteResult>");
+        res = (char *)replace_all(p, res, "</Delete>", "</DeleteResult>");
+        res = (char *)replace_all(p, res, "Object>", "Deleted>");
+        ok(lenz_s3xml_deleted(p, res, strlen(res), back) == APR_SUCCESS && back->nelts == 4,
+           "... parsed back as a DeleteResult");
+        for (i = 0; i < back->nelts && i < 4; i++)
+            is_str(APR_ARRAY_IDX(back, i, lenz_s3_deleted).key, keys[i], "... key %d read back unchanged", i + 1);
+
+        keys[2] = "ctl\x01";
+        ok(lenz_s3xml_delete_body(p, keys, 4, &blen, &bad) == NULL && bad == 2,
+           "a key with a control character XML cannot carry: refused, its index given");
+        ok(!lenz_s3xml_key_ok("") && !lenz_s3xml_key_ok(NULL), "... an empty key");
+        ok(!lenz_s3xml_key_ok("bad\xc3(") && !lenz_s3xml_key_ok("cut\xe2\x82")
+           && !lenz_s3xml_key_ok("over\xc0\xaf") && !lenz_s3xml_key_ok("sur\xed\xa0\x80"),
+           "... invalid UTF-8 (bad continuation, cut short, overlong, surrogate)");
+        ok(!lenz_s3xml_key_ok("nc\xef\xbf\xbe") && !lenz_s3xml_key_ok("del\x1f"),
+           "... U+FFFE and U+001F");
+        ok(lenz_s3xml_key_ok("ok\x7f\xef\xbf\xbd\xf0\x9f\x98\x80\t"),
+           "DEL, U+FFFD, an emoji and TAB are fine");
+    }
+
+    /* DeleteResult: AWS's documented answer (a deletion, a delete marker,
+     * an error), then the edges (RGW 16 reports a key that never existed
+     * as Deleted, not NoSuchKey: unit/stack_s3). */
+    {
+        apr_array_header_t *r = apr_array_make(p, 4, sizeof(lenz_s3_deleted));
+        const lenz_s3_deleted *d;
+        x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult" NS ">"
+            "<Deleted><Key>sample1.txt</Key></Deleted>"
+            "<Deleted><Key>sample3.txt</Key><DeleteMarker>true</DeleteMarker>"
+            "<DeleteMarkerVersionId>A._w1z6EFiCF5uhtQMDal9JDkID9tQ7F</DeleteMarkerVersionId></Deleted>"
+            "<Error><Key>sample2.txt</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+            "</DeleteResult>";
+        ok(lenz_s3xml_deleted(p, x, strlen(x), r) == APR_SUCCESS && r->nelts == 3, "DeleteResult parsed: 3 keys");
+        d = (const lenz_s3_deleted *)r->elts;
+        ok(r->nelts == 3 && !strcmp(d[0].key, "sample1.txt") && !d[0].code
+           && !strcmp(d[1].key, "sample3.txt") && !d[1].code, "... two deleted (one as a delete marker)");
+        ok(r->nelts == 3 && !strcmp(d[2].key, "sample2.txt") && d[2].code && !strcmp(d[2].code, "AccessDenied")
+           && !strcmp(d[2].message, "Access Denied"), "... one refused: its code and message");
+        apr_array_clear(r);
+        x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult" NS "><Deleted><Key>files/gone</Key></Deleted>"
+            "<Error><Key>a &amp; b</Key><Code></Code></Error></DeleteResult>";
+        ok(lenz_s3xml_deleted(p, x, strlen(x), r) == APR_SUCCESS && r->nelts == 2
+           && !strcmp(APR_ARRAY_IDX(r, 1, lenz_s3_deleted).key, "a & b")
+           && !strcmp(APR_ARRAY_IDX(r, 1, lenz_s3_deleted).code, "UnknownError")
+           && !strcmp(APR_ARRAY_IDX(r, 1, lenz_s3_deleted).message, ""),
+           "an error without code or message: UnknownError, \"\"; entities decoded in keys");
+        apr_array_clear(r);
+        x = "<DeleteResult" NS "/>";
+        ok(lenz_s3xml_deleted(p, x, strlen(x), r) == APR_SUCCESS && r->nelts == 0, "an empty DeleteResult (Quiet)");
+        x = "<DeleteResult><Deleted><VersionId>v</VersionId></Deleted></DeleteResult>";
+        ok(lenz_s3xml_deleted(p, x, strlen(x), r) == LENZ_EFORMAT, "an entry without a key refused");
+        x = "<DeleteResult><Error><Key></Key><Code>InternalError</Code></Error></DeleteResult>";
+        ok(lenz_s3xml_deleted(p, x, strlen(x), r) == LENZ_EFORMAT, "an entry with an empty key refused");
+        x = "<Error><Code>MalformedXML</Code></Error>";
+        ok(lenz_s3xml_deleted(p, x, strlen(x), r) == LENZ_EFORMAT, "an Error document is not a DeleteResult");
+        ok(lenz_s3xml_deleted(p, "<DeleteResult><Deleted><Key>k", 29, r) == LENZ_EFORMAT, "truncated refused");
+    }
 
     /* Hostile input. */
     ok(parse_err(p, "<Error><Code>x</Code>", &e) == LENZ_EFORMAT, "truncated XML refused");
