@@ -259,9 +259,12 @@ for b in $benches; do
         *) perf_start "$b"; "$PY" "bench/$b.py" || rc=1; perf_stop "$b" ;;
     esac
 done
-# A LENZ error or a crashed child during a run makes its figures suspect.
-if grep -E 'LENZ[0-9]+: |AH00052|Segmentation fault' "$var/httpd/error_log" >/dev/null 2>&1; then
+# A LENZ warning or error, or a crashed child, during a run makes its
+# figures suspect (notices, such as the start-up line of the streams' caps,
+# do not).
+bad='\[(lenz:)?(warn|error|crit|alert|emerg)\].*LENZ[0-9]+: |AH00052|Segmentation fault'
+if grep -E "$bad" "$var/httpd/error_log" >/dev/null 2>&1; then
     log "httpd's error log has errors (they may have skewed the figures):"
-    grep -E 'LENZ[0-9]+: |AH00052|Segmentation fault' "$var/httpd/error_log" | tail -n 10 >&2
+    grep -E "$bad" "$var/httpd/error_log" | tail -n 10 >&2
 fi
 status=$rc
