@@ -15,6 +15,7 @@
 #include "jobs/jobkinds.h"
 #include "jobs/audit.h"
 #include "jobs/mailsub.h"
+#include "jobs/requests.h"
 #include "account/area.h"
 #include "account/accounts.h"
 #include "upload/area.h"
@@ -38,6 +39,7 @@ static const lenz_route *const api_tables[] = {
     lenz_api_admin_routes,
     lenz_api_notify_routes,
     lenz_api_files_routes,
+    lenz_api_request_routes,
     lenz_api_content_routes,
     NULL
 };
@@ -67,6 +69,8 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_links_stmts,
     lenz_outbox_stmts,
     lenz_uploads_stmts,
+    lenz_request_stmts,
+    lenz_requests_stmts,
     lenz_download_stmts,
     lenz_dl_limit_stmts,
     lenz_api_links_stmts,
@@ -82,6 +86,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_files_stmts,
     lenz_listing_stmts,
     lenz_copy_stmts,
+    lenz_requests_api_stmts,
     /* the event subscribers' (subscribers.c) */
     lenz_audit_stmts,
     lenz_notify_stmts,

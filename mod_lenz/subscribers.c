@@ -16,5 +16,7 @@ const lenz_subscriber lenz_subscribers[] = {
     { "file.uploaded", "notify", lenz_notify_on_event },
     { "user.registered", "mail", lenz_mailsub_on_event },
     { "link.downloaded", "mail", lenz_mailsub_on_event },
+    { "file_request.received", "notify", lenz_notify_on_event },
+    { "file_request.received", "mail", lenz_mailsub_on_event },
     { NULL }
 };

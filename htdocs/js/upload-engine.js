@@ -340,6 +340,8 @@ export function createUploader(options = {}) {
       body.transfer_id = transferId;
     if (o.folderId)
       body.folder_id = o.folderId;            // a member's folder (issue 16): the root when absent
+    if (typeof o.extra === 'function')
+      Object.assign(body, o.extra(file));     // e.g. a file request's uploader_name and message
     const path = encrypted ? '/encrypted/initiate' : '/initiate';
     const opts = { signal, retryable: RETRYABLE_INITIATE };
     let a = await settle(await postJson(what, path, body, opts));

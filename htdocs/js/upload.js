@@ -129,8 +129,16 @@ function start(form) {
 
   // "Upload files here" from the file manager: /upload/?folder=<id>.
   const folder = new URLSearchParams(globalThis.location?.search ?? '').get('folder');
+  // A file request's page (/upload/request/{token}): who sends, and a word.
+  const request = d.mode === 'request';
+  const senderName = $('uploader-name');
+  const senderMessage = $('uploader-message');
   const uploader = createUploader({
     endpoint: d.endpoint,
+    extra: request ? () => ({
+      uploader_name: senderName?.value.trim() || undefined,
+      message: senderMessage?.value.trim() || undefined,
+    }) : undefined,
     folderId: /\/member\b/.test(d.endpoint) && /^[0-9a-f-]{36}$/i.test(folder ?? '') ? folder : undefined,
     headers: d.csrf ? { 'X-CSRF-Token': d.csrf } : {},
     store: localStore,
@@ -384,7 +392,12 @@ function start(form) {
     render();
     const done = batch.entries.filter((e) => e.state === 'done').length;
     const left = batch.entries.filter((e) => ['queued', 'failed', 'stopped'].includes(e.state)).length;
-    if (done && !left)
+    if (done && !left && request) {
+      say(`All ${done} file${done === 1 ? ' was' : 's were'} sent. The owner of this request will be told.`);
+      result.hidden = false;
+      links.replaceChildren(el('p', {}, `${done} file${done === 1 ? '' : 's'} sent.`));
+    }
+    else if (done && !left)
       say(`All ${done} file${done === 1 ? '' : 's'} uploaded. The share link is below.`);
     else if (left)
       say(`${done} of ${done + left} files uploaded; ${left} not yet. Press ${startBtn.textContent} to try again.`);

@@ -36,12 +36,18 @@ const lenz_stmt lenz_download_stmts[] = {
       "(l.revoked_at IS NOT NULL), coalesce(l.max_downloads, 0), l.downloads, l.password_hash, "
       "EXISTS (SELECT 1 FROM link_recipients r WHERE r.link_id = l.id), "
       "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), l.bytes_served, "
-      DFILE_COLS " "
+      /* a folder link: its folder's name and whether it is live (not in the trash) */
+      "l.folder_id, lf.name, (lf.trashed_at IS NULL AND left(lf.path, 2) <> '//'), l.file_set, "
+      DFILE_COLS ", x.dir "
       "FROM links l "
-      "LEFT JOIN files f ON (f.id = l.file_id OR f.transfer_id = l.transfer_id) "
+      "LEFT JOIN folders lf ON lf.id = l.folder_id "
+      /* its files now (sql/014_sharing.sql); dir: a folder link's path below it */
+      "LEFT JOIN LATERAL lenz_link_files(l.id) x ON true "
+      "LEFT JOIN files f ON f.id = x.file_id "
       "AND f.state = 'ready' AND (f.expires_at IS NULL OR f.expires_at > now()) AND " DFILE_LIVE " "
       "LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
-      "WHERE l.token_hash = decode(%s, 'hex') ORDER BY f.created_at, f.id" },
+      "WHERE l.token_hash = decode(%s, 'hex') ORDER BY x.dir NULLS FIRST, f.name_key, f.created_at, f.id "
+      "LIMIT " APR_STRINGIFY(LENZ_LINK_MAX_FILES) " + 1" },
     /* A member's own ready file, to read without a link (files area's
      * /api/v1/files/{id}/content): another member's is no row. */
     { "lenz_dl_own_file",
@@ -57,7 +63,8 @@ const lenz_stmt lenz_download_stmts[] = {
     { NULL }
 };
 
-#define LINK_COLS 12     /* lenz_dl_link: the link's columns, then a file's */
+#define LINK_COLS 16     /* lenz_dl_link: the link's columns, then a file's */
+#define DFILE_NCOLS 18   /* DFILE_COLS */
 
 static int t(const char *v)
 {
@@ -126,7 +133,16 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
     l->has_recipients = t(row[9]);
     l->expires_at = row[10];
     l->bytes_served = apr_atoi64(row[11]);
+    l->folder_id = row[12];
+    l->folder_name = row[13];
+    l->file_set = t(row[15]);
     l->token = token;
+    if (rows.nrows > LENZ_LINK_MAX_FILES) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(2104), HTTP_REQUEST_ENTITY_TOO_LARGE, "too-many-files",
+                  "Too many files", apr_psprintf(r->pool, "a link serves at most %d files; this folder "
+                  "holds more", LENZ_LINK_MAX_FILES));
+        return NULL;
+    }
     if (l->revoked || l->expired) {
         lenz_fail(r, APLOG_INFO, LENZLOGNO(2102), HTTP_GONE, "link-gone", "Link no longer valid",
                   l->revoked ? "the owner revoked this link" : "this link has expired");
@@ -140,9 +156,16 @@ lenz_link *lenz_link_open(request_rec *r, lenz_req *lr, lenz_db *db, const char 
             continue;       /* the link's row without a file */
         f = apr_array_push(l->files);
         lenz_dfile_from_row(row, f);
+        f->dir = row[DFILE_NCOLS];
         l->total_size += f->size;
     }
-    if (l->files->nelts == 0) {
+    /* A folder in the trash is gone; a live one may be empty. */
+    if (l->folder_id && !t(rows.rows[0][14])) {
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(2103), HTTP_GONE, "link-gone", "Link no longer valid",
+                  "the folder behind this link is gone");
+        return NULL;
+    }
+    if (l->files->nelts == 0 && !l->folder_id) {
         lenz_fail(r, APLOG_INFO, LENZLOGNO(2103), HTTP_GONE, "link-gone", "Link no longer valid",
                   "the files behind this link are gone");
         return NULL;
@@ -261,7 +284,7 @@ apr_status_t lenz_link_event(request_rec *r, lenz_db *db, const lenz_link *l, ap
     lenz_json_set_str(ev, "owner_id", l->owner_id);
     lenz_json_set_str(ev, "link_id", l->id);
     lenz_json_set_str(ev, "transfer_id", l->transfer_id);
-    lenz_json_set_str(ev, "name", l->files->nelts == 1
+    lenz_json_set_str(ev, "name", l->folder_id ? l->folder_name : l->files->nelts == 1
                                   ? APR_ARRAY_IDX(l->files, 0, lenz_dfile).name
                                   : apr_psprintf(r->pool, "%d files", l->files->nelts));
     lenz_json_set_int(ev, "downloads", downloads);

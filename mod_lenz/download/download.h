@@ -10,6 +10,10 @@
 
 extern const lenz_stmt lenz_download_stmts[];
 
+/* The most files one link serves (a folder's at any depth): its list is
+ * read whole before the first byte is sent. */
+#define LENZ_LINK_MAX_FILES 10000
+
 typedef struct lenz_dfile {
     const char *id, *name, *content_type, *storage, *s3_key;
     apr_int64_t size;
@@ -23,6 +27,7 @@ typedef struct lenz_dfile {
     const char *part_prefixes_hex;      /* format 2: every part's prefix, in part order */
     const char *crypt_id;               /* the id its encryption binds (a copy keeps its original's) */
     int inline_view;                    /* shown in the browser (a preview), not saved */
+    const char *dir;                    /* a folder link's: the path below the folder, or NULL */
 } lenz_dfile;
 
 /* A row of DFILE_COLS (download.c) into f. */
@@ -31,6 +36,8 @@ void lenz_dfile_from_row(const char **row, lenz_dfile *f);
 typedef struct lenz_link {
     const char *id;
     const char *transfer_id, *file_id, *owner_id;
+    const char *folder_id, *folder_name;    /* a folder link's folder */
+    int file_set;                   /* a link to a set of files (link_files) */
     const char *expires_at;         /* ISO 8601 */
     int expired, revoked;
     int max_downloads, downloads;   /* max 0: no limit */

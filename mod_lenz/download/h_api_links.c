@@ -3,6 +3,7 @@
  * identifies links by id, and {token} in paths may be the token or the id. */
 #include <apr_strings.h>
 #include <apr_uuid.h>
+#include <apr_hash.h>
 
 #include "httpd/lenz.h"
 #include "area.h"
@@ -23,13 +24,28 @@ const lenz_stmt lenz_api_links_stmts[] = {
       "SELECT 1 FROM files WHERE id = %s::uuid AND owner_id = %s::uuid AND state = 'ready'" },
     { "lenz_links_owns_transfer",
       "SELECT 1 FROM transfers WHERE id = %s::uuid AND owner_id = %s::uuid AND state = 'open'" },
+    /* A live folder of the member's, not the root: its name. */
+    { "lenz_links_owns_folder",
+      "SELECT (parent_id IS NULL) FROM folders WHERE id = %s::uuid AND owner_id = %s::uuid "
+      "AND trashed_at IS NULL AND left(path, 2) <> '//'" },
+    /* How many of a set's ids are the member's live ready files. */
+    { "lenz_links_owns_files",
+      "SELECT count(*) FROM files f WHERE f.id = ANY (string_to_array(%s, ',')::uuid[]) "
+      "AND f.owner_id = %s::uuid AND f.state = 'ready' AND f.trashed_at IS NULL" },
     { "lenz_links_mine",
       "SELECT l.id, l.file_id, l.transfer_id, "
       "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
       "l.max_downloads, l.downloads, (l.password_hash IS NOT NULL), (l.revoked_at IS NOT NULL), "
       "(SELECT string_agg(email::text, ',' ORDER BY email) FROM link_recipients r WHERE r.link_id = l.id), "
-      "l.bytes_served FROM links l WHERE l.owner_id = %s::uuid ORDER BY l.created_at DESC LIMIT 500" },
+      "l.bytes_served, l.folder_id, "
+      "CASE WHEN l.file_id IS NOT NULL THEN 'file' WHEN l.transfer_id IS NOT NULL THEN 'transfer' "
+      "WHEN l.folder_id IS NOT NULL THEN 'folder' ELSE 'files' END, "
+      /* what it holds, in a word: the file's or folder's name, or a count */
+      "coalesce((SELECT name FROM files WHERE id = l.file_id), (SELECT name FROM folders WHERE id = l.folder_id), "
+      "(SELECT CASE WHEN count(*) = 1 THEN min(f.name) ELSE count(*) || ' files' END "
+      "FROM lenz_link_files(l.id) x JOIN files f ON f.id = x.file_id WHERE f.state = 'ready')) "
+      "FROM links l WHERE l.owner_id = %s::uuid ORDER BY l.created_at DESC LIMIT 500" },
     { "lenz_links_revoke",
       "UPDATE links SET revoked_at = now() WHERE owner_id = %s::uuid AND revoked_at IS NULL "
       "AND (token_hash = decode(%s, 'hex') OR id::text = %s)" },
@@ -41,7 +57,7 @@ const lenz_stmt lenz_api_links_stmts[] = {
        * count as whole copies of its budget (budget.c). */
       "bytes_served = CASE WHEN max_downloads IS NULL AND nullif(%s::int, 0) IS NOT NULL "
       "THEN greatest(bytes_served, downloads * (SELECT coalesce(sum(f.size), 0) FROM files f "
-      "WHERE (f.id = links.file_id OR f.transfer_id = links.transfer_id) AND f.state = 'ready')) "
+      "JOIN lenz_link_files(links.id) x ON x.file_id = f.id WHERE f.state = 'ready')) "
       "ELSE bytes_served END "
       "WHERE owner_id = %s::uuid AND revoked_at IS NULL "
       "AND (token_hash = decode(%s, 'hex') OR id::text = %s) "
@@ -58,11 +74,45 @@ static const char *token_key(request_rec *r, const char *t)
     return "00";
 }
 
+#define MAX_SET 1000
+
+/* "file_ids": 1 to MAX_SET distinct file ids, also as one comma-separated
+ * text for the ownership check.  0 after answering 400. */
+static int file_set(request_rec *r, const lenz_json *b, apr_array_header_t **ids, const char **joined)
+{
+    lenz_json *a = lenz_json_get(b, "file_ids");
+    apr_hash_t *seen;
+    apr_size_t i, n;
+    *ids = NULL;
+    *joined = NULL;
+    if (!a || lenz_json_typeof(a) == LENZ_JSON_NULL)
+        return 1;
+    if (lenz_json_typeof(a) != LENZ_JSON_ARRAY || (n = lenz_json_array_len(a)) < 1 || n > MAX_SET)
+        return lenz_field_bad(r, "file_ids", "an array of 1 to " APR_STRINGIFY(MAX_SET) " file ids");
+    seen = apr_hash_make(r->pool);
+    *ids = apr_array_make(r->pool, (int)n, sizeof(const char *));
+    for (i = 0; i < n; i++) {
+        const char *id = lenz_json_string(lenz_json_array_get(a, i));
+        if (!id || !lenz_uuid_ok(id))
+            return lenz_field_bad(r, "file_ids", apr_psprintf(r->pool, "entry %d is not a file id", (int)i + 1));
+        id = apr_pstrdup(r->pool, id);
+        ap_str_tolower((char *)id);
+        if (apr_hash_get(seen, id, APR_HASH_KEY_STRING))
+            continue;
+        apr_hash_set(seen, id, APR_HASH_KEY_STRING, id);
+        APR_ARRAY_PUSH(*ids, const char *) = id;
+    }
+    *joined = apr_array_pstrcat(r->pool, *ids, ',');
+    return 1;
+}
+
 static int create(request_rec *r, lenz_req *lr)
 {
     lenz_json *b = lenz_body_json(r, lr), *out, *rj;
     lenz_link_spec spec;
-    const char *file = NULL, *transfer = NULL, *pw = NULL, *token, *link_id, *expires, *args[2];
+    const char *file = NULL, *transfer = NULL, *folder = NULL, *pw = NULL, *token, *link_id, *expires;
+    const char *args[2], *set = NULL;
+    int given;
     apr_int64_t ttl = lenz_cfg_link_expiry(lr->srv), max = 0;
     lenz_rows rows;
     lenz_db *db;
@@ -71,15 +121,20 @@ static int create(request_rec *r, lenz_req *lr)
     apr_size_t i;
 
     if (!b || !lenz_field_str(r, b, "file_id", 0, 64, &file) || !lenz_field_str(r, b, "transfer_id", 0, 64, &transfer)
+        || !lenz_field_str(r, b, "folder_id", 0, 64, &folder)
         || !lenz_field_int(r, b, "expires_in", 0, 60, lenz_cfg_link_expiry_max(lr->srv), &ttl)
         || !lenz_field_int(r, b, "max_downloads", 0, 1, 1000000, &max)
         || !lenz_field_str(r, b, "password", 0, 1024, &pw))
         return OK;
-    if (!!file == !!transfer)
-        return lenz_field_bad(r, file ? "transfer_id" : "file_id", "give exactly one of file_id and transfer_id"), OK;
-    if (apr_uuid_parse(&u, file ? file : transfer) != APR_SUCCESS)
-        return lenz_field_bad(r, file ? "file_id" : "transfer_id", "not an id"), OK;
     memset(&spec, 0, sizeof(spec));
+    if (!file_set(r, b, &spec.file_ids, &set))
+        return OK;
+    given = !!file + !!transfer + !!folder + !!set;
+    if (given != 1)
+        return lenz_field_bad(r, file ? "transfer_id" : "file_id",
+                              "give exactly one of file_id, transfer_id, folder_id and file_ids"), OK;
+    if (!set && apr_uuid_parse(&u, file ? file : transfer ? transfer : folder) != APR_SUCCESS)
+        return lenz_field_bad(r, file ? "file_id" : transfer ? "transfer_id" : "folder_id", "not an id"), OK;
     rj = lenz_json_get(b, "recipients");
     if (rj && lenz_json_typeof(rj) != LENZ_JSON_NULL) {
         if (lenz_json_typeof(rj) != LENZ_JSON_ARRAY || lenz_json_array_len(rj) > 20)
@@ -95,17 +150,27 @@ static int create(request_rec *r, lenz_req *lr)
     if (!(db = lenz_db_open(r)))
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2140), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
                          "Service unavailable", "try again shortly");
-    args[0] = file ? file : transfer;
+    args[0] = file ? file : transfer ? transfer : folder ? folder : set;
     args[1] = lr->user->id;
-    /* Only the owner's own ready files and transfers; anything else is 404. */
-    if (lenz_db_select(db, file ? "lenz_links_owns_file" : "lenz_links_owns_transfer", &rows, 2, args)
-        != APR_SUCCESS || rows.nrows != 1) {
+    /* Only the owner's own ready files, transfers and live folders; anything
+     * else is 404 (a set: every one of its files). */
+    if (lenz_db_select(db, file ? "lenz_links_owns_file" : transfer ? "lenz_links_owns_transfer"
+                       : folder ? "lenz_links_owns_folder" : "lenz_links_owns_files", &rows, 2, args)
+        != APR_SUCCESS || rows.nrows != 1
+        || (set && apr_atoi64(rows.rows[0][0]) != spec.file_ids->nelts)) {
         lenz_db_close(db);
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2141), HTTP_NOT_FOUND, "not-found", "Not found",
-                         file ? "no such file of yours" : "no such transfer of yours");
+                         file ? "no such file of yours" : transfer ? "no such transfer of yours"
+                         : folder ? "no such folder of yours" : "file_ids: a file is not one of yours");
+    }
+    if (folder && rows.rows[0][0][0] == 't') {
+        lenz_db_close(db);
+        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2149), HTTP_CONFLICT, "root-folder", "Not the root folder",
+                         "share the folders and files in your root, not the root itself");
     }
     spec.file_id = file;
     spec.transfer_id = transfer;
+    spec.folder_id = folder;
     spec.owner_id = lr->user->id;
     spec.ttl = (int)ttl;
     spec.max_downloads = (int)max;
@@ -168,6 +233,9 @@ static int list(request_rec *r, lenz_req *lr)
         lenz_json_set_int(o, "bytes_served", apr_atoi64(row[10]));
         lenz_json_set_bool(o, "has_password", row[7][0] == 't');
         lenz_json_set_bool(o, "revoked", row[8][0] == 't');
+        lenz_json_set_str(o, "folder_id", row[11]);
+        lenz_json_set_str(o, "kind", row[12]);
+        lenz_json_set_str(o, "name", row[13]);
         rec = lenz_json_obj_add_array(o, "recipients");
         list_copy = row[9] ? apr_pstrdup(r->pool, row[9]) : NULL;
         for (tok = list_copy ? apr_strtok(list_copy, ",", &state) : NULL; tok; tok = apr_strtok(NULL, ",", &state))

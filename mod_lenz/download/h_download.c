@@ -51,7 +51,11 @@ static void describe(request_rec *r, const lenz_link *l, lenz_json *j)
         lenz_json_set_str(o, "name", lenz_name_neutral(r->pool, f->name));
         lenz_json_set_int(o, "size", f->size);
         lenz_json_set_str(o, "content_type", f->content_type);
+        if (l->folder_id)       /* a folder link's: where in the folder ("" at its top) */
+            lenz_json_set_str(o, "path", f->dir ? lenz_name_neutral(r->pool, f->dir) : "");
     }
+    if (l->folder_id)
+        lenz_json_set_str(j, "folder", lenz_name_neutral(r->pool, l->folder_name));
     lenz_json_set_int(j, "size", l->total_size);
     lenz_json_set_str(j, "expires_at", l->expires_at);
     if (l->max_downloads) {
@@ -113,9 +117,48 @@ static int with_link(request_rec *r, lenz_req *lr, lenz_db **db, lenz_link **l)
     return 1;
 }
 
+/* A folder's or a set's link opened in a browser: what it holds, each
+ * file with its own download, and the whole as one ZIP. */
+static int listing(request_rec *r, lenz_req *lr, lenz_link *l)
+{
+    lenz_json *ctx = lenz_json_new_object(r->pool), *rows;
+    const char *last = NULL;
+    int i;
+    describe(r, l, ctx);
+    lenz_json_set_str(ctx, "title", l->folder_id ? lenz_name_neutral(r->pool, l->folder_name) : "Shared files");
+    lenz_json_set_str(ctx, "token", l->token);
+    lenz_json_set_str(ctx, "total_text", lenz_human_size(r->pool, l->total_size));
+    lenz_json_set_str(ctx, "count_text", apr_psprintf(r->pool, "%d file%s", l->files->nelts,
+                                                      l->files->nelts == 1 ? "" : "s"));
+    lenz_json_set_bool(ctx, "empty", l->files->nelts == 0);
+    rows = lenz_json_obj_add_array(ctx, "rows");
+    for (i = 0; i < l->files->nelts; i++) {
+        lenz_dfile *f = &APR_ARRAY_IDX(l->files, i, lenz_dfile);
+        lenz_json *o = lenz_json_arr_add_object(rows);
+        const char *dir = f->dir ? f->dir : "";
+        /* A heading row where the folder changes (rows come by folder). */
+        if (!last || strcmp(last, dir) != 0) {
+            if (*dir)
+                lenz_json_set_str(o, "heading", lenz_name_neutral(r->pool, dir));
+            last = dir;
+        }
+        lenz_json_set_str(o, "id", f->id);
+        lenz_json_set_str(o, "name", lenz_name_neutral(r->pool, f->name));
+        lenz_json_set_str(o, "size_text", lenz_human_size(r->pool, f->size));
+    }
+    return lenz_render_page(r, HTTP_OK, "download/listing", ctx);
+}
+
+static int wants_page(request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    return accept && ap_strstr_c(accept, "text/html") != NULL;
+}
+
 static int download(request_rec *r, lenz_req *lr)
 {
     const char *want = lenz_param(lr, "file");
+    int zip = !strcmp(lr->route->pattern, "/{token}/zip");
     lenz_link *l;
     lenz_db *db;
     int i;
@@ -126,7 +169,11 @@ static int download(request_rec *r, lenz_req *lr)
         lenz_db_close(db);
         return gate(r, lr, l, HTTP_UNAUTHORIZED, NULL, NULL, 0);
     }
-    if (!want && l->files->nelts > 1)
+    if (!want && !zip && (l->folder_id || l->file_set) && wants_page(r)) {
+        lenz_db_close(db);
+        return listing(r, lr, l);
+    }
+    if (!want && (zip || l->folder_id || l->file_set || l->files->nelts > 1))
         return lenz_serve_zip(r, lr, l, db);
     for (i = 0; i < l->files->nelts; i++) {
         lenz_dfile *f = &APR_ARRAY_IDX(l->files, i, lenz_dfile);
@@ -330,6 +377,7 @@ static int verify(request_rec *r, lenz_req *lr)
 static const lenz_route routes[] = {
     { LENZ_GET, "/{token}", download, LENZ_ACCESS_PUBLIC },
     { LENZ_GET, "/{token}/files/{file}", download, LENZ_ACCESS_PUBLIC },
+    { LENZ_GET, "/{token}/zip", download, LENZ_ACCESS_PUBLIC },
     { LENZ_GET, "/{token}/info", info, LENZ_ACCESS_PUBLIC },
     { LENZ_POST, "/{token}/unlock", unlock, LENZ_ACCESS_PUBLIC },
     { LENZ_POST, "/{token}/otp", otp, LENZ_ACCESS_PUBLIC },

@@ -24,6 +24,7 @@
 #include "crypto.h"
 #include "names.h"
 #include "zipnames.h"
+#include "httpfmt.h"
 #include "err.h"
 
 typedef struct {
@@ -91,7 +92,10 @@ int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
     }
 
     ap_set_content_type(r, "application/zip");
-    apr_table_setn(r->headers_out, "Content-Disposition", "attachment; filename=\"lenzeye-transfer.zip\"");
+    apr_table_setn(r->headers_out, "Content-Disposition", l->folder_id
+                   ? lenz_content_disposition(r->pool, "attachment",
+                                              apr_pstrcat(r->pool, l->folder_name, ".zip", NULL))
+                   : "attachment; filename=\"lenzeye-transfer.zip\"");
     apr_table_setn(r->headers_out, "Accept-Ranges", "none");
     /* A ZIP is a whole download: one of them and every file's bytes. */
     if (r->header_only || !lenz_dl_reserve(r, db, l, lenz_dl_starts_download(l, 1, 0), l->total_size, &claim)) {
@@ -120,7 +124,9 @@ int lenz_serve_zip(request_rec *r, lenz_req *lr, lenz_link *l, lenz_db *db)
         struct archive_entry *e = archive_entry_new();
         apr_status_t rv;
         /* "a.jpg", "a (2).jpg", ...; no bidi control may reorder one (names.h) */
-        archive_entry_set_pathname_utf8(e, lenz_zipnames_add(names, lenz_name_neutral(r->pool, f->name)));
+        /* a folder link's files keep their place below it: "a/b/c.jpg" */
+        archive_entry_set_pathname_utf8(e, lenz_zipnames_add(names, lenz_name_neutral(r->pool,
+                                        f->dir ? apr_pstrcat(r->pool, f->dir, "/", f->name, NULL) : f->name)));
         archive_entry_set_size(e, f->size);
         archive_entry_set_filetype(e, AE_IFREG);
         archive_entry_set_perm(e, 0644);

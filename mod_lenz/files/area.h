@@ -11,6 +11,9 @@ extern const lenz_area lenz_area_files;
 extern const lenz_stmt lenz_files_stmts[];
 extern const lenz_stmt lenz_listing_stmts[];
 extern const lenz_stmt lenz_copy_stmts[];
+/* /api/v1/file-requests (h_requests.c). */
+extern const lenz_route lenz_api_request_routes[];
+extern const lenz_stmt lenz_requests_api_stmts[];
 /* A store outcome (store.h's lenz_fs_rc) answered as problem+json: 404,
  * 409 name-taken with suggested_name, ... (h_files.c). */
 int lenz_files_fail(request_rec *r, int rc, const char *what, const char *suggested);

@@ -72,6 +72,7 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->pw_hashes = -1;
     c->folder_depth = -1;
     c->trash_days = -1;
+    c->request_notify = -1;
     c->pw_wait = -1;
     c->job_poll = -1;
     c->job_backoff_base = -1;
@@ -132,6 +133,7 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(pw_hashes);
     MERGE_INT(folder_depth);
     MERGE_INT(trash_days);
+    MERGE_INT(request_notify);
     MERGE_INT(pw_wait);
     MERGE_INT(job_poll);
     MERGE_INT(job_backoff_base);
@@ -292,6 +294,11 @@ int lenz_cfg_folder_depth(const lenz_srv_cfg *c)
 int lenz_cfg_trash_days(const lenz_srv_cfg *c)
 {
     return c->trash_days > 0 ? c->trash_days : 30;
+}
+
+int lenz_cfg_request_notify_delay(const lenz_srv_cfg *c)
+{
+    return c->request_notify >= 0 ? c->request_notify : 120;
 }
 
 int lenz_cfg_pw_hashes(const lenz_srv_cfg *c)

@@ -63,6 +63,7 @@ typedef struct lenz_srv_cfg {
     int pw_hashes;                  /* password hashes at once per process, -1 unset */
     int folder_depth;               /* LenzFolderDepth, -1 unset */
     int trash_days;                 /* LenzTrashDays, -1 unset */
+    int request_notify;             /* LenzFileRequestNotifyDelay seconds, -1 unset */
     int pw_wait;                    /* ... seconds a request waits for one, -1 unset */
     int job_poll;                   /* seconds, -1 unset */
     int job_backoff_base;           /* seconds, -1 unset */
@@ -164,6 +165,9 @@ int lenz_cfg_event_streams_member(const lenz_srv_cfg *c);
 int lenz_cfg_pw_hashes(const lenz_srv_cfg *c);
 int lenz_cfg_folder_depth(const lenz_srv_cfg *c);   /* default 32 */
 int lenz_cfg_trash_days(const lenz_srv_cfg *c);     /* default 30 */
+/* Seconds from a file request's first finished upload to telling its
+ * owner (the files finished meanwhile come in the same notice). */
+int lenz_cfg_request_notify_delay(const lenz_srv_cfg *c);   /* default 120 */
 int lenz_cfg_pw_wait(const lenz_srv_cfg *c);
 apr_interval_time_t lenz_cfg_job_poll(const lenz_srv_cfg *c);
 int lenz_cfg_job_backoff_base(const lenz_srv_cfg *c);   /* seconds */

@@ -443,6 +443,12 @@ static const char *set_folder_depth(cmd_parms *cmd, void *d, const char *arg)
     return parse_int(cmd->pool, LENZ_D_FOLDER_DEPTH, arg, 1, 256, &cmd_srv(cmd)->folder_depth);
 }
 
+static const char *set_request_notify(cmd_parms *cmd, void *d, const char *arg)
+{
+    (void)d;
+    return parse_int(cmd->pool, LENZ_D_REQUEST_NOTIFY, arg, 0, 86400, &cmd_srv(cmd)->request_notify);
+}
+
 static const char *set_trash_days(cmd_parms *cmd, void *d, const char *arg)
 {
     return parse_int(cmd->pool, LENZ_D_TRASH_DAYS, arg, 1, 3650, &cmd_srv(cmd)->trash_days);
@@ -590,6 +596,8 @@ const command_rec lenz_cmds[] = {
                   "how deep members' folders may nest (default 32)"),
     AP_INIT_TAKE1(LENZ_D_TRASH_DAYS, set_trash_days, NULL, RSRC_CONF,
                   "days an item stays in the trash before it is purged (default 30)"),
+    AP_INIT_TAKE1(LENZ_D_REQUEST_NOTIFY, set_request_notify, NULL, RSRC_CONF,
+                  "seconds from a file request's first finished upload to telling its owner (default 120)"),
     AP_INIT_TAKE12(LENZ_D_PASSWORD_HASHES, set_pw_hashes, NULL, RSRC_CONF,
                    "password hashes computed at once per process (default 2), and the "
                    "seconds a request waits for one before 503 (default 10)"),

@@ -39,6 +39,7 @@
 #define LENZ_D_EVENT_STREAMS      "LenzEventStreams"
 #define LENZ_D_FOLDER_DEPTH       "LenzFolderDepth"
 #define LENZ_D_TRASH_DAYS         "LenzTrashDays"
+#define LENZ_D_REQUEST_NOTIFY     "LenzFileRequestNotifyDelay"
 #define LENZ_D_PASSWORD_HASHES    "LenzPasswordHashes"
 #define LENZ_D_JOB_POLL           "LenzJobPollInterval"
 #define LENZ_D_JOB_BACKOFF        "LenzJobBackoff"

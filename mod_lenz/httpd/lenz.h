@@ -12,6 +12,7 @@
  *   1000-1099 s3glue.c                 2000-2099 uploads
  *   2100-2199 downloads and links      2200-2299 accounts
  *   2300-2399 jobs and mail            2400-2499 events and notifications
+ *   2040-2059 file requests (upload)  0050-0059 idem.c
  *   2500-2599 files (members' storage)
  */
 #ifndef LENZ_H

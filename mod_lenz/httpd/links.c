@@ -11,11 +11,13 @@
 const lenz_stmt lenz_links_stmts[] = {
     { "lenz_link_new",
       "INSERT INTO links (token_hash, transfer_id, file_id, owner_id, expires_at, max_downloads, "
-      "password_hash) VALUES (decode(%s, 'hex'), %s::uuid, %s::uuid, %s::uuid, "
-      "now() + make_interval(secs => %s::int), %s::int, %s) "
+      "password_hash, folder_id, file_set) VALUES (decode(%s, 'hex'), %s::uuid, %s::uuid, %s::uuid, "
+      "now() + make_interval(secs => %s::int), %s::int, %s, %s::uuid, %s::boolean) "
       "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" },
     { "lenz_link_recipient",
       "INSERT INTO link_recipients (link_id, email) VALUES (%s::uuid, %s) ON CONFLICT DO NOTHING" },
+    { "lenz_link_file",
+      "INSERT INTO link_files (link_id, file_id) VALUES (%s::uuid, %s::uuid) ON CONFLICT DO NOTHING" },
     { NULL }
 };
 
@@ -23,7 +25,7 @@ apr_status_t lenz_link_create(request_rec *r, lenz_db *db, const lenz_link_spec 
                               const char **token, const char **link_id, const char **expires_at)
 {
     unsigned char h[32];
-    const char *args[7];
+    const char *args[9];
     lenz_rows rows;
     apr_status_t rv = lenz_token_new(r->pool, token, h);
     int i;
@@ -37,7 +39,9 @@ apr_status_t lenz_link_create(request_rec *r, lenz_db *db, const lenz_link_spec 
     args[4] = apr_itoa(r->pool, spec->ttl);
     args[5] = spec->max_downloads > 0 ? apr_itoa(r->pool, spec->max_downloads) : NULL;
     args[6] = spec->password_hash;
-    if (lenz_db_select(db, "lenz_link_new", &rows, 7, args) != APR_SUCCESS || rows.nrows != 1)
+    args[7] = spec->folder_id;
+    args[8] = spec->file_ids ? "t" : "f";
+    if (lenz_db_select(db, "lenz_link_new", &rows, 9, args) != APR_SUCCESS || rows.nrows != 1)
         return APR_EGENERAL;
     *link_id = rows.rows[0][0];
     *expires_at = rows.rows[0][1];
@@ -47,10 +51,19 @@ apr_status_t lenz_link_create(request_rec *r, lenz_db *db, const lenz_link_spec 
         if (lenz_db_exec(db, "lenz_link_recipient", NULL, 2, args) != APR_SUCCESS)
             return APR_EGENERAL;
     }
+    for (i = 0; spec->file_ids && i < spec->file_ids->nelts; i++) {
+        args[0] = *link_id;
+        args[1] = APR_ARRAY_IDX(spec->file_ids, i, const char *);
+        if (lenz_db_exec(db, "lenz_link_file", NULL, 2, args) != APR_SUCCESS)
+            return APR_EGENERAL;
+    }
     {
         lenz_json *ev = lenz_json_new_object(r->pool);
         lenz_json_set_str(ev, "transfer_id", spec->transfer_id);
         lenz_json_set_str(ev, "file_id", spec->file_id);
+        lenz_json_set_str(ev, "folder_id", spec->folder_id);
+        if (spec->file_ids)
+            lenz_json_set_int(ev, "files", spec->file_ids->nelts);
         lenz_json_set_str(ev, "expires_at", *expires_at);
         lenz_json_set_int(ev, "recipients", spec->recipients ? spec->recipients->nelts : 0);
         lenz_json_set_bool(ev, "password", spec->password_hash != NULL);

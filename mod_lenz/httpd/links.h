@@ -1,5 +1,6 @@
 /* links.h - share links: a 256-bit token (stored only as SHA-256) on a
- * transfer or a file, with expiry, an optional download limit, password
+ * transfer, a file, a member's folder (what is in it when the link is
+ * used) or a set of files, with expiry, an optional download limit, password
  * and recipient list (the e-mail OTP gate). */
 #ifndef LENZ_LINKS_H
 #define LENZ_LINKS_H
@@ -11,8 +12,10 @@
 extern const lenz_stmt lenz_links_stmts[];
 
 typedef struct lenz_link_spec {
-    const char *transfer_id;      /* one of these two */
+    const char *transfer_id;      /* one of these four */
     const char *file_id;
+    const char *folder_id;
+    apr_array_header_t *file_ids; /* a set of files: const char * ids */
     const char *owner_id;         /* NULL for a guest's link */
     int ttl;                      /* seconds */
     int max_downloads;            /* 0: no limit */

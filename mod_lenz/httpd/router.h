@@ -75,6 +75,7 @@ struct lenz_req {
     int remote_link;              /* REMOTE_USER is new, but its address has an
                                      account: the owner must link it (auth.c) */
     apr_table_t *form;            /* the form, once read (body.c) */
+    void *ctx;                    /* the area's own, for this request */
 };
 
 /* Every area, for hook registration and statement preparation. */

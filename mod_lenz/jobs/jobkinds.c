@@ -5,6 +5,7 @@
 #include "jobkinds.h"
 #include "mailjob.h"
 #include "s3garbage.h"
+#include "requests.h"
 
 const lenz_job_kind lenz_job_kinds[] = {
     { "mail", lenz_mail_job },
@@ -16,6 +17,7 @@ const lenz_job_kind lenz_job_kinds[] = {
     { "lenz-expire-files", lenz_expire_files_job },
     { "lenz-trash-purge", lenz_trash_purge_job },
     { LENZ_S3_GARBAGE_KIND, lenz_s3_garbage_job },
+    { LENZ_REQUEST_BATCH_KIND, lenz_request_batch_job },
     { NULL }
 };
 

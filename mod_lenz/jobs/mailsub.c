@@ -4,6 +4,8 @@
  *   link.downloaded   -> the link's owner, on its first download only
  *                        (later downloads are in-app notifications; a
  *                        mail per download would be noise)
+ *   file_request.received -> the request's owner, once per uploader's
+ *                        batch (jobs/requests.c)
  *
  * The mail is a job queued on the dispatch connection, so it is sent if
  * and only if the dispatch commits, and once (the job's unique key is the
@@ -68,6 +70,32 @@ apr_status_t lenz_mailsub_on_event(lenz_eventctx *ec, const lenz_event *ev)
             lenz_json_set_str(data, "by", by);
         return to_user(ec, ev, owner, "downloaded",
                        apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your files"), data);
+    }
+    if (strcmp(ev->type, "file_request.received") == 0) {
+        const char *owner = NULL, *title = NULL, *who = NULL, *msg = NULL, *folder = NULL;
+        apr_int64_t n = 0;
+        lenz_json *names = lenz_json_get(ev->payload, "names");
+        lenz_json_get_str(ev->payload, "owner_id", &owner);
+        lenz_json_get_str(ev->payload, "title", &title);
+        lenz_json_get_str(ev->payload, "folder", &folder);
+        lenz_json_get_str(ev->payload, "uploader_name", &who);
+        lenz_json_get_str(ev->payload, "message", &msg);
+        lenz_json_get_int(ev->payload, "files", &n);
+        lenz_json_set_str(data, "title", title ? title : "");
+        lenz_json_set_str(data, "folder", folder ? folder : "");
+        lenz_json_set_int(data, "files", n);
+        lenz_json_set_str(data, "files_text", apr_psprintf(ec->pool, "%d file%s", (int)n, n == 1 ? "" : "s"));
+        if (who)
+            lenz_json_set_str(data, "by", who);
+        if (msg)
+            lenz_json_set_str(data, "message", msg);
+        if (names && lenz_json_array_len(names) > 0) {
+            lenz_json_set_copy(data, "names", names);
+            lenz_json_set_bool(data, "has_names", 1);
+        }
+        return to_user(ec, ev, owner, "request_received",
+                       apr_psprintf(ec->pool, "Received %d file%s for %s", (int)n, n == 1 ? "" : "s",
+                                    title ? title : "your request"), data);
     }
     return APR_SUCCESS;
 }

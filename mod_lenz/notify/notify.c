@@ -70,6 +70,18 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
         return add(ec, ev, owner, apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your shared files"),
                    ev->payload);
     }
+    if (strcmp(ev->type, "file_request.received") == 0) {
+        const char *title = NULL, *who = NULL;
+        apr_int64_t n = 0;
+        lenz_json_get_str(ev->payload, "owner_id", &owner);
+        lenz_json_get_str(ev->payload, "title", &title);
+        lenz_json_get_str(ev->payload, "uploader_name", &who);
+        lenz_json_get_int(ev->payload, "files", &n);
+        return add(ec, ev, owner, apr_psprintf(ec->pool, "Received %d file%s for “%s”%s%s", (int)n,
+                                               n == 1 ? "" : "s", lenz_name_neutral(ec->pool, title ? title : ""),
+                                               who ? " from " : "", who ? lenz_name_neutral(ec->pool, who) : ""),
+                   ev->payload);
+    }
     if (strcmp(ev->type, "file.uploaded") == 0 && ev->actor)
         return add(ec, ev, ev->actor, apr_psprintf(ec->pool, "Uploaded: %s", name ? name : "a file"),
                    ev->payload);

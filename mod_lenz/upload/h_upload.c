@@ -146,7 +146,7 @@ const lenz_route lenz_api_upload_routes[] = {
     { 0 }
 };
 
-static const lenz_route *const tables[] = { routes, NULL };
+static const lenz_route *const tables[] = { routes, lenz_request_routes, NULL };
 
 /* The seed's clients expect JSON errors from these routes. */
 const lenz_area lenz_area_upload = { "lenz-upload", "upload", tables, NULL, 1 };

@@ -11,6 +11,24 @@
 
 #define LENZ_UPLOAD_TOKEN_TTL (24 * 3600)
 
+/* Who uploads (the `who` of uploads.h's calls). */
+#define LENZ_UP_GUEST   0
+#define LENZ_UP_MEMBER  1
+#define LENZ_UP_REQUEST 2         /* anyone holding a file request's link */
+
+/* A file request's link, once opened by h_request.c (lr->ctx). */
+typedef struct lenz_up_fr {
+    const char *id, *owner_id, *folder_id, *title, *message;
+    const char *owner_name, *folder_name, *expires_at, *password_hash;
+    apr_int64_t max_bytes, max_files;         /* 0: no limit */
+    apr_int64_t bytes_received, files_received;
+    const char *token;
+} lenz_up_fr;
+
+/* The account the file goes to: the member, a request's owner, or NULL
+ * (a guest's). */
+const char *lenz_up_owner(lenz_req *lr, int who);
+
 typedef struct lenz_up {
     const char *file_id;
     const char *transfer_id;

@@ -1,5 +1,5 @@
-/* upload_init.c - POST .../initiate (plain and encrypted, guests and
- * members): the request's checks, the policy and limits, the transfer and
+/* upload_init.c - POST .../initiate (plain and encrypted, guests,
+ * members and file requests' uploaders): the request's checks, the policy and limits, the transfer and
  * its share link, the file's key, and S3's multipart upload.  The token it
  * answers with is read by uploads.c and upload_part.c. */
 #include <apr_strings.h>
@@ -107,6 +107,7 @@ static apr_int64_t plan_part_size(lenz_req *lr, apr_int64_t size, int encrypted)
 typedef struct init_req {
     const char *filename, *content_type, *password, *transfer_id;
     const char *folder_id;        /* members: where the file goes (NULL: the root) */
+    const char *uploader_name, *message;      /* file requests: who sends, and a word */
     apr_int64_t size;
     apr_array_header_t *recipients;
 } init_req;
@@ -137,6 +138,11 @@ static int read_init(request_rec *r, lenz_req *lr, init_req *in)
         return lenz_field_bad(r, "transfer_id", "not a transfer id");
     if (!lenz_field_str(r, b, "folder_id", 0, 64, &in->folder_id))
         return 0;
+    if (!lenz_field_str(r, b, "uploader_name", 0, 200, &in->uploader_name)
+        || !lenz_field_str(r, b, "message", 0, 2000, &in->message))
+        return 0;
+    if (in->uploader_name && lenz_name_has_bidi(in->uploader_name))
+        return lenz_field_bad(r, "uploader_name", "no bidirectional text controls");
     return recipients_ok(r, b, &in->recipients);
 }
 
@@ -146,10 +152,11 @@ static int refuse(request_rec *r, int status, const char *slug, const char *titl
     return 0;
 }
 
-/* Size limits: guests by LenzGuestLimits, members by their quota. */
-static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int member, apr_int64_t size)
+/* Size limits: guests by LenzGuestLimits, members (and the owners of
+ * file requests) by their quota. */
+static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int who, apr_int64_t size)
 {
-    if (!member) {
+    if (who == LENZ_UP_GUEST) {
         apr_off_t max = lenz_cfg_guest_max_size(lr->srv);
         if (size > max)
             return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "too-large", "File too large",
@@ -158,7 +165,7 @@ static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int member, a
         return 1;
     }
     else {
-        const char *args[1] = { lr->user->id };
+        const char *args[1] = { lenz_up_owner(lr, who) };
         lenz_rows rows;
         apr_off_t quota = lenz_cfg_member_quota(lr->srv);
         if (lenz_db_select(db, "lenz_up_quota", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
@@ -166,18 +173,21 @@ static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int member, a
                           "try again shortly");
         if (apr_atoi64(rows.rows[0][0]) + size > quota)
             return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "quota-exceeded", "Storage quota exceeded",
-                          apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT
-                                       " bytes", quota));
+                          who == LENZ_UP_REQUEST ? "the owner of this request has no room for this file"
+                          : apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT
+                                         " bytes", quota));
         return 1;
     }
 }
 
 /* The transfer the file joins (a new one, with its share link, unless the
  * request names an open one this caller may add to). */
-static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int member,
+static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int who,
                                  const init_req *in, const char **link_token, int *fail)
 {
-    const char *args[4];
+    const lenz_up_fr *fr = who == LENZ_UP_REQUEST ? lr->ctx : NULL;
+    int member = who == LENZ_UP_MEMBER;
+    const char *args[6];
     lenz_rows rows;
     int max;
     *fail = 0;
@@ -192,7 +202,8 @@ static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int 
         row = rows.nrows == 1 ? rows.rows[0] : NULL;
         /* Someone else's, closed or unknown all look the same. */
         if (!row || strcmp(row[2], "open") != 0
-            || (member ? !row[0] || strcmp(row[0], lr->user->id) != 0
+            || (fr ? !row[6] || strcmp(row[6], fr->id) != 0 || strcmp(row[3], "t") != 0
+                : member ? !row[0] || strcmp(row[0], lr->user->id) != 0 || row[6]
                        : row[0] || !row[1] || strcmp(row[1], r->useragent_ip) != 0
                          || strcmp(row[3], "t") != 0)) {
             *fail = refuse(r, HTTP_NOT_FOUND, "no-transfer", "No such transfer",
@@ -201,7 +212,7 @@ static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int 
         }
         /* The row is locked (FOR UPDATE) until the file is recorded, so
          * initiates in parallel cannot all pass with the last place. */
-        max = member ? lenz_cfg_member_max_files(lr->srv) : lenz_cfg_guest_max_files(lr->srv);
+        max = who != LENZ_UP_GUEST ? lenz_cfg_member_max_files(lr->srv) : lenz_cfg_guest_max_files(lr->srv);
         if (apr_atoi64(row[4]) >= max) {
             lenz_json *ext = lenz_json_new_object(r->pool);
             lenz_json_set_str(ext, "field", "transfer_id");
@@ -212,8 +223,23 @@ static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int 
             *fail = 1;
             return NULL;
         }
-        *link_token = row[5];
+        *link_token = fr ? "" : row[5];
         return in->transfer_id;
+    }
+    if (fr) {
+        /* An uploader's batch: a transfer of the owner's without a link,
+         * naming the request, the sender and their message. */
+        args[0] = fr->owner_id;
+        args[1] = r->useragent_ip;
+        args[2] = fr->id;
+        args[3] = in->uploader_name && *in->uploader_name ? in->uploader_name : NULL;
+        args[4] = in->message && *in->message ? in->message : NULL;
+        if (lenz_db_select(db, "lenz_up_transfer_request", &rows, 5, args) != APR_SUCCESS || rows.nrows != 1) {
+            *fail = 1;
+            return NULL;
+        }
+        *link_token = "";
+        return rows.rows[0][0];
     }
     args[0] = member ? lr->user->id : NULL;
     args[1] = member ? NULL : r->useragent_ip;
@@ -256,8 +282,37 @@ static apr_status_t make_link(request_rec *r, lenz_req *lr, lenz_db *db, int mem
     return lenz_db_exec(db, "lenz_up_transfer_link", NULL, 3, args);
 }
 
-int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
+/* A file request takes the file's place and size under its row's lock:
+ * uploads in parallel cannot pass max_files or max_bytes.  0 after
+ * answering (the caller's transaction is rolled back). */
+static int request_reserve(request_rec *r, lenz_req *lr, lenz_db *db, apr_int64_t size)
 {
+    const lenz_up_fr *fr = lr->ctx;
+    const char *sz = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, size);
+    const char *args[3] = { sz, fr->id, sz };
+    lenz_rows rows;
+    if (lenz_db_select(db, "lenz_up_request_take", &rows, 3, args) != APR_SUCCESS)
+        return 0;
+    if (rows.nrows == 1)
+        return 1;
+    {
+        lenz_json *ext = lenz_json_new_object(r->pool);
+        if (fr->max_files)
+            lenz_json_set_int(ext, "max_files", fr->max_files);
+        if (fr->max_bytes)
+            lenz_json_set_int(ext, "max_bytes", fr->max_bytes);
+        lenz_fail_ext(r, APLOG_INFO, LENZLOGNO(2023), HTTP_REQUEST_ENTITY_TOO_LARGE, "request-full",
+                      "This request is full", "this file would pass what the request takes "
+                      "(its number of files or its size)", ext);
+    }
+    return 0;
+}
+
+int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
+{
+    int member = who == LENZ_UP_MEMBER;
+    const lenz_up_fr *fr = who == LENZ_UP_REQUEST ? lr->ctx : NULL;
+    int answered = 0;
     init_req in;
     lenz_aead_params pp;
     apr_uuid_t uuid;
@@ -273,7 +328,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     int kek_version = 0, fail = 0, over_quota = 0, pc;
     apr_status_t rv = APR_SUCCESS;
 
-    if (!member && !lenz_cfg_guest_uploads(lr->srv))
+    if (who == LENZ_UP_GUEST && !lenz_cfg_guest_uploads(lr->srv))
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2004), HTTP_FORBIDDEN, "guest-uploads-off",
                          "Guest uploads are off", "sign in to upload");
     if (!read_init(r, lr, &in))
@@ -285,9 +340,15 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
                              "Not allowed by the upload policy", why);
     }
     /* Counted once the request is one that can go ahead. */
-    if (!member && !lenz_rate_check(r, "guest-upload", lenz_rate_addr(r),
-                                    lenz_cfg_guest_per_hour(lr->srv), 3600))
+    if (who == LENZ_UP_GUEST && !lenz_rate_check(r, "guest-upload", lenz_rate_addr(r),
+                                                 lenz_cfg_guest_per_hour(lr->srv), 3600))
         return OK;
+    /* A request's own limits bound its files; this bounds one address. */
+    if (fr && !lenz_rate_check(r, "request-upload", lenz_rate_addr(r),
+                               10 * lenz_cfg_guest_per_hour(lr->srv), 3600))
+        return OK;
+    if (fr)
+        in.folder_id = fr->folder_id;
     ps = plan_part_size(lr, in.size, encrypted);
     {
         const char *why;
@@ -298,16 +359,19 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     pc = in.size == 0 ? 1 : (int)((in.size + ps - 1) / ps);
     if (!(db = lenz_up_db(r)))
         return OK;
-    if (!size_allowed(r, lr, db, member, in.size)) {
+    if (!size_allowed(r, lr, db, who, in.size)) {
         lenz_db_close(db);
         return OK;
     }
     if (in.folder_id) {
         /* A folder of someone else's is as unknown as one that is not. */
-        const char *fa[3] = { member ? lr->user->id : NULL, in.folder_id, in.folder_id };
+        const char *fa[3] = { lenz_up_owner(lr, who), in.folder_id, in.folder_id };
         lenz_rows frows;
-        if (!member || lenz_db_select(db, "lenz_up_folder", &frows, 3, fa) != APR_SUCCESS || frows.nrows != 1) {
+        if (!fa[0] || lenz_db_select(db, "lenz_up_folder", &frows, 3, fa) != APR_SUCCESS || frows.nrows != 1) {
             lenz_db_close(db);
+            if (fr)     /* the request's folder went to the trash meanwhile */
+                return lenz_fail(r, APLOG_INFO, LENZLOGNO(2024), HTTP_GONE, "request-gone",
+                                 "This request is closed", "the folder it uploads into is gone");
             if (member && !strcmp(in.folder_id, "root")) {
                 in.folder_id = NULL;            /* no root yet: the file makes it */
             }
@@ -331,7 +395,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     key = apr_pstrcat(r->pool, "files/", fid, NULL);
     memset(&pp, 0, sizeof(pp));
     if (encrypted) {
-        kek_user = member ? lr->user->id : lenz_guest_account(r, db);
+        kek_user = who != LENZ_UP_GUEST ? lenz_up_owner(lr, who) : lenz_guest_account(r, db);
         /* Format 2: no file-wide nonce prefix; each part's is drawn when
          * it is sealed (upload_part.c). */
         if (!kek_user || lenz_kek_current(r, db, kek_user, kek, &kek_version) != APR_SUCCESS
@@ -366,10 +430,10 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     }
 
     lenz_db_begin(db);
-    if (member) {
+    if (who != LENZ_UP_GUEST) {
         /* The quota, checked again with the member's usage row locked: two
          * initiates at once cannot both take the last bytes. */
-        const char *ua[1] = { lr->user->id };
+        const char *ua[1] = { lenz_up_owner(lr, who) };
         lenz_rows urows;
         if (lenz_db_exec(db, "lenz_up_usage_row", NULL, 1, ua) != APR_SUCCESS
             || lenz_db_select(db, "lenz_up_usage_lock", &urows, 1, ua) != APR_SUCCESS || urows.nrows != 1) {
@@ -379,12 +443,16 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
             over_quota = 1;
         }
     }
-    transfer = over_quota ? NULL : join_transfer(r, lr, db, member, &in, &sealed, &fail);
+    transfer = over_quota ? NULL : join_transfer(r, lr, db, who, &in, &sealed, &fail);
+    if (transfer && fr && !request_reserve(r, lr, db, in.size)) {
+        transfer = NULL;
+        answered = 1;
+    }
     if (transfer && !sealed && make_link(r, lr, db, member, transfer, &in, &sealed) != APR_SUCCESS)
         transfer = NULL;
     if (transfer) {
         args[0] = fid;
-        args[1] = member ? lr->user->id : NULL;
+        args[1] = lenz_up_owner(lr, who);
         args[2] = transfer;
         args[3] = in.filename;
         args[4] = in.content_type;
@@ -399,7 +467,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
         args[13] = encrypted ? apr_itoa(r->pool, kek_version) : NULL;
         args[14] = args[15] = apr_itoa(r->pool, member ? 0 : lenz_cfg_guest_expiry(lr->srv));
         args[16] = encrypted ? apr_itoa(r->pool, (int)(ps / LENZ_AEAD_SEGMENT_DEFAULT)) : NULL;
-        args[17] = member ? in.folder_id : NULL;
+        args[17] = who != LENZ_UP_GUEST ? in.folder_id : NULL;
         rv = lenz_db_exec(db, "lenz_up_file_new", NULL, 18, args);
         if (rv == APR_SUCCESS) {
             args[1] = upload_id;
@@ -420,8 +488,8 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
                              "Storage quota exceeded",
                              apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT " bytes",
                                           lenz_cfg_member_quota(lr->srv)));
-        if (fail)
-            return OK;      /* join_transfer answered */
+        if (fail || answered)
+            return OK;      /* join_transfer or request_reserve answered */
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2008), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
                          "Service unavailable", "the upload could not be recorded; try again shortly");
     }
@@ -436,7 +504,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted)
     lenz_json_set_int(claims, "pc", pc);
     if (encrypted)
         lenz_json_set_int(claims, "g", LENZ_AEAD_SEGMENT_DEFAULT);
-    if (lenz_token_seal(r->pool, lr->srv->keyring, "upload", lenz_up_subject(r, lr, member),
+    if (lenz_token_seal(r->pool, lr->srv->keyring, "upload", lenz_up_subject(r, lr, who),
                         LENZ_UPLOAD_TOKEN_TTL, apr_time_sec(apr_time_now()), claims, &token) != APR_SUCCESS)
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2009), HTTP_INTERNAL_SERVER_ERROR, "token",
                          "Internal error", "the upload token could not be made");

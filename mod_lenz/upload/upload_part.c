@@ -108,9 +108,9 @@ static int wipe_key(lenz_aead_params *pp)
     return 1;
 }
 
-int lenz_up_part(request_rec *r, lenz_req *lr, int member)
+int lenz_up_part(request_rec *r, lenz_req *lr, int who)
 {
-    lenz_up *u = lenz_up_token(r, lr, member, lenz_query(r, "token"));
+    lenz_up *u = lenz_up_token(r, lr, who, lenz_query(r, "token"));
     const char *cl, *want_sha, *etag = NULL, *args[6], *got_sha = NULL, *prefix_hex;
     unsigned char digest[32];
     lenz_aead_params pp;

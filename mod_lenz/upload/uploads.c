@@ -27,6 +27,7 @@
 #include "codec.h"
 #include "err.h"
 #include "jobs/events.h"
+#include "jobs/requests.h"
 
 #define PRESIGN_TTL   900
 
@@ -48,7 +49,20 @@ const lenz_stmt lenz_uploads_stmts[] = {
     { "lenz_up_transfer_get",
       "SELECT t.owner_id, t.guest_ip, t.state, (t.created_at > now() - interval '1 day'), "
       "(SELECT count(*) FROM files f WHERE f.transfer_id = t.id AND f.state <> 'deleted'), "
-      "t.link_token_sealed FROM transfers t WHERE t.id = %s::uuid FOR UPDATE" },
+      "t.link_token_sealed, t.request_id FROM transfers t WHERE t.id = %s::uuid FOR UPDATE" },
+    { "lenz_up_transfer_request",
+      "INSERT INTO transfers (owner_id, guest_ip, request_id, uploader_name, uploader_message) "
+      "VALUES (%s::uuid, %s, %s::uuid, %s, %s) RETURNING id" },
+    /* A file request's place and bytes for one more file, if it has them. */
+    { "lenz_up_request_take",
+      "UPDATE file_requests SET files_received = files_received + 1, "
+      "bytes_received = bytes_received + %s::bigint "
+      "WHERE id = %s::uuid AND revoked_at IS NULL AND expires_at > now() "
+      "AND (max_files IS NULL OR files_received < max_files) "
+      "AND (max_bytes IS NULL OR bytes_received + %s::bigint <= max_bytes) RETURNING 1" },
+    { "lenz_up_request_giveback",
+      "UPDATE file_requests SET files_received = greatest(files_received - 1, 0), "
+      "bytes_received = greatest(bytes_received - %s::bigint, 0) WHERE id = %s::uuid" },
     { "lenz_up_transfer_new",
       "INSERT INTO transfers (owner_id, guest_ip, expires_at) VALUES (%s::uuid, %s, "
       "CASE WHEN %s::int > 0 THEN now() + make_interval(secs => %s::int) END) RETURNING id" },
@@ -109,9 +123,18 @@ lenz_db *lenz_up_db(request_rec *r)
     return db;
 }
 
-const char *lenz_up_subject(request_rec *r, lenz_req *lr, int member)
+const char *lenz_up_subject(request_rec *r, lenz_req *lr, int who)
 {
-    return member ? apr_pstrcat(r->pool, "user:", lr->user->id, NULL) : "guest";
+    if (who == LENZ_UP_REQUEST)
+        return apr_pstrcat(r->pool, "request:", ((const lenz_up_fr *)lr->ctx)->id, NULL);
+    return who == LENZ_UP_MEMBER ? apr_pstrcat(r->pool, "user:", lr->user->id, NULL) : "guest";
+}
+
+const char *lenz_up_owner(lenz_req *lr, int who)
+{
+    if (who == LENZ_UP_REQUEST)
+        return ((const lenz_up_fr *)lr->ctx)->owner_id;
+    return who == LENZ_UP_MEMBER ? lr->user->id : NULL;
 }
 
 apr_int64_t lenz_up_part_len(const lenz_up *u, int n)
@@ -128,7 +151,7 @@ static int bad_token(request_rec *r, const char *detail)
     return 0;
 }
 
-lenz_up *lenz_up_token(request_rec *r, lenz_req *lr, int member, const char *token)
+lenz_up *lenz_up_token(request_rec *r, lenz_req *lr, int who, const char *token)
 {
     lenz_json *c;
     lenz_up *u;
@@ -139,7 +162,7 @@ lenz_up *lenz_up_token(request_rec *r, lenz_req *lr, int member, const char *tok
         lenz_field_bad(r, "token", "is required");
         return NULL;
     }
-    rv = lenz_token_open(r->pool, lr->srv->keyring, "upload", lenz_up_subject(r, lr, member),
+    rv = lenz_token_open(r->pool, lr->srv->keyring, "upload", lenz_up_subject(r, lr, who),
                          apr_time_sec(apr_time_now()), token, &c);
     if (rv == LENZ_EEXPIRED) {
         lenz_fail(r, APLOG_INFO, LENZLOGNO(2002), HTTP_GONE, "upload-expired", "Upload expired",
@@ -198,9 +221,9 @@ static const char *lower_hex(apr_pool_t *p, const char *s)
     return d;
 }
 
-int lenz_up_presign(request_rec *r, lenz_req *lr, int member)
+int lenz_up_presign(request_rec *r, lenz_req *lr, int who)
 {
-    lenz_up *u = lenz_up_token(r, lr, member, lenz_query(r, "token"));
+    lenz_up *u = lenz_up_token(r, lr, who, lenz_query(r, "token"));
     apr_array_header_t *hdrs = NULL;
     lenz_sigv4_hdr *h;
     const char *url, *sha;
@@ -290,9 +313,9 @@ static apr_status_t received(request_rec *r, lenz_req *lr, lenz_db *db, const le
     }
 }
 
-int lenz_up_parts(request_rec *r, lenz_req *lr, int member)
+int lenz_up_parts(request_rec *r, lenz_req *lr, int who)
 {
-    lenz_up *u = lenz_up_token(r, lr, member, lenz_query(r, "token"));
+    lenz_up *u = lenz_up_token(r, lr, who, lenz_query(r, "token"));
     apr_array_header_t *parts;
     lenz_s3_error err;
     lenz_json *out, *arr;
@@ -325,7 +348,7 @@ int lenz_up_parts(request_rec *r, lenz_req *lr, int member)
     return lenz_send_json(r, HTTP_OK, out);
 }
 
-int lenz_up_abort(request_rec *r, lenz_req *lr, int member)
+int lenz_up_abort(request_rec *r, lenz_req *lr, int who)
 {
     lenz_json *b = lenz_body_json(r, lr);
     const char *token, *args[1];
@@ -334,12 +357,18 @@ int lenz_up_abort(request_rec *r, lenz_req *lr, int member)
     lenz_db *db;
     int n = 0;
 
-    if (!b || !lenz_field_str(r, b, "token", 1, 4096, &token) || !(u = lenz_up_token(r, lr, member, token)))
+    if (!b || !lenz_field_str(r, b, "token", 1, 4096, &token) || !(u = lenz_up_token(r, lr, who, token)))
         return OK;
     if (!(db = lenz_up_db(r)))
         return OK;
     args[0] = u->file_id;
     lenz_db_exec(db, "lenz_up_deleted", &n, 1, args);
+    if (n == 1 && who == LENZ_UP_REQUEST) {
+        /* what initiate took of the request's limits goes back */
+        const char *ga[2] = { apr_psprintf(r->pool, "%" APR_INT64_T_FMT, u->size),
+                              ((const lenz_up_fr *)lr->ctx)->id };
+        lenz_db_exec(db, "lenz_up_request_giveback", NULL, 2, ga);
+    }
     lenz_db_close(db);
     if (n != 1)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2014), HTTP_CONFLICT, "not-uploading",
@@ -461,7 +490,7 @@ static int link_answer(request_rec *r, lenz_req *lr, lenz_db *db, const lenz_up 
     return lenz_send_json(r, HTTP_CREATED, out);
 }
 
-int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
+int lenz_up_complete(request_rec *r, lenz_req *lr, int who, int encrypted)
 {
     lenz_json *b = lenz_body_json(r, lr);
     const char *token, **etags = NULL, **shas = NULL, **prefixes = NULL, *args[5];
@@ -475,7 +504,7 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
     const char *etag, *missing = NULL;
     int i, n, rc, v2;
 
-    if (!b || !lenz_field_str(r, b, "token", 1, 4096, &token) || !(u = lenz_up_token(r, lr, member, token)))
+    if (!b || !lenz_field_str(r, b, "token", 1, 4096, &token) || !(u = lenz_up_token(r, lr, who, token)))
         return OK;
     if (u->encrypted != encrypted)
         return lenz_fail(r, APLOG_INFO, LENZLOGNO(2016), HTTP_BAD_REQUEST, "wrong-path", "Wrong path",
@@ -585,7 +614,11 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
         lenz_json_set_int(ev, "size", u->size);
         lenz_json_set_str(ev, "storage", u->encrypted ? "encrypted" : "plain");
         lenz_json_set_str(ev, "transfer_id", u->transfer_id);
-        rv = lenz_event_emit(db, "file.uploaded", member ? lr->user->id : NULL, u->file_id, ev);
+        /* A request's uploader is no account: the owner hears of the batch
+         * (jobs/requests.c), not of each file as its own upload. */
+        rv = lenz_event_emit(db, "file.uploaded", who == LENZ_UP_MEMBER ? lr->user->id : NULL, u->file_id, ev);
+        if (rv == APR_SUCCESS && who == LENZ_UP_REQUEST)
+            rv = lenz_request_batch_queue(db, u->transfer_id, lenz_cfg_request_notify_delay(lr->srv));
     }
     lenz_db_end(db, rv != APR_SUCCESS);
     if (rv != APR_SUCCESS) {
@@ -593,6 +626,14 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted)
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2020), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
                          "Service unavailable", "the upload is stored but could not be recorded; "
                          "complete it again");
+    }
+    if (who == LENZ_UP_REQUEST) {
+        /* An uploader gets no link: the files are the owner's. */
+        lenz_json *out = lenz_json_new_object(r->pool);
+        lenz_db_close(db);
+        lenz_json_set_str(out, "file_id", u->file_id);
+        lenz_json_set_str(out, "transfer_id", u->transfer_id);
+        return lenz_send_json(r, HTTP_CREATED, out);
     }
     rc = link_answer(r, lr, db, u);
     lenz_db_close(db);

@@ -17,12 +17,18 @@
 
 extern const lenz_stmt lenz_uploads_stmts[];
 
-/* who: 0 guest, 1 member (the route's access says which). */
-int lenz_up_initiate(request_rec *r, lenz_req *lr, int member, int encrypted);
-int lenz_up_presign(request_rec *r, lenz_req *lr, int member);
-int lenz_up_part(request_rec *r, lenz_req *lr, int member);
-int lenz_up_complete(request_rec *r, lenz_req *lr, int member, int encrypted);
-int lenz_up_parts(request_rec *r, lenz_req *lr, int member);
-int lenz_up_abort(request_rec *r, lenz_req *lr, int member);
+/* who: LENZ_UP_GUEST, LENZ_UP_MEMBER (the route's access says which) or
+ * LENZ_UP_REQUEST (h_request.c opened a file request's link into lr->ctx). */
+int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted);
+int lenz_up_presign(request_rec *r, lenz_req *lr, int who);
+int lenz_up_part(request_rec *r, lenz_req *lr, int who);
+int lenz_up_complete(request_rec *r, lenz_req *lr, int who, int encrypted);
+int lenz_up_parts(request_rec *r, lenz_req *lr, int who);
+int lenz_up_abort(request_rec *r, lenz_req *lr, int who);
+
+/* File requests (h_request.c): the page, the password gate and the upload
+ * routes under /upload/request/{token}. */
+extern const lenz_stmt lenz_request_stmts[];
+extern const lenz_route lenz_request_routes[];
 
 #endif
