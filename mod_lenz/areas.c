@@ -9,6 +9,7 @@
 #include "httpd/otp.h"
 #include "httpd/links.h"
 #include "httpd/outbox.h"
+#include "httpd/idem.h"
 #include "jobs/jobs.h"
 #include "jobs/events.h"
 #include "jobs/schedule.h"
@@ -67,6 +68,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_accounts_stmts,
     lenz_otp_stmts,
     lenz_links_stmts,
+    lenz_idem_stmts,
     lenz_outbox_stmts,
     lenz_uploads_stmts,
     lenz_request_stmts,

@@ -75,6 +75,8 @@ lenz_json *lenz_body_json(request_rec *r, lenz_req *lr)
     const char *why = NULL;
     int seen_eos = 0;
 
+    if (lr->json)
+        return lr->json;
     if (!type_is(r, "application/json")) {
         lenz_fail(r, APLOG_INFO, LENZLOGNO(0350), HTTP_UNSUPPORTED_MEDIA_TYPE,
                   "unsupported-media-type", "Unsupported media type",
@@ -139,6 +141,7 @@ lenz_json *lenz_body_json(request_rec *r, lenz_req *lr)
                   "a JSON object is expected");
         return NULL;
     }
+    lr->json = j;       /* read once: idem.c reads it before the route does */
     return j;
 }
 

@@ -6,6 +6,7 @@
 #include "router.h"
 #include "render.h"
 #include "security.h"
+#include "idem.h"
 
 int lenz_wants_json(request_rec *r)
 {
@@ -31,6 +32,7 @@ static int send_typed(request_rec *r, int status, const char *type, const lenz_j
     const char *text = lenz_json_dump(r->pool, body);
     apr_size_t len = strlen(text);
     r->status = status;
+    lenz_idem_capture(r, status, type, apr_pstrcat(r->pool, text, "\n", NULL), len + 1);
     ap_set_content_type(r, type);
     ap_set_content_length(r, (apr_off_t)len + 1);
     if (!r->header_only) {

@@ -8,6 +8,7 @@
 #include "problem.h"
 #include "security.h"
 #include "auth.h"
+#include "idem.h"
 
 const lenz_area *lenz_area_of(const request_rec *r)
 {
@@ -252,5 +253,11 @@ int lenz_router_handler(request_rec *r)
      * handler that never reads its form is protected all the same. */
     if (lr->csrf_pending && !lenz_body_form(r, lr))
         return OK;
-    return lr->route->fn(r, lr);
+    if (!lenz_idem_begin(r, lr))
+        return OK;
+    {
+        int rc = lr->route->fn(r, lr);
+        lenz_idem_finish(r, lr, rc);
+        return rc;
+    }
 }

@@ -76,6 +76,8 @@ struct lenz_req {
                                      account: the owner must link it (auth.c) */
     apr_table_t *form;            /* the form, once read (body.c) */
     void *ctx;                    /* the area's own, for this request */
+    struct json_object *json;     /* the JSON body (a lenz_json), once read (body.c) */
+    struct lenz_idem *idem;       /* the Idempotency-Key this request holds (idem.c) */
 };
 
 /* Every area, for hook registration and statement preparation. */

@@ -34,6 +34,7 @@
 
 const lenz_stmt lenz_expire_stmts[] = {
     { "lenz_expire_otps", IN_BATCH("otps", "expires_at < now() - interval '1 day'") },
+    { "lenz_expire_idem", IN_BATCH("idempotency_keys", "created_at < now() - interval '1 day'") },
     { "lenz_expire_sessions",
       IN_BATCH("sessions", "expires_at < now() OR last_seen_at < now() - make_interval(secs => %s::int)") },
     { "lenz_expire_refresh", IN_BATCH("refresh_tokens", "expires_at < now() - interval '1 day'") },
@@ -67,6 +68,7 @@ apr_status_t lenz_purge_expired_job(lenz_jobctx *jc)
 {
     static const struct { const char *label, *what; int idle; } steps[] = {
         { "lenz_expire_otps", "expired one-time codes", 0 },
+        { "lenz_expire_idem", "day-old Idempotency-Keys", 0 },
         { "lenz_expire_sessions", "expired or idle sessions", 1 },
         { "lenz_expire_refresh", "expired refresh tokens", 0 },
         { "lenz_expire_families", "ended API token families", 0 },
