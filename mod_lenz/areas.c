@@ -89,6 +89,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_listing_stmts,
     lenz_copy_stmts,
     lenz_requests_api_stmts,
+    lenz_share_page_stmts,
     /* the event subscribers' (subscribers.c) */
     lenz_audit_stmts,
     lenz_notify_stmts,

@@ -32,23 +32,6 @@ const lenz_stmt lenz_api_links_stmts[] = {
     { "lenz_links_owns_files",
       "SELECT count(*) FROM files f WHERE f.id = ANY (string_to_array(%s, ',')::uuid[]) "
       "AND f.owner_id = %s::uuid AND f.state = 'ready' AND f.trashed_at IS NULL" },
-    { "lenz_links_mine",
-      "SELECT l.id, l.file_id, l.transfer_id, "
-      "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-      "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-      "l.max_downloads, l.downloads, (l.password_hash IS NOT NULL), (l.revoked_at IS NOT NULL), "
-      "(SELECT string_agg(email::text, ',' ORDER BY email) FROM link_recipients r WHERE r.link_id = l.id), "
-      "l.bytes_served, l.folder_id, "
-      "CASE WHEN l.file_id IS NOT NULL THEN 'file' WHEN l.transfer_id IS NOT NULL THEN 'transfer' "
-      "WHEN l.folder_id IS NOT NULL THEN 'folder' ELSE 'files' END, "
-      /* what it holds, in a word: the file's or folder's name, or a count */
-      "coalesce((SELECT name FROM files WHERE id = l.file_id), (SELECT name FROM folders WHERE id = l.folder_id), "
-      "(SELECT CASE WHEN count(*) = 1 THEN min(f.name) ELSE count(*) || ' files' END "
-      "FROM lenz_link_files(l.id) x JOIN files f ON f.id = x.file_id WHERE f.state = 'ready')) "
-      "FROM links l WHERE l.owner_id = %s::uuid ORDER BY l.created_at DESC LIMIT 500" },
-    { "lenz_links_revoke",
-      "UPDATE links SET revoked_at = now() WHERE owner_id = %s::uuid AND revoked_at IS NULL "
-      "AND (token_hash = decode(%s, 'hex') OR id::text = %s)" },
     { "lenz_links_limits",
       "UPDATE links SET expires_at = CASE WHEN %s::int IS NULL THEN expires_at "
       "ELSE now() + make_interval(secs => %s::int) END, "
@@ -216,31 +199,8 @@ static int list(request_rec *r, lenz_req *lr)
     lenz_db_close(db);
     out = lenz_json_new_object(r->pool);
     arr = lenz_json_obj_add_array(out, "links");
-    for (i = 0; i < rows.nrows; i++) {
-        const char **row = rows.rows[i];
-        lenz_json *o = lenz_json_arr_add_object(arr), *rec;
-        char *list_copy, *tok, *state;
-        lenz_json_set_str(o, "id", row[0]);
-        lenz_json_set_str(o, "file_id", row[1]);
-        lenz_json_set_str(o, "transfer_id", row[2]);
-        lenz_json_set_str(o, "created_at", row[3]);
-        lenz_json_set_str(o, "expires_at", row[4]);
-        if (row[5])
-            lenz_json_set_int(o, "max_downloads", apr_atoi64(row[5]));
-        else
-            lenz_json_set_null(o, "max_downloads");
-        lenz_json_set_int(o, "downloads", apr_atoi64(row[6]));
-        lenz_json_set_int(o, "bytes_served", apr_atoi64(row[10]));
-        lenz_json_set_bool(o, "has_password", row[7][0] == 't');
-        lenz_json_set_bool(o, "revoked", row[8][0] == 't');
-        lenz_json_set_str(o, "folder_id", row[11]);
-        lenz_json_set_str(o, "kind", row[12]);
-        lenz_json_set_str(o, "name", row[13]);
-        rec = lenz_json_obj_add_array(o, "recipients");
-        list_copy = row[9] ? apr_pstrdup(r->pool, row[9]) : NULL;
-        for (tok = list_copy ? apr_strtok(list_copy, ",", &state) : NULL; tok; tok = apr_strtok(NULL, ",", &state))
-            lenz_json_arr_add_str(rec, tok);
-    }
+    for (i = 0; i < rows.nrows; i++)
+        lenz_link_row_json(r->pool, rows.rows[i], lenz_json_arr_add_object(arr));
     return lenz_send_json(r, HTTP_OK, out);
 }
 

@@ -11,6 +11,9 @@ extern const lenz_area lenz_area_files;
 extern const lenz_stmt lenz_files_stmts[];
 extern const lenz_stmt lenz_listing_stmts[];
 extern const lenz_stmt lenz_copy_stmts[];
+/* The link dialog, the Shared page, bulk actions (h_share_page.c). */
+extern const lenz_route lenz_share_page_routes[];
+extern const lenz_stmt lenz_share_page_stmts[];
 /* /api/v1/file-requests (h_requests.c). */
 extern const lenz_route lenz_api_request_routes[];
 extern const lenz_stmt lenz_requests_api_stmts[];

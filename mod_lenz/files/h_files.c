@@ -268,19 +268,48 @@ static int empty_trash(request_rec *r, lenz_req *lr)
 
 static int storage(request_rec *r, lenz_req *lr)
 {
-    lenz_json *out = lenz_json_new_object(r->pool);
+    lenz_json *out = lenz_json_new_object(r->pool), *b;
+    const char *where = NULL, *def;
     apr_int64_t used, trash_bytes;
+    int policy = lenz_cfg_upload_policy(lr->srv);
     lenz_fs_rc rc;
     lenz_db *db;
+
+    if (r->method_number == M_PATCH) {
+        /* {"upload_default":"encrypted"|"plain"}: where the site lets
+         * members choose (LenzUploadPolicy choice). */
+        if (!(b = lenz_body_json(r, lr)) || !lenz_field_str(r, b, "upload_default", 1, 16, &where))
+            return OK;
+        if (strcmp(where, "encrypted") && strcmp(where, "plain"))
+            return lenz_field_bad(r, "upload_default", "\"encrypted\" or \"plain\""), OK;
+        if (policy != LENZ_POLICY_CHOICE)
+            return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_CONFLICT, "not-a-choice", "Not a choice here",
+                             "this site's upload policy decides where files go");
+    }
     if (!(db = lenz_db_open(r)))
         return unavailable(r);
+    if (where && lenz_fs_set_upload_default(db, lr->user->id, where) != LENZ_FS_OK) {
+        lenz_db_close(db);
+        return unavailable(r);
+    }
     rc = lenz_fs_usage(db, lr->user->id, &used, &trash_bytes);
+    def = rc == LENZ_FS_OK ? lenz_fs_upload_default(db, lr->user->id) : NULL;
     lenz_db_close(db);
-    if (rc != LENZ_FS_OK)
+    if (rc != LENZ_FS_OK || !def)
         return unavailable(r);
     lenz_json_set_int(out, "used", used);
     lenz_json_set_int(out, "quota", lenz_cfg_member_quota(lr->srv));
     lenz_json_set_int(out, "trash", trash_bytes);
+    /* Where new uploads go: the site's policy, or (choice) the member's
+     * default; files over plain_above go plain whatever either says. */
+    lenz_json_set_str(out, "policy", policy == LENZ_POLICY_ENCRYPTED ? "encrypted"
+                                     : policy == LENZ_POLICY_PLAIN ? "plain" : "choice");
+    lenz_json_set_str(out, "upload_default", policy == LENZ_POLICY_ENCRYPTED ? "encrypted"
+                                             : policy == LENZ_POLICY_PLAIN ? "plain" : def);
+    if (lenz_cfg_plain_above(lr->srv) > 0 && policy != LENZ_POLICY_PLAIN)
+        lenz_json_set_int(out, "plain_above", lenz_cfg_plain_above(lr->srv));
+    else
+        lenz_json_set_null(out, "plain_above");
     return lenz_send_json(r, HTTP_OK, out);
 }
 
@@ -327,5 +356,6 @@ const lenz_route lenz_api_files_routes[] = {
     { LENZ_DELETE, "/trash", empty_trash, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/trash/{id}/restore", restore, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/me/storage", storage, LENZ_ACCESS_MEMBER },
+    { LENZ_PATCH, "/me/storage", storage, LENZ_ACCESS_MEMBER },
     { 0 }
 };

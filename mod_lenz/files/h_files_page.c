@@ -97,8 +97,8 @@ static int status_of(lenz_fs_rc rc)
 static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status, lenz_json *err)
 {
     apr_pool_t *p = r->pool;
-    lenz_json *ctx = lenz_json_new_object(p), *kids = lenz_json_new_array(p), *crumbs, *dests;
-    const char *root, *next = NULL, *args[2], *pre, *s;
+    lenz_json *ctx = lenz_json_new_object(p), *kids = lenz_json_new_array(p), *crumbs, *dests, *bulk_dests;
+    const char *root, *next = NULL, *args[2], *pre, *s, *where;
     apr_int64_t used = 0, trash = 0;
     lenz_fs_item it;
     lenz_rows rows;
@@ -143,6 +143,7 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
             lenz_json_set_bool(c, "current", !strcmp(rows.rows[k][0], it.id));
         }
     dests = lenz_json_new_array(p);
+    where = lenz_fs_upload_default(db, lr->user->id);
     if (lenz_db_select(db, "lenz_fp_folders", &rows, 1, args) == APR_SUCCESS)
         for (k = 0; k < rows.nrows; k++) {
             lenz_json *d = lenz_json_arr_add_object(dests);
@@ -185,6 +186,19 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
         }
         lenz_json_set_bool(c, "has_dests", lenz_json_array_len(moves) > 0);
     }
+    /* The picked items' move: anywhere but here. */
+    bulk_dests = lenz_json_obj_add_array(ctx, "bulk_dests");
+    for (i = 0; i < lenz_json_array_len(dests); i++) {
+        lenz_json *d = lenz_json_array_get(dests, i);
+        if (strcmp(lenz_json_string(lenz_json_get(d, "id")), it.id)) {
+            lenz_json *m = lenz_json_arr_add_object(bulk_dests);
+            lenz_json_set_str(m, "id", lenz_json_string(lenz_json_get(d, "id")));
+            lenz_json_set_str(m, "path", lenz_json_string(lenz_json_get(d, "path")));
+        }
+    }
+    lenz_json_set_bool(ctx, "policy_choice", lenz_cfg_upload_policy(lr->srv) == LENZ_POLICY_CHOICE);
+    lenz_json_set_bool(ctx, "upload_plain", where && !strcmp(where, "plain"));
+    lenz_json_set_bool(ctx, "is_root", !it.parent_id);
     lenz_json_set_copy(ctx, "children", kids);
     lenz_json_set_bool(ctx, "empty", lenz_json_array_len(kids) == 0);
     lenz_json_set_bool(ctx, "more", next != NULL);
@@ -343,6 +357,6 @@ static const lenz_route routes[] = {
     { 0 }
 };
 
-static const lenz_route *const tables[] = { routes, NULL };
+static const lenz_route *const tables[] = { routes, lenz_share_page_routes, NULL };
 
 const lenz_area lenz_area_files = { "lenz-files", "files", tables, lenz_files_page_stmts, 0 };

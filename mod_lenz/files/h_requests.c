@@ -7,6 +7,7 @@
 #include "httpd/lenz.h"
 #include "area.h"
 #include "store.h"
+#include "requests.h"
 #include "httpd/config.h"
 #include "httpd/body.h"
 #include "httpd/problem.h"
@@ -18,8 +19,6 @@
 #include "names.h"
 #include "err.h"
 
-#define DEFAULT_TTL (7 * 86400)
-#define MAX_TTL     (365 * 86400)
 
 #define REQ_COLS \
     "r.id, r.folder_id, r.title, r.message, " \
@@ -51,7 +50,7 @@ const lenz_stmt lenz_requests_api_stmts[] = {
     { NULL }
 };
 
-static void request_json(lenz_json *o, const char **row)
+void lenz_fr_json(lenz_json *o, const char **row)
 {
     lenz_json_set_str(o, "id", row[0]);
     lenz_json_set_str(o, "folder_id", row[1]);
@@ -81,22 +80,60 @@ static int unavailable(request_rec *r, const char *tag)
                      "try again shortly");
 }
 
+const char *lenz_fr_url(request_rec *r, const char *token)
+{
+    return apr_pstrcat(r->pool, lenz_srv(r->server)->public_url, "/upload/request/", token, NULL);
+}
+
+lenz_fs_rc lenz_fr_make(request_rec *r, lenz_db *db, const char *owner, const lenz_fr_spec *spec,
+                        const char ***row, const char **token)
+{
+    const char *args[9], *title = spec->title;
+    unsigned char h[32];
+    lenz_rows rows;
+
+    args[0] = owner;
+    args[1] = args[2] = spec->folder;
+    if (strcmp(spec->folder, "root") == 0)
+        lenz_fs_root(db, owner);        /* a member without a root yet gets one */
+    if (lenz_db_select(db, "lenz_fr_folder", &rows, 3, args) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    if (rows.nrows != 1)
+        return LENZ_FS_NOT_FOUND;
+    args[1] = rows.rows[0][0];
+    if (!title)
+        title = *rows.rows[0][1] ? rows.rows[0][1] : "Files";
+    if (lenz_token_new(r->pool, token, h) != APR_SUCCESS)
+        return LENZ_FS_DB;
+    args[2] = lenz_hex(r->pool, h, 32);
+    args[3] = title;
+    args[4] = spec->message && *spec->message ? spec->message : NULL;
+    args[5] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, spec->ttl);
+    args[6] = spec->max_bytes ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, spec->max_bytes) : NULL;
+    args[7] = spec->max_files ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, spec->max_files) : NULL;
+    args[8] = spec->password_hash;
+    if (lenz_db_select(db, "lenz_fr_new", &rows, 9, args) != APR_SUCCESS || rows.nrows != 1)
+        return LENZ_FS_DB;
+    *row = rows.rows[0];
+    return LENZ_FS_OK;
+}
+
 /* POST /api/v1/file-requests {"folder_id","title","message","expires_in",
  * "max_bytes","max_files","password"} -> 201 with "token" and "url". */
 static int create(request_rec *r, lenz_req *lr)
 {
     lenz_json *b = lenz_body_json(r, lr), *out;
-    const char *folder = NULL, *title = NULL, *message = NULL, *pw = NULL, *phc = NULL, *token, *args[9];
-    apr_int64_t ttl = DEFAULT_TTL, max_bytes = 0, max_files = 0;
-    unsigned char h[32];
-    lenz_rows rows;
+    const char *folder = NULL, *title = NULL, *message = NULL, *pw = NULL, *phc = NULL, *token, **row;
+    apr_int64_t ttl = LENZ_FR_DEFAULT_TTL, max_bytes = 0, max_files = 0;
+    lenz_fr_spec spec;
+    lenz_fs_rc rc;
     lenz_db *db;
     apr_status_t rv;
 
     if (!b || !lenz_field_str(r, b, "folder_id", 1, 64, &folder)
         || !lenz_field_str(r, b, "title", 0, 200, &title)
         || !lenz_field_str(r, b, "message", 0, 2000, &message)
-        || !lenz_field_int(r, b, "expires_in", 0, 60, MAX_TTL, &ttl)
+        || !lenz_field_int(r, b, "expires_in", 0, 60, LENZ_FR_MAX_TTL, &ttl)
         || !lenz_field_int(r, b, "max_bytes", 0, 1, APR_INT64_C(1) << 50, &max_bytes)
         || !lenz_field_int(r, b, "max_files", 0, 1, 100000, &max_files)
         || !lenz_field_str(r, b, "password", 0, 1024, &pw))
@@ -111,42 +148,26 @@ static int create(request_rec *r, lenz_req *lr)
         return rv == LENZ_EUNAVAIL ? lenz_pw_busy(r)
                : lenz_fail(r, APLOG_ERR, LENZLOGNO(2560), HTTP_INTERNAL_SERVER_ERROR, "internal",
                            "Internal error", "the password could not be stored");
+    spec.folder = folder;
+    spec.title = title;
+    spec.message = message;
+    spec.ttl = ttl;
+    spec.max_bytes = max_bytes;
+    spec.max_files = max_files;
+    spec.password_hash = phc;
     if (!(db = lenz_db_open(r)))
         return unavailable(r, LENZLOGNO(2561));
-    args[0] = lr->user->id;
-    args[1] = args[2] = folder;
-    if (strcmp(folder, "root") == 0)
-        lenz_fs_root(db, lr->user->id);     /* a member without a root yet gets one */
-    if (lenz_db_select(db, "lenz_fr_folder", &rows, 3, args) != APR_SUCCESS || rows.nrows != 1) {
-        lenz_db_close(db);
-        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such folder");
-    }
-    folder = rows.rows[0][0];
-    if (!title)
-        title = *rows.rows[0][1] ? rows.rows[0][1] : "Files";
-    if (lenz_token_new(r->pool, &token, h) != APR_SUCCESS) {
-        lenz_db_close(db);
-        return lenz_fail(r, APLOG_ERR, LENZLOGNO(2562), HTTP_INTERNAL_SERVER_ERROR, "internal",
-                         "Internal error", "no token could be made");
-    }
-    args[1] = folder;
-    args[2] = lenz_hex(r->pool, h, 32);
-    args[3] = title;
-    args[4] = message;
-    args[5] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, ttl);
-    args[6] = max_bytes ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, max_bytes) : NULL;
-    args[7] = max_files ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, max_files) : NULL;
-    args[8] = phc;
-    rv = lenz_db_select(db, "lenz_fr_new", &rows, 9, args);
+    rc = lenz_fr_make(r, db, lr->user->id, &spec, &row, &token);
     lenz_db_close(db);
-    if (rv != APR_SUCCESS || rows.nrows != 1)
+    if (rc == LENZ_FS_NOT_FOUND)
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such folder");
+    if (rc != LENZ_FS_OK)
         return unavailable(r, LENZLOGNO(2563));
     out = lenz_json_new_object(r->pool);
-    request_json(out, rows.rows[0]);
+    lenz_fr_json(out, row);
     lenz_json_set_str(out, "token", token);
-    lenz_json_set_str(out, "url", apr_pstrcat(r->pool, lr->srv->public_url, "/upload/request/", token, NULL));
-    apr_table_setn(r->headers_out, "Location",
-                   apr_pstrcat(r->pool, "/api/v1/file-requests/", rows.rows[0][0], NULL));
+    lenz_json_set_str(out, "url", lenz_fr_url(r, token));
+    apr_table_setn(r->headers_out, "Location", apr_pstrcat(r->pool, "/api/v1/file-requests/", row[0], NULL));
     return lenz_send_json(r, HTTP_CREATED, out);
 }
 
@@ -167,7 +188,7 @@ static int list(request_rec *r, lenz_req *lr)
     out = lenz_json_new_object(r->pool);
     arr = lenz_json_obj_add_array(out, "requests");
     for (i = 0; i < rows.nrows; i++)
-        request_json(lenz_json_arr_add_object(arr), rows.rows[i]);
+        lenz_fr_json(lenz_json_arr_add_object(arr), rows.rows[i]);
     return lenz_send_json(r, HTTP_OK, out);
 }
 

@@ -88,6 +88,8 @@ const lenz_stmt lenz_files_stmts[] = {
       "coalesce((SELECT sum(x.size) FROM files x JOIN folders f ON f.id = x.folder_id "
       "  WHERE x.owner_id = %s::uuid AND x.state <> 'deleted' "
       "  AND (x.trashed_at IS NOT NULL OR left(f.path, 2) = '//')), 0)" },
+    { "lenz_fs_upload_default", "SELECT coalesce(upload_default, 'encrypted') FROM users WHERE id = %s::uuid" },
+    { "lenz_fs_set_upload_default", "UPDATE users SET upload_default = %s WHERE id = %s::uuid" },
     { NULL }
 };
 
@@ -493,4 +495,19 @@ lenz_fs_rc lenz_fs_usage(lenz_db *db, const char *owner, apr_int64_t *used, apr_
     *used = apr_atoi64(rows.rows[0][0]);
     *trash = apr_atoi64(rows.rows[0][1]);
     return LENZ_FS_OK;
+}
+
+const char *lenz_fs_upload_default(lenz_db *db, const char *owner)
+{
+    const char *args[1] = { owner };
+    lenz_rows rows;
+    if (lenz_db_select(db, "lenz_fs_upload_default", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
+        return NULL;
+    return rows.rows[0][0];
+}
+
+lenz_fs_rc lenz_fs_set_upload_default(lenz_db *db, const char *owner, const char *where)
+{
+    const char *args[2] = { where, owner };
+    return lenz_db_exec(db, "lenz_fs_set_upload_default", NULL, 2, args) == APR_SUCCESS ? LENZ_FS_OK : LENZ_FS_DB;
 }

@@ -70,4 +70,9 @@ lenz_fs_rc lenz_fs_usage(lenz_db *db, const char *owner, apr_int64_t *used, apr_
 /* The item's JSON (children entries and answers). */
 void lenz_fs_item_json(lenz_json *o, const lenz_fs_item *it, int with_parent);
 
+/* "Where to upload": the member's default, "encrypted" or "plain" (NULL
+ * when the database cannot say), and setting it. */
+const char *lenz_fs_upload_default(lenz_db *db, const char *owner);
+lenz_fs_rc lenz_fs_set_upload_default(lenz_db *db, const char *owner, const char *where);
+
 #endif

@@ -14,6 +14,26 @@ const lenz_stmt lenz_links_stmts[] = {
       "password_hash, folder_id, file_set) VALUES (decode(%s, 'hex'), %s::uuid, %s::uuid, %s::uuid, "
       "now() + make_interval(secs => %s::int), %s::int, %s, %s::uuid, %s::boolean) "
       "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" },
+    /* A member's links, newest first (lenz_link_row_json), and revoking
+     * one by its token or id: the API (download/h_api_links.c) and the
+     * file manager's Shared page (files/h_share_page.c). */
+    { "lenz_links_mine",
+      "SELECT l.id, l.file_id, l.transfer_id, "
+      "to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "to_char(l.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "l.max_downloads, l.downloads, (l.password_hash IS NOT NULL), (l.revoked_at IS NOT NULL), "
+      "(SELECT string_agg(email::text, ',' ORDER BY email) FROM link_recipients r WHERE r.link_id = l.id), "
+      "l.bytes_served, l.folder_id, "
+      "CASE WHEN l.file_id IS NOT NULL THEN 'file' WHEN l.transfer_id IS NOT NULL THEN 'transfer' "
+      "WHEN l.folder_id IS NOT NULL THEN 'folder' ELSE 'files' END, "
+      /* what it holds, in a word: the file's or folder's name, or a count */
+      "coalesce((SELECT name FROM files WHERE id = l.file_id), (SELECT name FROM folders WHERE id = l.folder_id), "
+      "(SELECT CASE WHEN count(*) = 1 THEN min(f.name) ELSE count(*) || ' files' END "
+      "FROM lenz_link_files(l.id) x JOIN files f ON f.id = x.file_id WHERE f.state = 'ready')) "
+      "FROM links l WHERE l.owner_id = %s::uuid ORDER BY l.created_at DESC LIMIT 500" },
+    { "lenz_links_revoke",
+      "UPDATE links SET revoked_at = now() WHERE owner_id = %s::uuid AND revoked_at IS NULL "
+      "AND (token_hash = decode(%s, 'hex') OR id::text = %s)" },
     { "lenz_link_recipient",
       "INSERT INTO link_recipients (link_id, email) VALUES (%s::uuid, %s) ON CONFLICT DO NOTHING" },
     { "lenz_link_file",
@@ -77,4 +97,30 @@ apr_status_t lenz_link_create(request_rec *r, lenz_db *db, const lenz_link_spec 
 const char *lenz_link_url(request_rec *r, const char *token)
 {
     return apr_pstrcat(r->pool, lenz_srv(r->server)->public_url, "/download/", token, NULL);
+}
+
+void lenz_link_row_json(apr_pool_t *p, const char **row, lenz_json *o)
+{
+    lenz_json *rec;
+    char *list_copy, *tok, *state;
+    lenz_json_set_str(o, "id", row[0]);
+    lenz_json_set_str(o, "file_id", row[1]);
+    lenz_json_set_str(o, "transfer_id", row[2]);
+    lenz_json_set_str(o, "created_at", row[3]);
+    lenz_json_set_str(o, "expires_at", row[4]);
+    if (row[5])
+        lenz_json_set_int(o, "max_downloads", apr_atoi64(row[5]));
+    else
+        lenz_json_set_null(o, "max_downloads");
+    lenz_json_set_int(o, "downloads", apr_atoi64(row[6]));
+    lenz_json_set_int(o, "bytes_served", apr_atoi64(row[10]));
+    lenz_json_set_bool(o, "has_password", row[7][0] == 't');
+    lenz_json_set_bool(o, "revoked", row[8][0] == 't');
+    lenz_json_set_str(o, "folder_id", row[11]);
+    lenz_json_set_str(o, "kind", row[12]);
+    lenz_json_set_str(o, "name", row[13]);
+    rec = lenz_json_obj_add_array(o, "recipients");
+    list_copy = row[9] ? apr_pstrdup(p, row[9]) : NULL;
+    for (tok = list_copy ? apr_strtok(list_copy, ",", &state) : NULL; tok; tok = apr_strtok(NULL, ",", &state))
+        lenz_json_arr_add_str(rec, tok);
 }

@@ -8,6 +8,7 @@
 #include "lenz.h"
 #include "router.h"
 #include "dbd.h"
+#include "json.h"
 
 extern const lenz_stmt lenz_links_stmts[];
 
@@ -26,6 +27,10 @@ typedef struct lenz_link_spec {
 /* Creates the link in the caller's transaction.  *token is shown once. */
 apr_status_t lenz_link_create(request_rec *r, lenz_db *db, const lenz_link_spec *spec,
                               const char **token, const char **link_id, const char **expires_at);
+
+/* A row of the statement "lenz_links_mine" (links.c: a member's links,
+ * newest first) as the API's link object. */
+void lenz_link_row_json(apr_pool_t *p, const char **row, lenz_json *o);
 
 /* public URL + /download/ + token */
 const char *lenz_link_url(request_rec *r, const char *token);

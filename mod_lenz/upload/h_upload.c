@@ -83,6 +83,9 @@ static int upload_page(request_rec *r, lenz_req *lr)
         if (db) {
             if (lenz_db_select(db, "lenz_up_quota", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1)
                 used = (apr_off_t)apr_atoi64(rows.rows[0][0]);
+            if (policy == LENZ_POLICY_CHOICE && lenz_db_select(db, "lenz_up_default", &rows, 1, args) == APR_SUCCESS
+                && rows.nrows == 1 && !strcmp(rows.rows[0][0], "plain"))
+                lenz_json_set_bool(ctx, "encrypt_off", 1);      /* their default: the box starts unticked */
             lenz_db_close(db);
         }
         lenz_json_set_str(m, "name", u->name && *u->name ? u->name : u->email);

@@ -33,6 +33,8 @@
 
 const lenz_stmt lenz_uploads_stmts[] = {
     /* Storage use (sql/012_storage.sql: kept exact by a trigger on files). */
+    /* "Where to upload": the member's default where the policy is a choice. */
+    { "lenz_up_default", "SELECT coalesce(upload_default, 'encrypted') FROM users WHERE id = %s::uuid" },
     { "lenz_up_quota",
       "SELECT coalesce((SELECT used FROM storage_usage WHERE user_id = %s::uuid), 0)" },
     /* The authoritative check, inside initiate's transaction: the member's
