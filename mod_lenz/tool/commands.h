@@ -26,5 +26,6 @@ int lenz_cmd_job(lenz_cli *cli, int argc, const char *const *argv);
 int lenz_cmd_retry_job(lenz_cli *cli, int argc, const char *const *argv);
 int lenz_cmd_schedules(lenz_cli *cli, int argc, const char *const *argv);
 int lenz_cmd_run_schedule(lenz_cli *cli, int argc, const char *const *argv);
+int lenz_cmd_fill_folder(lenz_cli *cli, int argc, const char *const *argv);
 
 #endif

@@ -37,7 +37,10 @@ int lenz_cli_usage(lenz_cli *cli)
         "  job ID                           a job with its payload, result and every run\n"
         "  retry-job ID                     queue a dead job again (attempts start over)\n"
         "  schedules                        the scheduled jobs and when they run next\n"
-        "  run-schedule NAME                make a scheduled job due now"
+        "  run-schedule NAME                make a scheduled job due now\n"
+        "  fill-folder --user USER --count N [--folder ID|root] [--prefix NAME]\n"
+        "                                   add N files (rows only, no S3 objects: for\n"
+        "                                   benchmarks) to USER's folder, in batches\n"
         "  version\n"
         "\n"
         "Settings come from the environment or the -e file (KEY=VALUE lines, as in\n"
@@ -104,6 +107,7 @@ static const struct {
     { "retry-job", lenz_cmd_retry_job },
     { "schedules", lenz_cmd_schedules },
     { "run-schedule", lenz_cmd_run_schedule },
+    { "fill-folder", lenz_cmd_fill_folder },
     { "version", cmd_version },
 };
 
