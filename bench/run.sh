@@ -1,8 +1,10 @@
 #!/bin/bash
-# bench/run.sh (`make bench`, `make bench-upload`, `make bench-download`):
-# the harness for the benchmarks that need the whole platform.
+# bench/run.sh (`make bench`, `make bench-upload`, `make bench-download`,
+# `make bench-storage`): the harness for the benchmarks that need the whole
+# platform.
 #
-#   bench/run.sh [upload] [download] [aead]      (no argument: upload download)
+#   bench/run.sh [upload] [download] [aead] [storage]
+#                                                (no argument: upload download)
 #
 # It takes the machine-wide test lock (the one scripts/test.sh takes), so a
 # benchmark never overlaps a test run; builds; brings up PostgreSQL, Ceph
@@ -50,6 +52,15 @@
 # speed`) needs no stack; it runs here under the same lock when asked for.
 # `make bench` leaves it out for now; add "aead" to BENCHES in the Makefile
 # to make it part of every run.
+#
+# storage: bench/storage.py (`make bench-storage`, not in `make bench`):
+# one member's folder of 100,000 files (lenzctl fill-folder), listed,
+# sorted and searched through httpd's API against the same SQL in psql,
+# and the /files page's first row in Chromium (bench/storage_page.mjs,
+# under Debian's Node 18 from scripts/node18.sh, puppeteer-core from
+# scripts/fetch-browser-deps.sh).  httpd then also mounts the API, the
+# pages and /static.  BENCH_STORAGE_FILES (default 100000) and
+# BENCH_STORAGE_SAMPLES (default 200) change its sizes.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd -P)
@@ -58,12 +69,14 @@ export PYTHONDONTWRITEBYTECODE=1
 
 benches=${*:-upload download}
 for b in $benches; do
-    case $b in upload | download | aead) ;;
-        *) echo "bench: unknown bench '$b' (want upload, download, aead)" >&2; exit 2 ;;
+    case $b in upload | download | aead | storage) ;;
+        *) echo "bench: unknown bench '$b' (want upload, download, aead, storage)" >&2; exit 2 ;;
     esac
 done
 need_stack=0
-case " $benches " in *" upload "* | *" download "*) need_stack=1 ;; esac
+case " $benches " in *" upload "* | *" download "* | *" storage "*) need_stack=1 ;; esac
+storage=0
+case " $benches " in *" storage "*) storage=1 ;; esac
 
 # var/ may be a link out of the checkout (scripts/stack.sh var): real paths.
 var="$(scripts/stack.sh var)/bench"
@@ -195,6 +208,33 @@ sed -e "s|@VAR@|$(esc "$var")|g" -e "s|@TOP@|$(esc "$top")|g" -e "s|@PORT@|$port
     -e "s|@S3_SECRET_FILE@|$(esc "$LENZ_S3_SECRET_FILE")|" -e "s|@SMTP_URL@|$(esc "$LENZ_SMTP_URL")|" \
     -e "s|@SMTP_CA_FILE@|$(esc "$LENZ_SMTP_CA_FILE")|" \
     bench/httpd.conf.in >"$var/httpd/httpd.conf"
+# bench/storage also needs the members' API, the pages (sign-in, /files)
+# and their static files, mounted as conf/dev.conf.in mounts them.
+if [ $storage = 1 ]; then
+    cat >>"$var/httpd/httpd.conf" <<EOF
+
+# Added by bench/run.sh for bench/storage.
+Alias /static "$htdocs"
+<Directory "$htdocs">
+    Require all granted
+</Directory>
+<Location /api/v1>
+    SetHandler lenz-api
+    LenzBase /api/v1
+    Require all granted
+</Location>
+<Location /files>
+    SetHandler lenz-files
+    LenzBase /files
+    Require all granted
+</Location>
+<Location /account>
+    SetHandler lenz-account
+    LenzBase /account
+    Require all granted
+</Location>
+EOF
+fi
 
 "$httpd" -t -f "$var/httpd/httpd.conf" 2>&1 | grep -v '^Syntax OK$' >&2 || true
 rm -f "$var/httpd/error_log"
@@ -221,6 +261,18 @@ export BENCH_HTTPD_CONF="$var/httpd/httpd.conf"
 export BENCH_RESULTS_DIR="$var/results"
 export BENCH_STATE_FILE="$var/bench-file.json"
 rm -f "$BENCH_STATE_FILE"
+if [ $storage = 1 ]; then
+    export BENCH_LENZCTL="$top/build/lenzctl" BENCH_MASTER_KEY="$var/master.key"
+    # The page half: Debian 12's Node 18 and the pinned puppeteer-core, as
+    # t/pages.t has them (fetched once; nothing is fetched when present).
+    # Missing, bench/storage measures the API and says why it could not
+    # measure the page (and exits 1).
+    BENCH_NODE=$(scripts/node18.sh 2>"$var/node18.log") ||
+        { log "scripts/node18.sh failed (var/bench/node18.log); the page will not be measured"; BENCH_NODE=; }
+    BENCH_BROWSER_MODULES=$(scripts/fetch-browser-deps.sh 2>"$var/browser-deps.log") ||
+        { log "scripts/fetch-browser-deps.sh failed (var/bench/browser-deps.log)"; BENCH_BROWSER_MODULES=; }
+    export BENCH_NODE BENCH_BROWSER_MODULES
+fi
 log "httpd (pid $httpd_pid) on $BENCH_HTTPD_URL, S3 $LENZ_S3_ENDPOINT ($LENZ_CEPH_STORE), stack in $var"
 
 # perf_start BENCH / perf_stop BENCH: BENCH_PERF=1's profile of httpd's
