@@ -460,14 +460,21 @@ class Others:
             elif dt >= 0.05:
                 d.append((dt, comm, pid))
         self.seconds = wall
-        self.share = max(0.0, (bl.machine_busy() - self.m0 - ours) / (wall * os.cpu_count()))
+        self.other = max(0.0, bl.machine_busy() - self.m0 - ours)
+        self.share = self.other / (wall * os.cpu_count())
         self.top = sorted(d, reverse=True)[:4]
+        # What no process seen at both ends accounts for: processes that
+        # began or ended meanwhile (a build's compilers), the kernel.
+        self.unseen = max(0.0, self.other - sum(t for t, _, _ in d))
         return False
 
     def note(self, what):
         if self.share <= 0.10:
             return None
-        who = ", ".join("%s (pid %d) %.1f s" % (c, p, t) for t, c, p in self.top) or "short-lived processes"
+        who = ", ".join("%s (pid %d) %.1f s" % (c, p, t) for t, c, p in self.top)
+        if self.unseen > 0.2:
+            who += "%s%.1f s in processes that began or ended meanwhile (builds?) or the kernel" % (
+                "; " if who else "", self.unseen)
         return "  NOTE: %.0f%% of the machine went to other processes during %s: %s" % (
             100 * self.share, what, who)
 
@@ -610,7 +617,7 @@ def run(st, conninfo, http, pg, full, empty, fill_s):
              "psql_ms": {"p50": round(pct(q, 50), 3), "p95": round(pct(q, 95), 3)},
              "psql_last_statement_ms": {"p50": round(pct(last, 50), 3), "p95": round(pct(last, 95), 3)},
              "statements": len(k["sql"]), "response_bytes": k["bytes"], "path": k["path"],
-             "samples": SAMPLES, "others_share": round(m.share, 3),
+             "samples": SAMPLES, "others_share": round(m.share, 3), "others_unseen_s": round(m.unseen, 2),
              "others": ["%s[%d] %.2f" % (c, p, t) for t, c, p in m.top], "seconds": round(m.seconds, 2)}
         r["ratio_p50"] = round(r["httpd_ms"]["p50"] / r["psql_ms"]["p50"], 2)
         r["ratio_p95"] = round(r["httpd_ms"]["p95"] / r["psql_ms"]["p95"], 2)
@@ -635,7 +642,8 @@ def run(st, conninfo, http, pg, full, empty, fill_s):
         print(line)
     sys.stdout.flush()
 
-    page, why = page_bench(st, full, empty, empty_folder)
+    with Others(st) as pm:
+        page, why = page_bench(st, full, empty, empty_folder)
     if page:
         print()
         print("bench/storage: the /files page in Chromium %s (headless, Node %s, puppeteer-core %s), "
@@ -654,6 +662,9 @@ def run(st, conninfo, http, pg, full, empty, fill_s):
         for name, v in page["variants"].items():
             print("  %-26s %s (%d rows; each load's first row: %s ms)" % (
                 name, v["url"], v["rows"], " ".join("%.1f" % x for x in v["first_row"])))
+        # Chromium and Node are ours here, and count as others: the note
+        # says only how busy the machine was.
+        print("  the machine was %.0f%% busy meanwhile (Chromium and Node included)" % (100 * pm.share))
     else:
         print()
         print("bench/storage: the page was not measured: %s" % why)
