@@ -17,6 +17,7 @@ const lenz_subscriber lenz_subscribers[] = {
     { "user.registered", "mail", lenz_mailsub_on_event },
     { "link.downloaded", "mail", lenz_mailsub_on_event },
     { "file_request.received", "notify", lenz_notify_on_event },
+    { "storage.changed", "notify", lenz_notify_on_event },
     { "file_request.received", "mail", lenz_mailsub_on_event },
     { NULL }
 };

@@ -330,7 +330,7 @@ export function createUploader(options = {}) {
     return true;
   }
 
-  async function initiate(file, encrypted, transferId, signal) {
+  async function initiate(file, encrypted, transferId, signal, folderId) {
     const what = 'Starting the upload';
     const body = { filename: safeName(file.name), size: file.size };
     const ct = safeType(file.type);
@@ -338,8 +338,8 @@ export function createUploader(options = {}) {
       body.content_type = ct;
     if (transferId)
       body.transfer_id = transferId;
-    if (o.folderId)
-      body.folder_id = o.folderId;            // a member's folder (issue 16): the root when absent
+    if (folderId ?? o.folderId)
+      body.folder_id = folderId ?? o.folderId;  // a member's folder (issue 16): the root when absent
     if (typeof o.extra === 'function')
       Object.assign(body, o.extra(file));     // e.g. a file request's uploader_name and message
     const path = encrypted ? '/encrypted/initiate' : '/initiate';
@@ -454,7 +454,7 @@ export function createUploader(options = {}) {
     }
     if (!rec) {
       opts.onStatus?.('starting');
-      const init = await initiate(file, encrypted, opts.transferId, signal);
+      const init = await initiate(file, encrypted, opts.transferId, signal, opts.folderId);
       rec = {
         name: file.name, size: file.size, lastModified: file.lastModified ?? 0, encrypted,
         endpoint, token: init.token, part_size: init.part_size, part_count: init.part_count,
@@ -595,9 +595,10 @@ export class Batch {
     this.seq = 0;
   }
 
-  add(file, { encrypted = false } = {}) {
+  // folderId: where a member's file goes (the uploader's, when absent).
+  add(file, { encrypted = false, folderId } = {}) {
     const rec = this.uploader.saved(file, encrypted);
-    const e = { id: ++this.seq, file, encrypted, state: 'queued', loaded: 0, total: file.size,
+    const e = { id: ++this.seq, file, encrypted, folderId, state: 'queued', loaded: 0, total: file.size,
                 resumable: !!rec, result: null, error: null, job: null };
     if (rec && !this.transferId)
       this.transferId = rec.transfer_id;
@@ -643,6 +644,7 @@ export class Batch {
         hooks.onStart?.(e);
         e.job = this.uploader.upload(e.file, {
           encrypted: e.encrypted,
+          folderId: e.folderId,
           transferId: this.transferId,
           onStart: (rec) => {
             e.resumedParts = rec.resumedParts;

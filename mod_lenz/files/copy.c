@@ -139,7 +139,7 @@ int lenz_files_copy(request_rec *r, lenz_req *lr)
                 args[3] = key;
                 args[4] = src;
                 if (lenz_db_exec(db, "lenz_cp_insert", NULL, 5, args) == APR_SUCCESS)
-                    rc = LENZ_FS_OK;
+                    rc = lenz_fs_changed(db, lr->user->id, "copied", nid, dest.id);
             }
         }
         if (lenz_db_end(db, rc != LENZ_FS_OK) != APR_SUCCESS && rc == LENZ_FS_OK)

@@ -140,6 +140,7 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
             lenz_json *c = lenz_json_arr_add_object(crumbs);
             lenz_json_set_str(c, "name", rows.rows[k][1][0] ? rows.rows[k][1] : "My files");
             lenz_json_set_str(c, "url", folder_url(p, rows.rows[k][0], root));
+            lenz_json_set_str(c, "id", rows.rows[k][0]);
             lenz_json_set_bool(c, "current", !strcmp(rows.rows[k][0], it.id));
         }
     dests = lenz_json_new_array(p);
@@ -197,6 +198,12 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
         }
     }
     lenz_json_set_bool(ctx, "policy_choice", lenz_cfg_upload_policy(lr->srv) == LENZ_POLICY_CHOICE);
+    /* For files.js: where dropped files go (upload.js decides the same). */
+    lenz_json_set_str(ctx, "policy", lenz_cfg_upload_policy(lr->srv) == LENZ_POLICY_ENCRYPTED ? "encrypted"
+                      : lenz_cfg_upload_policy(lr->srv) == LENZ_POLICY_PLAIN ? "plain" : "choice");
+    lenz_json_set_str(ctx, "upload_default", where ? where : "encrypted");
+    if (lenz_cfg_plain_above(lr->srv) > 0 && lenz_cfg_upload_policy(lr->srv) != LENZ_POLICY_PLAIN)
+        lenz_json_set_int(ctx, "plain_above", lenz_cfg_plain_above(lr->srv));
     lenz_json_set_bool(ctx, "upload_plain", where && !strcmp(where, "plain"));
     lenz_json_set_bool(ctx, "is_root", !it.parent_id);
     lenz_json_set_copy(ctx, "children", kids);

@@ -5,6 +5,7 @@
 #include "httpd/lenz.h"
 #include "jobs/s3garbage.h"
 #include "store.h"
+#include "httpd/outbox.h"
 #include "codec.h"
 
 #define TS(t)   "to_char(" t ".updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -214,6 +215,39 @@ static const char *child_path(apr_pool_t *p, const char *parent_path, const char
     return apr_pstrcat(p, strcmp(parent_path, "/") ? parent_path : "", "/", name, NULL);
 }
 
+/* A change reaches the owner's open pages: storage.changed in the
+ * change's own transaction (the notify subscriber makes it a live row on
+ * /events/stream, sql/015).  folders: the folders whose listing changed
+ * (NULL ends; a repeat is left out).  rc passes through. */
+static lenz_fs_rc changed(lenz_db *db, const char *owner, const char *op, const char *item, lenz_fs_rc rc,
+                          const char *f1, const char *f2, const char *f3)
+{
+    apr_pool_t *p = lenz_db_pool(db);
+    const char *fs[3] = { f1, f2, f3 };
+    lenz_json *ev, *arr;
+    int i, j;
+    if (rc != LENZ_FS_OK)
+        return rc;
+    ev = lenz_json_new_object(p);
+    lenz_json_set_str(ev, "owner_id", owner);
+    lenz_json_set_str(ev, "op", op);
+    lenz_json_set_str(ev, "id", item);
+    arr = lenz_json_obj_add_array(ev, "folders");
+    for (i = 0; i < 3 && fs[i]; i++) {
+        for (j = 0; j < i && strcmp(fs[j], fs[i]); j++)
+            ;
+        if (j == i)
+            lenz_json_arr_add_str(arr, fs[i]);
+    }
+    return lenz_event_emit(db, "storage.changed", owner, item, ev) == APR_SUCCESS ? rc : LENZ_FS_DB;
+}
+
+lenz_fs_rc lenz_fs_changed(lenz_db *db, const char *owner, const char *op, const char *item,
+                           const char *folder)
+{
+    return changed(db, owner, op, item, LENZ_FS_OK, folder, NULL, NULL);
+}
+
 /* Ends the transaction (commit on LENZ_FS_OK) and passes rc on. */
 static lenz_fs_rc finish(lenz_db *db, lenz_fs_rc rc)
 {
@@ -248,7 +282,7 @@ lenz_fs_rc lenz_fs_mkdir(lenz_db *db, const char *owner, const char *parent, con
     if (lenz_db_select(db, "lenz_fs_mkdir", &rows, 5, args) != APR_SUCCESS || rows.nrows != 1)
         return finish(db, LENZ_FS_DB);
     rc = get_folder(db, "lenz_fs_folder", owner, rows.rows[0][0], out);
-    return finish(db, rc);
+    return finish(db, changed(db, owner, "created", out->id, rc, par.id, NULL, NULL));
 }
 
 static lenz_fs_rc change_folder(lenz_db *db, const char *owner, const char *id, const char *name,
@@ -298,7 +332,8 @@ static lenz_fs_rc change_folder(lenz_db *db, const char *owner, const char *id, 
     args[2] = cur.id;
     if (lenz_db_exec(db, "lenz_fs_folder_set", NULL, 3, args) != APR_SUCCESS)
         return LENZ_FS_DB;
-    return get_folder(db, "lenz_fs_folder", owner, cur.id, out);
+    return changed(db, owner, "changed", cur.id, get_folder(db, "lenz_fs_folder", owner, cur.id, out),
+                   cur.parent_id, dest.id, cur.id);
 }
 
 static lenz_fs_rc change_file(lenz_db *db, const char *owner, const char *id, const char *name,
@@ -324,7 +359,8 @@ static lenz_fs_rc change_file(lenz_db *db, const char *owner, const char *id, co
     args[2] = cur.id;
     if (lenz_db_exec(db, "lenz_fs_file_set", NULL, 3, args) != APR_SUCCESS)
         return LENZ_FS_DB;
-    return get_file(db, "lenz_fs_file", owner, cur.id, out);
+    return changed(db, owner, "changed", cur.id, get_file(db, "lenz_fs_file", owner, cur.id, out),
+                   cur.parent_id, dest.id, NULL);
 }
 
 lenz_fs_rc lenz_fs_change(lenz_db *db, const char *owner, int folder, const char *id,
@@ -354,8 +390,9 @@ lenz_fs_rc lenz_fs_trash(lenz_db *db, const char *owner, int folder, const char 
             return finish(db, rc);
         args[0] = in.path;
         args[1] = cur.id;
-        return finish(db, lenz_db_exec(db, "lenz_fs_file_trash", NULL, 2, args) == APR_SUCCESS
-                          ? LENZ_FS_OK : LENZ_FS_DB);
+        return finish(db, changed(db, owner, "trashed", cur.id,
+                                  lenz_db_exec(db, "lenz_fs_file_trash", NULL, 2, args) == APR_SUCCESS
+                                  ? LENZ_FS_OK : LENZ_FS_DB, in.id, NULL, NULL));
     }
     if ((rc = get_folder(db, "lenz_fs_folder_lock", owner, id, &cur)) != LENZ_FS_OK)
         return finish(db, rc);
@@ -371,8 +408,9 @@ lenz_fs_rc lenz_fs_trash(lenz_db *db, const char *owner, int folder, const char 
         return finish(db, LENZ_FS_DB);
     args[0] = cur.path;
     args[1] = cur.id;
-    return finish(db, lenz_db_exec(db, "lenz_fs_folder_trash", NULL, 2, args) == APR_SUCCESS
-                      ? LENZ_FS_OK : LENZ_FS_DB);
+    return finish(db, changed(db, owner, "trashed", cur.id,
+                              lenz_db_exec(db, "lenz_fs_folder_trash", NULL, 2, args) == APR_SUCCESS
+                              ? LENZ_FS_OK : LENZ_FS_DB, cur.parent_id, cur.id, NULL));
 }
 
 /* Where an item comes back to: the folder it was in when that is live
@@ -437,7 +475,8 @@ lenz_fs_rc lenz_fs_restore(lenz_db *db, const char *owner, const char *id, int m
     if (!folder) {
         if (lenz_db_exec(db, "lenz_fs_file_untrash", NULL, 3, args) != APR_SUCCESS)
             return finish(db, LENZ_FS_DB);
-        return finish(db, get_file(db, "lenz_fs_file", owner, id, out));
+        return finish(db, changed(db, owner, "restored", id, get_file(db, "lenz_fs_file", owner, id, out),
+                                  dest.id, NULL, NULL));
     }
     if (lenz_db_exec(db, "lenz_fs_folder_untrash", NULL, 3, args) != APR_SUCCESS)
         return finish(db, LENZ_FS_DB);
@@ -448,7 +487,8 @@ lenz_fs_rc lenz_fs_restore(lenz_db *db, const char *owner, const char *id, int m
     args[4] = args[5] = args[6] = old;
     if (lenz_db_exec(db, "lenz_fs_subtree_move", NULL, 7, args) != APR_SUCCESS)
         return finish(db, LENZ_FS_DB);
-    return finish(db, get_folder(db, "lenz_fs_folder", owner, id, out));
+    return finish(db, changed(db, owner, "restored", id, get_folder(db, "lenz_fs_folder", owner, id, out),
+                              dest.id, NULL, NULL));
 }
 
 lenz_fs_rc lenz_fs_empty(lenz_db *db, const char *owner, int older_than_days, int *n)
@@ -465,7 +505,7 @@ lenz_fs_rc lenz_fs_empty(lenz_db *db, const char *owner, int older_than_days, in
     /* Their objects go soon rather than at the schedule's next run. */
     if (*n > 0 && lenz_s3_garbage_enqueue(db) != APR_SUCCESS)
         return finish(db, LENZ_FS_DB);
-    return finish(db, LENZ_FS_OK);
+    return finish(db, changed(db, owner, "emptied", NULL, LENZ_FS_OK, NULL, NULL, NULL));
 }
 
 lenz_fs_rc lenz_fs_trash_list(lenz_db *db, const char *owner, lenz_json *arr)

@@ -70,6 +70,11 @@ lenz_fs_rc lenz_fs_usage(lenz_db *db, const char *owner, apr_int64_t *used, apr_
 /* The item's JSON (children entries and answers). */
 void lenz_fs_item_json(lenz_json *o, const lenz_fs_item *it, int with_parent);
 
+/* storage.changed for a change made outside this file (a copy), inside
+ * the caller's transaction: the owner's pages on folder refresh. */
+lenz_fs_rc lenz_fs_changed(lenz_db *db, const char *owner, const char *op, const char *item,
+                           const char *folder);
+
 /* "Where to upload": the member's default, "encrypted" or "plain" (NULL
  * when the database cannot say), and setting it. */
 const char *lenz_fs_upload_default(lenz_db *db, const char *owner);

@@ -47,7 +47,8 @@ const lenz_stmt lenz_expire_stmts[] = {
       IN_BATCH("links", "expires_at < now() - interval '30 days' "
                         "OR revoked_at < now() - interval '30 days'") },
     { "lenz_expire_notifications",
-      IN_BATCH("notifications", "read_at < now() - interval '90 days' "
+      IN_BATCH("notifications", "(live AND created_at < now() - interval '1 day') "
+               "OR read_at < now() - interval '90 days' "
                                 "OR created_at < now() - interval '365 days'") },
     { "lenz_expire_file_rows",
       IN_BATCH("files", "state = 'deleted' AND updated_at < now() - interval '30 days'") },

@@ -64,7 +64,7 @@ static void row_json(lenz_json *o, const char **row, apr_pool_t *p)
 static int list(request_rec *r, lenz_req *lr)
 {
     apr_int64_t after = id_arg(lenz_query(r, "after"));
-    const char *args[4];
+    const char *args[5];
     lenz_json *out, *arr;
     lenz_rows rows, unread;
     lenz_db *db;
@@ -77,8 +77,9 @@ static int list(request_rec *r, lenz_req *lr)
     args[0] = lr->user->id;
     args[1] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, after);
     args[2] = lenz_query(r, "unread") ? "1" : NULL;
-    args[3] = "100";
-    if (lenz_db_select(db, "lenz_notify_after", &rows, 4, args) != APR_SUCCESS
+    args[3] = NULL;             /* no live changes in the list */
+    args[4] = "100";
+    if (lenz_db_select(db, "lenz_notify_after", &rows, 5, args) != APR_SUCCESS
         || lenz_db_select(db, "lenz_notify_unread", &unread, 1, args) != APR_SUCCESS) {
         lenz_db_close(db);
         return unavailable(r);
@@ -148,7 +149,7 @@ static int stopping(void)
 static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bucket_brigade *bb,
                              apr_int64_t *last, int *more)
 {
-    const char *args[4];
+    const char *args[5];
     lenz_rows rows;
     lenz_db *db = lenz_db_open_in(r, p);
     int i;
@@ -159,15 +160,21 @@ static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bu
     args[0] = lr->user->id;
     args[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, *last);
     args[2] = NULL;
-    args[3] = apr_itoa(p, PAGE);
-    if (lenz_db_select(db, "lenz_notify_after", &rows, 4, args) != APR_SUCCESS)
+    args[3] = "1";              /* live changes too */
+    args[4] = apr_itoa(p, PAGE);
+    if (lenz_db_select(db, "lenz_notify_after", &rows, 5, args) != APR_SUCCESS)
         rows.nrows = 0;
     lenz_db_close(db);
     for (i = 0; i < rows.nrows; i++) {
         lenz_json *o = lenz_json_new_object(p);
         row_json(o, rows.rows[i], p);
-        apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: notification\ndata: %s\n\n",
-                           rows.rows[i][0], lenz_json_dump(p, o));
+        /* A live change: what changed, where (no notice to show). */
+        if (rows.rows[i][6][0] == 't')
+            apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: storage\ndata: %s\n\n",
+                               rows.rows[i][0], lenz_json_dump(p, lenz_json_get(o, "body")));
+        else
+            apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: notification\ndata: %s\n\n",
+                               rows.rows[i][0], lenz_json_dump(p, o));
         *last = apr_atoi64(rows.rows[i][0]);
     }
     *more = rows.nrows == PAGE;

@@ -17,15 +17,22 @@ const lenz_stmt lenz_notify_stmts[] = {
       "INSERT INTO notifications (user_id, event_id, type, title, body) "
       "SELECT %s::uuid, %s::bigint, %s, %s, %s::jsonb WHERE EXISTS (SELECT 1 FROM users WHERE id = %s::uuid) "
       "ON CONFLICT (event_id, user_id) DO NOTHING" },
+    /* A live change (sql/015): read at once, never listed. */
+    { "lenz_notify_add_live",
+      "INSERT INTO notifications (user_id, event_id, type, title, body, live, read_at) "
+      "SELECT %s::uuid, %s::bigint, %s, %s, %s::jsonb, true, now() "
+      "WHERE EXISTS (SELECT 1 FROM users WHERE id = %s::uuid) "
+      "ON CONFLICT (event_id, user_id) DO NOTHING" },
     { "lenz_notify_after",
       "SELECT id, type, title, body::text, "
-      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (read_at IS NOT NULL) "
+      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (read_at IS NOT NULL), live "
       "FROM notifications WHERE user_id = %s::uuid AND id > %s::bigint "
-      "AND (%s::text IS NULL OR read_at IS NULL) ORDER BY id LIMIT %s::int" },
+      "AND (%s::text IS NULL OR read_at IS NULL) AND (%s::text IS NOT NULL OR NOT live) "
+      "ORDER BY id LIMIT %s::int" },
     { "lenz_notify_recent",
       "SELECT id, type, title, body::text, "
       "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), (read_at IS NOT NULL) "
-      "FROM notifications WHERE user_id = %s::uuid ORDER BY id DESC LIMIT %s::int" },
+      "FROM notifications WHERE user_id = %s::uuid AND NOT live ORDER BY id DESC LIMIT %s::int" },
     { "lenz_notify_latest",
       "SELECT coalesce(max(id), 0) FROM notifications WHERE user_id = %s::uuid" },
     { "lenz_notify_unread",
@@ -40,8 +47,8 @@ const lenz_stmt lenz_notify_stmts[] = {
 
 /* Subscriber -------------------------------------------------------------- */
 
-static apr_status_t add(lenz_eventctx *ec, const lenz_event *ev, const char *user,
-                        const char *title, const lenz_json *body)
+static apr_status_t add_row(lenz_eventctx *ec, const lenz_event *ev, const char *user,
+                            const char *title, const lenz_json *body, int live)
 {
     const char *args[6];
     if (!user)
@@ -53,11 +60,17 @@ static apr_status_t add(lenz_eventctx *ec, const lenz_event *ev, const char *use
     args[4] = lenz_json_dump(ec->pool, body);
     args[5] = user;
     if (lenz_db_exec(ec->db, "lenz_notify_lock", NULL, 1, args) != APR_SUCCESS
-        || lenz_db_exec(ec->db, "lenz_notify_add", NULL, 6, args) != APR_SUCCESS) {
+        || lenz_db_exec(ec->db, live ? "lenz_notify_add_live" : "lenz_notify_add", NULL, 6, args) != APR_SUCCESS) {
         ec->error = "inserting the notification failed";
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
+}
+
+static apr_status_t add(lenz_eventctx *ec, const lenz_event *ev, const char *user,
+                        const char *title, const lenz_json *body)
+{
+    return add_row(ec, ev, user, title, body, 0);
 }
 
 apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
@@ -69,6 +82,12 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
         lenz_json_get_str(ev->payload, "owner_id", &owner);
         return add(ec, ev, owner, apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your shared files"),
                    ev->payload);
+    }
+    if (strcmp(ev->type, "storage.changed") == 0) {
+        /* To the owner's open pages only (a live row: /events/stream's
+         * "event: storage"), never a notice. */
+        lenz_json_get_str(ev->payload, "owner_id", &owner);
+        return add_row(ec, ev, owner, "Your files changed", ev->payload, 1);
     }
     if (strcmp(ev->type, "file_request.received") == 0) {
         const char *title = NULL, *who = NULL;

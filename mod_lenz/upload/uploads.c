@@ -81,7 +81,8 @@ const lenz_stmt lenz_uploads_stmts[] = {
       "INSERT INTO uploads (file_id, s3_upload_id, part_size, part_count) "
       "VALUES (%s::uuid, %s, %s::bigint, %s::int)" },
     { "lenz_up_file_state",
-      "SELECT f.state, f.name, f.size, f.format_version FROM files f WHERE f.id = %s::uuid FOR UPDATE" },
+      "SELECT f.state, f.name, f.size, f.format_version, f.folder_id, f.owner_id FROM files f "
+      "WHERE f.id = %s::uuid FOR UPDATE" },
     { "lenz_up_parts_list",
       "SELECT part, size, etag, encode(nonce_prefix, 'hex') FROM upload_parts "
       "WHERE file_id = %s::uuid ORDER BY part" },
@@ -621,6 +622,15 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int who, int encrypted)
         rv = lenz_event_emit(db, "file.uploaded", who == LENZ_UP_MEMBER ? lr->user->id : NULL, u->file_id, ev);
         if (rv == APR_SUCCESS && who == LENZ_UP_REQUEST)
             rv = lenz_request_batch_queue(db, u->transfer_id, lenz_cfg_request_notify_delay(lr->srv));
+        if (rv == APR_SUCCESS && rows.rows[0][4]) {
+            /* The owner's open pages of that folder refresh (sql/015). */
+            lenz_json *ch = lenz_json_new_object(r->pool);
+            lenz_json_set_str(ch, "owner_id", rows.rows[0][5]);
+            lenz_json_set_str(ch, "op", "uploaded");
+            lenz_json_set_str(ch, "id", u->file_id);
+            lenz_json_arr_add_str(lenz_json_obj_add_array(ch, "folders"), rows.rows[0][4]);
+            rv = lenz_event_emit(db, "storage.changed", rows.rows[0][5], u->file_id, ch);
+        }
     }
     lenz_db_end(db, rv != APR_SUCCESS);
     if (rv != APR_SUCCESS) {

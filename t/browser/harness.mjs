@@ -106,7 +106,12 @@ export async function newPage(browser, { timeout = 10000, width = 1024, height =
       p.console.push(`${m.text()}${m.location()?.url ? ` (${m.location().url})` : ''}`);
   });
   page.on('pageerror', (e) => p.exceptions.push(String(e?.message ?? e)));
-  page.on('requestfailed', (r) => p.requests.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText ?? 'failed'}`));
+  page.on('requestfailed', (r) => {
+    // A live stream the page's navigation closed is no failure.
+    if (r.resourceType() === 'eventsource' && r.failure()?.errorText === 'net::ERR_ABORTED')
+      return;
+    p.requests.push(`${r.method()} ${r.url()}: ${r.failure()?.errorText ?? 'failed'}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400)
       p.requests.push(`${r.request().method()} ${r.url()}: ${r.status()}`);
