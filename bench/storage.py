@@ -433,29 +433,55 @@ def measure(member, pg, kind, samples):
     return h, q, last
 
 
+def procs():
+    """{pid: (command, parent pid, CPU seconds)} of every process."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d, encoding="ascii", errors="replace") as f:
+                    head, rest = f.read().rsplit(")", 1)
+                v = rest.split()
+                out[int(d)] = (head.split("(", 1)[1], int(v[1]), (int(v[11]) + int(v[12])) / bl.TICK)
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
 class Others:
     """with Others(st) as o: ... -> o.share: the part of the machine (both
-    cores) that went to processes other than the measured ones (httpd,
-    PostgreSQL's backends -- httpd's and psql's --, psql, this client)
-    meanwhile, and o.top: the largest of them."""
-
-    OURS = ("postgres", "psql")
+    cores) that went to processes other than the measured ones meanwhile,
+    and o.top: the largest of them.  Measured: httpd, the bench stack's
+    PostgreSQL (its postmaster and every process under it, also the
+    parallel query workers that came and went, through the postmaster's
+    reaped children's time), this client and its psql."""
 
     def __init__(self, st):
         self.st = st
+        self.postmaster = bl.read_pidfile(os.path.join(st.stack_dir, "pg", "data", "postmaster.pid"))
+
+    def ours(self, ps):
+        mine = set(bl.httpd_pids(self.st)) | {os.getpid()}
+        parents = mine | ({self.postmaster} if self.postmaster else set())
+        return {pid for pid, (_, ppid, _) in ps.items() if pid in parents or ppid in parents}
+
+    def reaped(self):
+        t = os.times()
+        return t.children_user + t.children_system + (
+            bl.proc_cpu(self.postmaster, True) - bl.proc_cpu(self.postmaster) if self.postmaster else 0.0)
 
     def __enter__(self):
-        self.a, self.t0, self.m0 = bl.all_cpu(), time.perf_counter(), bl.machine_busy()
+        self.a, self.t0, self.m0, self.r0 = procs(), time.perf_counter(), bl.machine_busy(), self.reaped()
         return self
 
     def __exit__(self, *exc):
-        b, wall = bl.all_cpu(), time.perf_counter() - self.t0
-        mine = set(bl.httpd_pids(self.st)) | {os.getpid()}
-        ours = 0.0
+        b, wall = procs(), time.perf_counter() - self.t0
+        mine = self.ours(self.a) | self.ours(b)
+        ours = self.reaped() - self.r0
         d = []
-        for pid, (comm, t) in b.items():
-            dt = t - self.a.get(pid, (comm, 0.0))[1]
-            if pid in mine or comm.startswith(self.OURS):
+        for pid, (comm, _, t) in b.items():
+            dt = t - self.a.get(pid, (comm, 0, 0.0))[2]
+            if pid in mine:
                 ours += dt
             elif dt >= 0.05:
                 d.append((dt, comm, pid))
