@@ -145,6 +145,38 @@ like($res->content, qr/1 of the 2 items could not be deleted/, '... 1 of 2');
 is(api($B, 'GET', "/files/$bf/content")->code, 200, "... B's file is untouched");
 is(post_form('/files/bulk', csrf => $csrf, action => 'explode', item => "file:$f2")->code, 400, 'an unknown action: 400');
 
+# --- Changing a link on the Shared page -------------------------------------------------------------
+my $lk = J(api($A, 'POST', '/links', { file_id => $f2 }));
+$res = post_form("/files/shared/link/$lk->{id}/limits", csrf => $csrf, days => 2, max_downloads => 9);
+is($res->code, 303, 'Change on the Shared page: 303');
+my ($row) = grep { $_->{id} eq $lk->{id} } @{ J(api($A, 'GET', '/links'))->{links} };
+is($row->{max_downloads}, 9, '... the link allows 9 downloads now');
+is(post_form("/files/shared/link/$lk->{id}/limits", csrf => $csrf, days => 0)->code, 400, '... 0 days: 400');
+my $blink = J(api($B, 'POST', '/links', { file_id => $bf }));
+is(post_form("/files/shared/link/$blink->{id}/limits", csrf => $csrf, days => 2)->code, 404, "... B's link: 404");
+
+# --- The list's order and pages ------------------------------------------------------------------------
+my $big = J(api($A, 'POST', '/folders', { name => 'Big' }));
+my ($rc, $out) = ctl('fill-folder', '--user', $email, '--folder', $big->{id}, '--count', 205, '--prefix', 'row');
+is($rc, 0, 'lenzctl fill-folder: 205 files in Big') or diag $out;
+$res = page("/files/folder/$big->{id}");
+my @names = $res->content =~ m{<th scope="row">([^<]+)</th>}g;
+is(scalar @names, 200, 'the folder page shows 200 rows');
+like($res->content, qr{<th scope="col" aria-sort="ascending"><a href="[^"]*\?sort=name&amp;order=desc">Name}, '... by name, ascending, the header links the other way');
+my ($next) = $res->content =~ m{<a href="([^"]+)">Next page</a>};
+ok($next, '... and a Next page link');
+$next =~ s/&amp;/&/g;
+$res = page(path_of($next));
+is(scalar(() = $res->content =~ m{<th scope="row">}g), 5, '... which shows the last 5');
+$res = page("/files/folder/$big->{id}?sort=size&order=desc");
+my @sizes = map { s/<[^>]*>//gr } $res->content =~ m{<td class="num">([^<]*)</td>}g;
+like($res->content, qr{<th scope="col" class="num" aria-sort="descending">}, 'sorted by size, descending');
+my $psize = psql("SELECT name FROM files WHERE folder_id = '$big->{id}' ORDER BY size DESC, name LIMIT 1");
+my ($first) = $res->content =~ m{<th scope="row">([^<]+)</th>};
+is($first, $psize, '... the largest file first');
+is(page("/files/folder/$big->{id}?sort=colour")->code, 400, 'an unknown sort: 400');
+is(page("/files/folder/$big->{id}?cursor=nonsense")->code, 400, 'a cursor not ours: 400');
+
 # --- Where uploads go ------------------------------------------------------------------------------
 $res = api($A, 'GET', '/me/storage');
 is_deeply([ @{ J($res) }{qw(policy upload_default)} ], [ 'choice', 'encrypted' ], 'GET /me/storage: policy choice, default encrypted');

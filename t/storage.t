@@ -194,6 +194,17 @@ is($pages, 3, 'twenty-five children in pages of ten: three pages');
 is_deeply(\@seen, [ map { sprintf('f%02d', $_) } 1 .. 25 ], '... by name, none twice, none missed');
 is(names_in($A, $big, '?sort=name&order=desc&limit=3')->[0], 'f25', 'order=desc');
 is(api($A, 'GET', "/folders/$big?sort=colour")->code, 400, 'an unknown sort: 400');
+# Sizes and times sort as numbers, not as their text ("9" before "10").
+{
+    my $C = member("sz-$tag\@example.org");    # (A's storage figures are checked below)
+    my $sz = J(api($C, 'POST', '/folders', { name => 'Sizes' }))->{id};
+    upload($C, "s$_.bin", 'x' x $_, folder_id => $sz) for 9, 10, 100;
+    is_deeply(names_in($C, $sz, '?sort=size&order=desc'), [ 's100.bin', 's10.bin', 's9.bin' ], 'sort=size&order=desc: by bytes');
+    is_deeply(names_in($C, $sz, '?sort=size'), [ 's9.bin', 's10.bin', 's100.bin' ], 'sort=size: by bytes, ascending');
+    my $p1 = J(api($C, 'GET', "/folders/$sz?sort=size&limit=1"));
+    my $p2 = J(api($C, 'GET', "/folders/$sz?sort=size&limit=1&cursor=$p1->{next_cursor}"));
+    is($p2->{children}[0]{name}, 's10.bin', '... and the cursor pages in the same order');
+}
 is(api($A, 'GET', "/folders/$big?limit=0")->code, 400, 'limit 0: 400');
 is(api($A, 'GET', "/folders/$big?cursor=bm90IG91cnM")->code, 400, 'a cursor not ours: 400');
 my $inv = upload($A, 'invoice-2024.pdf', 'i' x 5);

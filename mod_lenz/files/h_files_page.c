@@ -106,7 +106,14 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
     lenz_db *db;
     apr_size_t i;
     int k;
+    /* The list's order (headers link to each) and page (cursor). */
+    const char *sort_s = lenz_query(r, "sort"), *order = lenz_query(r, "order"), *cursor = lenz_query(r, "cursor");
+    int sort = lenz_ls_sort(sort_s), desc = order && !strcmp(order, "desc");
+    apr_status_t lrv;
 
+    if (sort < 0 || (order && strcmp(order, "asc") && strcmp(order, "desc")))
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_BAD_REQUEST, "invalid-field", "No such order",
+                         "sort by name, size or modified, asc or desc");
     if (!(db = lenz_db_open(r)))
         return unavailable(r);
     if (!(root = lenz_fs_root(db, lr->user->id))) {
@@ -120,8 +127,13 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
                              "there is no such folder in your files");
         return unavailable(r);
     }
-    if (lenz_ls_children(db, it.id, 0, 0, NULL, PAGE_ROWS, kids, &next) != APR_SUCCESS
-        || lenz_fs_usage(db, lr->user->id, &used, &trash) != LENZ_FS_OK) {
+    lrv = lenz_ls_children(db, it.id, sort, desc, cursor, PAGE_ROWS, kids, &next);
+    if (lrv == APR_EINVAL) {
+        lenz_db_close(db);
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_BAD_REQUEST, "invalid-field", "No such page",
+                         "this page of the list does not exist (any more); start from the folder");
+    }
+    if (lrv != APR_SUCCESS || lenz_fs_usage(db, lr->user->id, &used, &trash) != LENZ_FS_OK) {
         lenz_db_close(db);
         return unavailable(r);
     }
@@ -207,8 +219,28 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
     lenz_json_set_bool(ctx, "upload_plain", where && !strcmp(where, "plain"));
     lenz_json_set_bool(ctx, "is_root", !it.parent_id);
     lenz_json_set_copy(ctx, "children", kids);
-    lenz_json_set_bool(ctx, "empty", lenz_json_array_len(kids) == 0);
+    lenz_json_set_bool(ctx, "empty", lenz_json_array_len(kids) == 0 && !cursor);
     lenz_json_set_bool(ctx, "more", next != NULL);
+    {
+        /* Each header sorts by its column; again: the other way round. */
+        static const char *const cols[] = { "name", "size", "modified" };
+        static const char *const asc_words[] = { "A to Z", "smallest first", "oldest first" };
+        static const char *const desc_words[] = { "Z to A", "largest first", "newest first" };
+        const char *base = folder_url(p, it.id, root);
+        for (k = 0; k < 3; k++) {
+            lenz_json *c = lenz_json_obj_add_object(ctx, apr_pstrcat(p, "sort_", cols[k], NULL));
+            int now = sort == k, flip = now && !desc;
+            lenz_json_set_str(c, "url", apr_pstrcat(p, base, "?sort=", cols[k], flip ? "&order=desc" : "", NULL));
+            lenz_json_set_str(c, "aria", now ? (desc ? "descending" : "ascending") : "none");
+            lenz_json_set_str(c, "next", flip ? desc_words[k] : asc_words[k]);
+        }
+        lenz_json_set_str(ctx, "order_text", apr_pstrcat(p, "Folders first, then files, by ",
+                          sort == 1 ? "size" : sort == 2 ? "date changed" : "name",
+                          desc ? " (descending)" : "", NULL));
+        if (next)
+            lenz_json_set_str(ctx, "next_url", apr_pstrcat(p, base, "?sort=", cols[sort], desc ? "&order=desc" : "",
+                                                           "&cursor=", ap_escape_uri(p, next), NULL));
+    }
     return lenz_render_page(r, status, "files/folder", ctx);
 }
 

@@ -344,6 +344,45 @@ static int revoke_link(request_rec *r, lenz_req *lr)
     return redirect(r, lr, "/files/shared");
 }
 
+/* POST /files/shared/link/{id}/limits: how long from now, and how many
+ * downloads (empty: no limit), as PATCH /api/v1/links does. */
+static int link_limits(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    const char *id = lenz_param(lr, "id"), *v, *args[8], *ttl, *max;
+    apr_int64_t days, n = 0;
+    lenz_rows rows;
+    lenz_db *db;
+    if (!f)
+        return OK;
+    if (!lenz_uuid_ok(id))
+        return form_problem(r, HTTP_NOT_FOUND, "Not found", "There is no such link of yours.");
+    days = apr_atoi64((v = apr_table_get(f, "days")) && *v ? v : "0");
+    if (days < 1 || days * 86400 > lenz_cfg_link_expiry_max(lr->srv))
+        return form_problem(r, HTTP_BAD_REQUEST, "How long?", apr_psprintf(r->pool, "A link works 1 to %d days.",
+                            lenz_cfg_link_expiry_max(lr->srv) / 86400));
+    v = apr_table_get(f, "max_downloads");
+    if (v && *v && ((n = apr_atoi64(v)) < 1 || n > 1000000 || strspn(v, "0123456789") != strlen(v)))
+        return form_problem(r, HTTP_BAD_REQUEST, "How many downloads?", "A whole number from 1, or empty for no limit.");
+    ttl = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, days * 86400);
+    max = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, n);      /* 0: no limit */
+    args[0] = args[1] = ttl;
+    args[2] = args[3] = args[4] = max;
+    args[5] = lr->user->id;
+    args[6] = "00";             /* by id only */
+    args[7] = id;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    if (lenz_db_select(db, "lenz_links_limits", &rows, 8, args) != APR_SUCCESS) {
+        lenz_db_close(db);
+        return unavailable(r);
+    }
+    lenz_db_close(db);
+    if (rows.nrows != 1)
+        return form_problem(r, HTTP_NOT_FOUND, "Not found", "There is no such live link of yours.");
+    return redirect(r, lr, "/files/shared");
+}
+
 static int close_request(request_rec *r, lenz_req *lr)
 {
     const char *args[2] = { lr->user->id, lenz_param(lr, "id") };
@@ -519,6 +558,7 @@ const lenz_route lenz_share_page_routes[] = {
     { LENZ_POST, "/share", share_make, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/shared", shared_page, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/shared/link/{id}/revoke", revoke_link, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/shared/link/{id}/limits", link_limits, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/shared/request/{id}/close", close_request, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/folder/{id}/request", request_form, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/folder/{id}/request", request_make, LENZ_ACCESS_MEMBER },

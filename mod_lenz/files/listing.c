@@ -15,7 +15,9 @@
 #include "codec.h"
 
 #define KIDS(key) \
-    "SELECT t, id, name, size, mod, etag, k::text FROM (" \
+    /* The cursor's key as text under another name: ORDER BY k must sort \
+     * the key itself, not its text ("9" after "24"). */ \
+    "SELECT t, id, name, size, mod, etag, k::text AS k_text FROM (" \
     " SELECT 0 AS t, f.id, f.name, NULL::bigint AS size, " \
     "  to_char(f.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS mod, " \
     "  '\"' || (extract(epoch FROM f.updated_at) * 1000000)::bigint || '\"' AS etag, " key("f", "NULL") " AS k" \
@@ -57,7 +59,7 @@ const lenz_stmt lenz_listing_stmts[] = {
       " SELECT 'folder', f.id, f.name, f.path, NULL::bigint, word_similarity(q.s, f.path) "
       " FROM folders f, q WHERE f.owner_id = %s::uuid AND f.parent_id IS NOT NULL AND f.trashed_at IS NULL "
       "  AND left(f.path, 2) <> '//' AND (word_similarity(q.s, f.name) >= 0.5 OR strpos(lower(f.name), q.s) > 0)) "
-      "SELECT t, id, name, path, size, score::float8::text FROM hits "
+      "SELECT t, id, name, path, size, score::float8::text AS score_text FROM hits "
       "WHERE %s::float8 IS NULL OR score < %s::float8 OR (score = %s::float8 AND id > %s::uuid) "
       "ORDER BY score DESC, id LIMIT %s::int" },
     { NULL }

@@ -34,6 +34,19 @@ const lenz_stmt lenz_links_stmts[] = {
     { "lenz_links_revoke",
       "UPDATE links SET revoked_at = now() WHERE owner_id = %s::uuid AND revoked_at IS NULL "
       "AND (token_hash = decode(%s, 'hex') OR id::text = %s)" },
+    { "lenz_links_limits",
+      "UPDATE links SET expires_at = CASE WHEN %s::int IS NULL THEN expires_at "
+      "ELSE now() + make_interval(secs => %s::int) END, "
+      "max_downloads = CASE WHEN %s::int IS NULL THEN max_downloads ELSE nullif(%s::int, 0) END, "
+      /* A limit put on a link that had none: the downloads made so far
+       * count as whole copies of its budget (budget.c). */
+      "bytes_served = CASE WHEN max_downloads IS NULL AND nullif(%s::int, 0) IS NOT NULL "
+      "THEN greatest(bytes_served, downloads * (SELECT coalesce(sum(f.size), 0) FROM files f "
+      "JOIN lenz_link_files(links.id) x ON x.file_id = f.id WHERE f.state = 'ready')) "
+      "ELSE bytes_served END "
+      "WHERE owner_id = %s::uuid AND revoked_at IS NULL "
+      "AND (token_hash = decode(%s, 'hex') OR id::text = %s) "
+      "RETURNING id, to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), max_downloads" },
     { "lenz_link_recipient",
       "INSERT INTO link_recipients (link_id, email) VALUES (%s::uuid, %s) ON CONFLICT DO NOTHING" },
     { "lenz_link_file",
