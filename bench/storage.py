@@ -73,7 +73,7 @@ ETAG = "'\"' || (extract(epoch FROM %s.updated_at) * 1000000)::bigint || '\"'"
 
 
 def kids(key):
-    return ("SELECT t, id, name, size, mod, etag, k::text FROM ("
+    return ("SELECT t, id, name, size, mod, etag, k::text AS k_text FROM ("
             " SELECT 0 AS t, f.id, f.name, NULL::bigint AS size, "
             "  " + TS % "f" + " AS mod, "
             "  " + ETAG % "f" + " AS etag, " + key("f", "NULL") + " AS k"
@@ -128,7 +128,7 @@ STMTS = {
         " SELECT 'folder', f.id, f.name, f.path, NULL::bigint, word_similarity(q.s, f.path) "
         " FROM folders f, q WHERE f.owner_id = %s::uuid AND f.parent_id IS NOT NULL AND f.trashed_at IS NULL "
         "  AND left(f.path, 2) <> '//' AND (word_similarity(q.s, f.name) >= 0.5 OR strpos(lower(f.name), q.s) > 0)) "
-        "SELECT t, id, name, path, size, score::float8::text FROM hits "
+        "SELECT t, id, name, path, size, score::float8::text AS score_text FROM hits "
         "WHERE %s::float8 IS NULL OR score < %s::float8 OR (score = %s::float8 AND id > %s::uuid) "
         "ORDER BY score DESC, id LIMIT %s::int",
 }
