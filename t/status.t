@@ -2,7 +2,8 @@
 # security headers; per-server and per-directory configuration merging.
 use strict;
 use warnings FATAL => 'all';
-use Test::More tests => 43;
+use Time::HiRes ();
+use Test::More tests => 49;
 use Apache::TestRequest ();
 use Lenz::Test;
 
@@ -86,6 +87,27 @@ is_deeply(\@keys, [qw(db s3 smtp)], 'no other members in the health answer');
 $res = http_get('/metrics');
 like($res->content, qr/^lenz_health_checks_total [1-9]\d*$/m, 'health checks counted');
 unlike($res->content, qr/secret|password/i, 'metrics carry no secrets');
+
+# /health answers from a probe shared by the host's processes: a burst of
+# 200 costs at most a probe a second, never one per hit (issue 17).
+{
+    my $checks = sub { (http_get('/metrics')->content =~ /^lenz_health_checks_total (\d+)$/m)[0] // -1 };
+    my $before = $checks->();
+    my $t0 = Time::HiRes::time();
+    my @codes = map { http_get('/health')->code } 1 .. 200;
+    my $secs = Time::HiRes::time() - $t0;
+    is(scalar(grep { $_ == 200 } @codes), 200, '200 /health in a row: all 200');
+    my $probes = $checks->() - $before;
+    ok($probes >= 0 && $probes <= int($secs) + 2,
+       sprintf('... made %d probes in %.1f s (at most one a second, and a first)', $probes, $secs));
+    my $r1 = http_get('/health');
+    like($r1->header('Age') // '', qr/^\d+$/, '... each says how old its result is (Age)');
+    $before = $checks->();
+    is(http_get('/health?fresh=1')->code, 200, '?fresh=1 probes at once');
+    is($checks->() - $before, 1, '... one probe');
+    my @fresh = map { http_get('/health?fresh=1')->code } 1 .. 6;
+    is($fresh[-1], 429, '... rate-limited: the 7th in a minute from one address is 429');
+}
 
 # Our socket bucket (LenzNetworkRead) keeps what one read brought beyond a
 # request: three pipelined requests in one write get three answers, in
