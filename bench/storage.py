@@ -72,35 +72,34 @@ TS = "to_char(%s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'
 ETAG = "'\"' || (extract(epoch FROM %s.updated_at) * 1000000)::bigint || '\"'"
 
 
-def kids(key):
-    return ("SELECT t, id, name, size, mod, etag, k::text AS k_text FROM ("
-            " SELECT 0 AS t, f.id, f.name, NULL::bigint AS size, "
-            "  " + TS % "f" + " AS mod, "
-            "  " + ETAG % "f" + " AS etag, " + key("f", "NULL") + " AS k"
-            " FROM folders f WHERE f.parent_id = %s::uuid AND f.trashed_at IS NULL"
-            " UNION ALL"
-            " SELECT 1, x.id, x.name, x.size, "
-            "  " + TS % "x" + ", "
-            "  " + ETAG % "x" + ", " + key("x", "x.size") +
-            " FROM files x WHERE x.folder_id = %s::uuid AND x.trashed_at IS NULL AND x.state = 'ready') c ")
+def kids(kf, kx, kfo, kxo, param, cmp, dirn):
+    """files/listing.c's KIDS: each branch pages its own index, the union is cut once more."""
+    return ("SELECT t, id, name, size, mod, etag, k_text FROM ("
+            "(SELECT 0 AS t, f.id, f.name, NULL::bigint AS size, " + TS % "f" + " AS mod, " + ETAG % "f" + " AS etag, "
+            + kfo + " AS k_text, " + kf + " AS ok FROM folders f WHERE f.parent_id = %s::uuid AND f.trashed_at IS NULL "
+            "AND (%s::int IS NULL OR (%s::int = 0 AND (" + kf + ", f.id) " + cmp + " (" + param + ", %s::uuid))) "
+            "ORDER BY " + kf + " " + dirn + ", f.id " + dirn + " LIMIT %s::int) "
+            "UNION ALL "
+            "(SELECT 1, x.id, x.name, x.size, " + TS % "x" + ", " + ETAG % "x" + ", " + kxo + ", " + kx + " FROM files x "
+            "WHERE x.folder_id = %s::uuid AND x.trashed_at IS NULL AND x.state = 'ready' "
+            "AND (%s::int IS NULL OR %s::int = 0 OR (" + kx + ", x.id) " + cmp + " (" + param + ", %s::uuid)) "
+            "ORDER BY " + kx + " " + dirn + ", x.id " + dirn + " LIMIT %s::int)) c "
+            "ORDER BY t, ok " + dirn + ", id " + dirn + " LIMIT %s::int")
 
 
-def k_name(t, size):
-    return t + '.name_key COLLATE "C"'
+def by_name(cmp, dirn):
+    return kids('f.name_key COLLATE "C"', 'x.name_key COLLATE "C"', "f.name_key", "x.name_key",
+                '%s::text COLLATE "C"', cmp, dirn)
 
 
-def k_size(t, size):
-    return "coalesce(" + size + ", -1)"
+def by_size(cmp, dirn):
+    return kids("(-1)::bigint", "x.size", "'-1'", "x.size::text", "%s::bigint", cmp, dirn)
 
 
-def asc(typ):
-    return ("WHERE %s::int IS NULL OR (t, k, id) > (%s::int, %s::" + typ + ", %s::uuid) "
-            "ORDER BY t, k, id LIMIT %s::int")
-
-
-def desc(typ):
-    return ("WHERE %s::int IS NULL OR t > %s::int OR (t = %s::int AND (k, id) < (%s::" + typ + ", %s::uuid)) "
-            "ORDER BY t, k DESC, id DESC LIMIT %s::int")
+def listing_args(folder, t, k, cid, limit):
+    """The arguments in the statement's order: each branch's, then the page's."""
+    branch = [folder, t, t, k if t else None, cid if t else None, limit]
+    return branch + branch + [limit]
 
 
 FOLDER_COLS = "f.id, f.name, f.parent_id, f.path, f.depth, " + TS % "f" + ", " + ETAG % "f"
@@ -113,8 +112,8 @@ STMTS = {
     "lenz_fs_folder":
         "SELECT " + FOLDER_COLS + " FROM folders f WHERE f.id = %s::uuid AND f.owner_id = %s::uuid "
         "AND f.trashed_at IS NULL AND left(f.path, 2) <> '//'",
-    "lenz_ls_name_asc": kids(k_name) + asc('text COLLATE "C"'),
-    "lenz_ls_size_desc": kids(k_size) + desc("bigint"),
+    "lenz_ls_name_asc": by_name(">", "ASC"),
+    "lenz_ls_size_desc": by_size("<", "DESC"),
     "lenz_ls_search":
         "WITH q AS (SELECT plainto_tsquery('simple', translate(%s, '._-', '   ')) AS tq, lower(%s) AS s), "
         "hits AS ("
@@ -594,7 +593,7 @@ def run(st, conninfo, http, pg, full, empty, fill_s):
             return [execute("lenz_auth_family_user", [full.family]),
                     execute("lenz_fs_root_get", [full.id]),
                     execute("lenz_fs_folder", [root, full.id]),
-                    execute(label, [root, root] + extra + [PAGE + 1])]
+                    execute(label, listing_args(root, *extra, PAGE + 1))]
         k = {"name": name, "path": path, "limit": PAGE}
 
         def refresh():
@@ -605,12 +604,12 @@ def run(st, conninfo, http, pg, full, empty, fill_s):
 
     kinds = [
         listing("page 1", "/api/v1/folders/root?limit=%d" % PAGE, "lenz_ls_name_asc",
-                [None, None, None, None]),
+                [None, None, None]),
         listing("middle (row %d)" % (target + 1),
                 "/api/v1/folders/root?limit=%d&cursor=%s" % (PAGE, urllib.parse.quote(cursor, safe="")),
-                "lenz_ls_name_asc", [ct, ct, ck, cid]),
+                "lenz_ls_name_asc", [ct, ck, cid]),
         listing("size desc", "/api/v1/folders/root?limit=%d&sort=size&order=desc" % PAGE,
-                "lenz_ls_size_desc", [None, None, None, None, None]),
+                "lenz_ls_size_desc", [None, None, None]),
     ]
     sk = {"name": "search", "path": "/api/v1/files/search?q=%s" % SEARCH_Q, "limit": SEARCH_LIMIT}
 

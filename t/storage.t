@@ -204,6 +204,15 @@ is(api($A, 'GET', "/folders/$big?sort=colour")->code, 400, 'an unknown sort: 400
     my $p1 = J(api($C, 'GET', "/folders/$sz?sort=size&limit=1"));
     my $p2 = J(api($C, 'GET', "/folders/$sz?sort=size&limit=1&cursor=$p1->{next_cursor}"));
     is($p2->{children}[0]{name}, 's10.bin', '... and the cursor pages in the same order');
+    is_deeply(names_in($C, $sz, '?sort=modified'), [ 's9.bin', 's10.bin', 's100.bin' ], 'sort=modified: oldest first');
+    my @seen;
+    my $cur = '';
+    for (1 .. 4) {
+        my $pg = J(api($C, 'GET', "/folders/$sz?sort=modified&order=desc&limit=1" . ($cur ? "&cursor=$cur" : '')));
+        push @seen, map { $_->{name} } @{ $pg->{children} };
+        last unless $cur = $pg->{next_cursor};
+    }
+    is_deeply(\@seen, [ 's100.bin', 's10.bin', 's9.bin' ], '... newest first, page by page through the cursor');
 }
 is(api($A, 'GET', "/folders/$big?limit=0")->code, 400, 'limit 0: 400');
 is(api($A, 'GET', "/folders/$big?cursor=bm90IG91cnM")->code, 400, 'a cursor not ours: 400');

@@ -14,37 +14,46 @@
 #include "listing.h"
 #include "codec.h"
 
-#define KIDS(key) \
-    /* The cursor's key as text under another name: ORDER BY k must sort \
-     * the key itself, not its text ("9" after "24"). */ \
-    "SELECT t, id, name, size, mod, etag, k::text AS k_text FROM (" \
-    " SELECT 0 AS t, f.id, f.name, NULL::bigint AS size, " \
-    "  to_char(f.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS mod, " \
-    "  '\"' || (extract(epoch FROM f.updated_at) * 1000000)::bigint || '\"' AS etag, " key("f", "NULL") " AS k" \
-    " FROM folders f WHERE f.parent_id = %s::uuid AND f.trashed_at IS NULL" \
-    " UNION ALL" \
-    " SELECT 1, x.id, x.name, x.size, " \
-    "  to_char(x.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), " \
-    "  '\"' || (extract(epoch FROM x.updated_at) * 1000000)::bigint || '\"', " key("x", "x.size") \
-    " FROM files x WHERE x.folder_id = %s::uuid AND x.trashed_at IS NULL AND x.state = 'ready') c "
+/* One page of a folder's children in one order.  Each branch (folders,
+ * then files) takes its own rows after the cursor in its index's order,
+ * at most a page, and the union is ordered and cut once more: PostgreSQL
+ * reads a page from each index instead of sorting the whole folder.
+ * kf/kx: the folders' and files' sort key; kfo/kxo: that key as the
+ * cursor's text; param: the cursor's text back as a key; cmp/dir: < DESC
+ * or > ASC.  The cursor's key goes out as k_text, never as the sort column
+ * itself: ORDER BY must sort the key, not its text ("9" after "24").
+ * Arguments: folder, t, t, k, id, limit (folders); the same (files); limit. */
+#define TS(a)   "to_char(" a ".updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define ETAG(a) "'\"' || (extract(epoch FROM " a ".updated_at) * 1000000)::bigint || '\"'"
+#define KIDS(kf, kx, kfo, kxo, param, cmp, dir) \
+    "SELECT t, id, name, size, mod, etag, k_text FROM (" \
+    "(SELECT 0 AS t, f.id, f.name, NULL::bigint AS size, " TS("f") " AS mod, " ETAG("f") " AS etag, " \
+    kfo " AS k_text, " kf " AS ok FROM folders f WHERE f.parent_id = %s::uuid AND f.trashed_at IS NULL " \
+    "AND (%s::int IS NULL OR (%s::int = 0 AND (" kf ", f.id) " cmp " (" param ", %s::uuid))) " \
+    "ORDER BY " kf " " dir ", f.id " dir " LIMIT %s::int) " \
+    "UNION ALL " \
+    "(SELECT 1, x.id, x.name, x.size, " TS("x") ", " ETAG("x") ", " kxo ", " kx " FROM files x " \
+    "WHERE x.folder_id = %s::uuid AND x.trashed_at IS NULL AND x.state = 'ready' " \
+    "AND (%s::int IS NULL OR %s::int = 0 OR (" kx ", x.id) " cmp " (" param ", %s::uuid)) " \
+    "ORDER BY " kx " " dir ", x.id " dir " LIMIT %s::int)) c " \
+    "ORDER BY t, ok " dir ", id " dir " LIMIT %s::int"
 
-#define K_NAME(t, size) t ".name_key COLLATE \"C\""
-#define K_SIZE(t, size) "coalesce(" size ", -1)"
-#define K_MOD(t, size)  "(extract(epoch FROM " t ".updated_at) * 1000000)::bigint"
-
-#define ASC(type) \
-    "WHERE %s::int IS NULL OR (t, k, id) > (%s::int, %s::" type ", %s::uuid) ORDER BY t, k, id LIMIT %s::int"
-#define DESC(type) \
-    "WHERE %s::int IS NULL OR t > %s::int OR (t = %s::int AND (k, id) < (%s::" type ", %s::uuid)) " \
-    "ORDER BY t, k DESC, id DESC LIMIT %s::int"
+#define BY_NAME(cmp, dir) KIDS("f.name_key COLLATE \"C\"", "x.name_key COLLATE \"C\"", "f.name_key", "x.name_key", \
+                               "%s::text COLLATE \"C\"", cmp, dir)
+/* Folders have no size: -1, before every file's. */
+#define BY_SIZE(cmp, dir) KIDS("(-1)::bigint", "x.size", "'-1'", "x.size::text", "%s::bigint", cmp, dir)
+/* Times in the cursor as microseconds since the epoch (exact both ways). */
+#define MICROS(a) "(extract(epoch FROM " a ".updated_at) * 1000000)::bigint::text"
+#define BY_MOD(cmp, dir) KIDS("f.updated_at", "x.updated_at", MICROS("f"), MICROS("x"), \
+                              "('epoch'::timestamptz + %s::bigint * interval '1 microsecond')", cmp, dir)
 
 const lenz_stmt lenz_listing_stmts[] = {
-    { "lenz_ls_name_asc",  KIDS(K_NAME) ASC("text COLLATE \"C\"") },
-    { "lenz_ls_name_desc", KIDS(K_NAME) DESC("text COLLATE \"C\"") },
-    { "lenz_ls_size_asc",  KIDS(K_SIZE) ASC("bigint") },
-    { "lenz_ls_size_desc", KIDS(K_SIZE) DESC("bigint") },
-    { "lenz_ls_modified_asc",  KIDS(K_MOD) ASC("bigint") },
-    { "lenz_ls_modified_desc", KIDS(K_MOD) DESC("bigint") },
+    { "lenz_ls_name_asc",  BY_NAME(">", "ASC") },
+    { "lenz_ls_name_desc", BY_NAME("<", "DESC") },
+    { "lenz_ls_size_asc",  BY_SIZE(">", "ASC") },
+    { "lenz_ls_size_desc", BY_SIZE("<", "DESC") },
+    { "lenz_ls_modified_asc",  BY_MOD(">", "ASC") },
+    { "lenz_ls_modified_desc", BY_MOD("<", "DESC") },
     /* Search: live items of the owner only (paths under '//' are in the trash). */
     { "lenz_ls_search",
       "WITH q AS (SELECT plainto_tsquery('simple', translate(%s, '._-', '   ')) AS tq, lower(%s) AS s), "
@@ -107,7 +116,7 @@ apr_status_t lenz_ls_children(lenz_db *db, const char *folder, int sort, int des
 {
     apr_pool_t *p = lenz_db_pool(db);
     const char *label = apr_psprintf(p, "lenz_ls_%s_%s", sort_names[sort], desc ? "desc" : "asc");
-    const char *args[9], *t = NULL, *k = NULL, *id = NULL;
+    const char *args[13], *t = NULL, *k = NULL, *id = NULL;
     lenz_rows rows;
     int i, n = 0;
 
@@ -118,15 +127,19 @@ apr_status_t lenz_ls_children(lenz_db *db, const char *folder, int sort, int des
         return APR_EINVAL;
     if (t && sort != 0 && (!*k || strspn(k, "-0123456789") != strlen(k)))
         return APR_EINVAL;
-    args[n++] = folder;
-    args[n++] = folder;
-    args[n++] = t;
-    if (desc)
-        args[n++] = t;
-    args[n++] = t;
-    args[n++] = t ? k : NULL;
-    args[n++] = t ? id : NULL;
-    args[n++] = apr_itoa(p, limit + 1);
+    {
+        const char *lim = apr_itoa(p, limit + 1);
+        int b;
+        for (b = 0; b < 2; b++) {       /* the folders' branch, the files' */
+            args[n++] = folder;
+            args[n++] = t;
+            args[n++] = t;
+            args[n++] = t ? k : NULL;
+            args[n++] = t ? id : NULL;
+            args[n++] = lim;
+        }
+        args[n++] = lim;
+    }
     if (lenz_db_select(db, label, &rows, n, args) != APR_SUCCESS)
         return APR_EGENERAL;
     for (i = 0; i < rows.nrows && i < limit; i++) {

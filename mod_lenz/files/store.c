@@ -84,11 +84,16 @@ const lenz_stmt lenz_files_stmts[] = {
       " SELECT 'file', id, name, rtrim(trashed_path, '/') || '/' || name, trashed_at FROM files "
       "  WHERE owner_id = %s::uuid AND trashed_at IS NOT NULL AND state = 'ready') t "
       "ORDER BY trashed_at DESC, id LIMIT 1000" },
+    /* The trash: files trashed themselves (files_trash), and the files
+     * of trashed folders (their paths under '//', folders_path): two
+     * indexed sums instead of joining every file of the member's. */
     { "lenz_fs_usage",
       "SELECT coalesce((SELECT used FROM storage_usage WHERE user_id = %s::uuid), 0), "
-      "coalesce((SELECT sum(x.size) FROM files x JOIN folders f ON f.id = x.folder_id "
-      "  WHERE x.owner_id = %s::uuid AND x.state <> 'deleted' "
-      "  AND (x.trashed_at IS NOT NULL OR left(f.path, 2) = '//')), 0)" },
+      "coalesce((SELECT sum(x.size) FROM files x WHERE x.owner_id = %s::uuid AND x.trashed_at IS NOT NULL "
+      "  AND x.state <> 'deleted'), 0) "
+      "+ coalesce((SELECT sum(x.size) FROM folders f JOIN files x ON x.folder_id = f.id "
+      "  WHERE f.owner_id = %s::uuid AND f.path LIKE '//%%' AND x.trashed_at IS NULL "
+      "  AND x.state <> 'deleted'), 0)" },
     { "lenz_fs_upload_default", "SELECT coalesce(upload_default, 'encrypted') FROM users WHERE id = %s::uuid" },
     { "lenz_fs_set_upload_default", "UPDATE users SET upload_default = %s WHERE id = %s::uuid" },
     { NULL }
@@ -528,9 +533,9 @@ lenz_fs_rc lenz_fs_trash_list(lenz_db *db, const char *owner, lenz_json *arr)
 
 lenz_fs_rc lenz_fs_usage(lenz_db *db, const char *owner, apr_int64_t *used, apr_int64_t *trash)
 {
-    const char *args[2] = { owner, owner };
+    const char *args[3] = { owner, owner, owner };
     lenz_rows rows;
-    if (lenz_db_select(db, "lenz_fs_usage", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
+    if (lenz_db_select(db, "lenz_fs_usage", &rows, 3, args) != APR_SUCCESS || rows.nrows != 1)
         return LENZ_FS_DB;
     *used = apr_atoi64(rows.rows[0][0]);
     *trash = apr_atoi64(rows.rows[0][1]);
