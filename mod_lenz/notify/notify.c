@@ -106,3 +106,28 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
                    ev->payload);
     return APR_SUCCESS;
 }
+
+/* Rows and ids, for the list (h_notify.c) and the stream (stream.c) ---- */
+
+apr_int64_t lenz_notify_id_arg(const char *s)
+{
+    char *end;
+    apr_int64_t v;
+    if (!s || !*s)
+        return 0;
+    v = apr_strtoi64(s, &end, 10);
+    return (*end || v < 0) ? -1 : v;
+}
+
+void lenz_notify_row_json(lenz_json *o, const char **row, apr_pool_t *p)
+{
+    lenz_json *body = lenz_json_parse(p, row[3], strlen(row[3]), 0, NULL);
+    lenz_json_set_int(o, "id", apr_atoi64(row[0]));
+    lenz_json_set_str(o, "type", row[1]);
+    lenz_json_set_str(o, "title", row[2]);
+    if (body)
+        lenz_json_set_copy(o, "body", body);
+    lenz_json_set_str(o, "created_at", row[4]);
+    lenz_json_set_bool(o, "read", row[5][0] == 't');
+}
+

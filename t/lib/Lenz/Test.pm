@@ -97,6 +97,11 @@ sub second_httpd {
         $c =~ s/^(\s*(?:Listen|<VirtualHost|ServerName)\b.*?):(85\d\d)\b/$1 . ':' . ($2 + $off)/gme;
         $c =~ s{\Q$t/conf/extra.conf\E}{$dir/extra.conf}g;
         $c =~ s{\Q$vars->{t_logs}\E/(httpd\.pid|error_log|access_log)}{$dir/$1}g;
+        # mpm => 'worker': the same server under mpm_worker.
+        if ($f eq 'httpd.conf' && ($o{mpm} // '') eq 'worker') {
+            $c =~ s/mpm_event_module/mpm_worker_module/g;
+            $c =~ s/mod_mpm_event\.(so|c)/mod_mpm_worker.$1/g;
+        }
         if ($f eq 'extra.conf') {
             $c =~ s/^(\s*LenzSharedCache\s+).*$/$1$o{shared_cache}/m or die "no LenzSharedCache in $f"
                 if $o{shared_cache};

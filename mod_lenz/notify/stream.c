@@ -1,0 +1,251 @@
+/* stream.c - GET /events/stream: a member's notifications and live
+ * changes as Server-Sent Events (docs/api.md).  A worker thread serves
+ * each stream, sleeping on the process's wake-up (jobs/wake.c, fed by the
+ * one LISTEN per process) between rounds; LenzEventStreams caps how many
+ * (httpd/streams.c) so ordinary requests keep their threads.
+ *
+ * Why not suspended between events (issue 17): on Debian 12's httpd
+ * 2.4.71 there is no callback for a socket becoming readable or writable
+ * (ap_mpm_register_poll_callback_timeout is gone since 2.4.63), and a
+ * request that returns SUSPENDED after ap_mpm_register_timed_callback()
+ * is never called back: measured with this module (the timer registered,
+ * APR_SUCCESS, never ran) and with httpd's own mod_dialup (30,000 bytes
+ * at 7,000 a second: the first 7,000 came, then nothing for 10 s).
+ *
+ * Per stream memory is bounded: each round's query and output live in a
+ * subpool cleared before the next round; at most PAGE rows per round.
+ */
+#include <apr_strings.h>
+#include <ap_mpm.h>
+#include <apr_poll.h>
+#include <http_core.h>
+#include <sys/socket.h>
+
+#include "httpd/lenz.h"
+#include "notify.h"
+#include "httpd/auth.h"
+#include "httpd/body.h"
+#include "httpd/dbd.h"
+#include "httpd/problem.h"
+#include "httpd/metrics.h"
+#include "httpd/streams.h"
+#include "httpd/directives.h"
+
+#define PAGE        50
+#define HEARTBEAT   apr_time_from_sec(15)
+#define POLL        apr_time_from_sec(5)     /* without runners to wake us */
+#define STREAM_MAX  apr_time_from_sec(3600)  /* then the client reconnects */
+#define FULL_RETRY  30                       /* Retry-After when the cap is reached */
+
+static int unavailable(request_rec *r)
+{
+    return lenz_fail(r, APLOG_ERR, LENZLOGNO(2400), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                     "Service unavailable", "try again shortly");
+}
+
+static apr_status_t flush(request_rec *r, apr_bucket_brigade *bb)
+{
+    apr_status_t rv;
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(r->connection->bucket_alloc));
+    rv = ap_pass_brigade(r->output_filters, bb);
+    apr_brigade_cleanup(bb);
+    return rv == APR_SUCCESS && !r->connection->aborted ? APR_SUCCESS : APR_ECONNABORTED;
+}
+
+/* A graceful restart or stop waits for running requests: a stream ends
+ * then, and its client reconnects (with Last-Event-ID) to the new
+ * generation. */
+static int stopping(void)
+{
+    int state = AP_MPMQ_RUNNING;
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS && state == AP_MPMQ_STOPPING;
+}
+
+/* Sends what is new since *last; returns the client's state. */
+static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bucket_brigade *bb,
+                             apr_int64_t *last, int *more)
+{
+    const char *args[5];
+    lenz_rows rows;
+    lenz_db *db = lenz_db_open_in(r, p);
+    int i;
+
+    *more = 0;
+    if (!db)
+        return APR_SUCCESS;         /* logged; try again next round */
+    args[0] = lr->user->id;
+    args[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, *last);
+    args[2] = NULL;
+    args[3] = "1";              /* live changes too */
+    args[4] = apr_itoa(p, PAGE);
+    if (lenz_db_select(db, "lenz_notify_after", &rows, 5, args) != APR_SUCCESS)
+        rows.nrows = 0;
+    lenz_db_close(db);
+    for (i = 0; i < rows.nrows; i++) {
+        lenz_json *o = lenz_json_new_object(p);
+        lenz_notify_row_json(o, rows.rows[i], p);
+        /* A live change: what changed, where (no notice to show). */
+        if (rows.rows[i][6][0] == 't')
+            apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: storage\ndata: %s\n\n",
+                               rows.rows[i][0], lenz_json_dump(p, lenz_json_get(o, "body")));
+        else
+            apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: notification\ndata: %s\n\n",
+                               rows.rows[i][0], lenz_json_dump(p, o));
+        *last = apr_atoi64(rows.rows[i][0]);
+    }
+    *more = rows.nrows == PAGE;
+    return rows.nrows ? flush(r, bb) : APR_SUCCESS;
+}
+
+/* A client that closed its end is seen without writing to it: the socket
+ * turns readable and a peek finds the end of the stream (an EventSource
+ * sends nothing after its request, and the connection is not kept). */
+static int client_gone(request_rec *r)
+{
+    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    apr_pollfd_t pfd;
+    apr_int32_t n = 0;
+    apr_sockaddr_t from;
+    apr_size_t len = 1;
+    char c;
+
+    if (r->connection->aborted)
+        return 1;
+    if (!sock)
+        return 0;
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.desc_type = APR_POLL_SOCKET;
+    pfd.desc.s = sock;
+    pfd.reqevents = APR_POLLIN;
+    if (apr_poll(&pfd, 1, &n, 0) != APR_SUCCESS || n == 0)
+        return 0;
+    if (pfd.rtnevents & (APR_POLLHUP | APR_POLLERR))
+        return 1;
+    return apr_socket_recvfrom(&from, sock, MSG_PEEK, &c, &len) == APR_EOF || len == 0;
+}
+
+/* Past the cap (httpd/streams.c): 503 and Retry-After, logged at most
+ * once a minute per process (a full site would log every retry). */
+static int refuse_full(request_rec *r, lenz_stream_verdict v)
+{
+    static apr_time_t logged;
+    apr_time_t now = apr_time_now();
+    int host = v == LENZ_STREAM_HOST_FULL;
+    const char *why = host
+        ? apr_psprintf(r->pool, "this host has its most open streams (%d)", lenz_streams_max_host())
+        : apr_psprintf(r->pool, "this member has their most open streams (%d)", lenz_streams_max_member());
+
+    if (now - logged >= apr_time_from_sec(60)) {
+        logged = now;
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, LENZLOGNO(2402)
+                      "live stream refused: %s (" LENZ_D_EVENT_STREAMS "; further refusals "
+                      "are not logged for a minute)", why);
+    }
+    apr_table_setn(r->err_headers_out, "Retry-After", apr_itoa(r->pool, FULL_RETRY));
+    return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_SERVICE_UNAVAILABLE,
+                     host ? "streams-full" : "member-streams-full", "Too many open streams",
+                     apr_pstrcat(r->pool, why, "; try again later", NULL));
+}
+
+static apr_status_t stream_closed(void *unused)
+{
+    (void)unused;
+    lenz_metrics_add(LENZ_CNT_STREAMS_CLOSED, 1);
+    return APR_SUCCESS;
+}
+
+typedef struct sse {
+    request_rec *r;
+    lenz_req *lr;
+    apr_pool_t *round;          /* cleared every round */
+    apr_bucket_brigade *bb;
+    apr_int64_t last;           /* the last id sent */
+    apr_time_t end, beat;
+    apr_uint32_t uh, gen;       /* the member's wake-up hash; the generation last looked at */
+    int more;                   /* a full page came: look again at once */
+} sse;
+
+/* One round: what is new, then a ping if one is due.  0 when the client
+ * went away. */
+static int sse_round(sse *s)
+{
+    apr_time_t now;
+    apr_pool_clear(s->round);
+    s->gen = lenz_wake_generation();         /* a poke after this wakes the next round */
+    if (send_new(s->r, s->lr, s->round, s->bb, &s->last, &s->more) != APR_SUCCESS)
+        return 0;
+    now = apr_time_now();
+    if (now >= s->beat) {
+        apr_brigade_puts(s->bb, NULL, NULL, ": ping\n\n");
+        if (flush(s->r, s->bb) != APR_SUCCESS)
+            return 0;
+        s->beat = now + HEARTBEAT;
+    }
+    return 1;
+}
+
+static int sse_over(sse *s)
+{
+    return apr_time_now() >= s->end || stopping() || client_gone(s->r);
+}
+
+int lenz_notify_stream(request_rec *r, lenz_req *lr)
+{
+    const char *leid = apr_table_get(r->headers_in, "Last-Event-ID");
+    apr_int64_t last = lenz_notify_id_arg(leid ? leid : lenz_query(r, "last_event_id"));
+    sse *s;
+
+    if (last < 0)
+        return lenz_field_bad(r, "Last-Event-ID", "a notification id"), OK;
+    {
+        lenz_stream_verdict v = lenz_streams_admit(r, lr->user->id);
+        if (v != LENZ_STREAM_OK)
+            return refuse_full(r, v);
+    }
+    if (!leid && !lenz_query(r, "last_event_id")) {
+        /* A first connection starts from now; the list API has the past. */
+        const char *args[1] = { lr->user->id };
+        lenz_rows rows;
+        lenz_db *db = lenz_db_open(r);
+        if (!db)
+            return unavailable(r);
+        if (lenz_db_select(db, "lenz_notify_latest", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1)
+            last = apr_atoi64(rows.rows[0][0]);
+        lenz_db_close(db);
+    }
+    ap_set_content_type(r, "text/event-stream; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    r->connection->keepalive = AP_CONN_CLOSE;
+    if (r->header_only)
+        return OK;
+    s = apr_pcalloc(r->pool, sizeof(*s));
+    s->r = r;
+    s->lr = lr;
+    s->last = last;
+    s->uh = lenz_wake_user_hash(lr->user->id);
+    s->end = apr_time_now() + STREAM_MAX;
+    s->beat = apr_time_now() + HEARTBEAT;
+    s->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_pool_create(&s->round, r->pool);
+    lenz_metrics_add(LENZ_CNT_STREAMS_OPENED, 1);
+    apr_pool_cleanup_register(r->pool, NULL, stream_closed, apr_pool_cleanup_null);
+    apr_brigade_puts(s->bb, NULL, NULL, ": lenz notifications\nretry: 3000\n\n");
+    if (flush(r, s->bb) != APR_SUCCESS || !sse_round(s))
+        return OK;
+    /* Sleep on the wake-up until a notification is committed somewhere,
+     * the next heartbeat is due, or (no runners here) POLL. */
+    while (!sse_over(s)) {
+        if (!s->more) {
+            apr_time_t wait = s->beat - apr_time_now();
+            apr_uint32_t gen = s->gen;
+            if (wait > POLL)
+                wait = POLL;
+            if (wait > 0)
+                lenz_wake_wait(&gen, s->uh, wait);
+        }
+        if (!sse_round(s))
+            break;
+    }
+    return OK;
+}
