@@ -46,7 +46,7 @@ const lenz_stmt lenz_download_stmts[] = {
       "LEFT JOIN files f ON f.id = x.file_id "
       "AND f.state = 'ready' AND (f.expires_at IS NULL OR f.expires_at > now()) AND " DFILE_LIVE " "
       "LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
-      "WHERE l.token_hash = decode(%s, 'hex') ORDER BY x.dir NULLS FIRST, f.name_key, f.created_at, f.id "
+      "WHERE l.token_hash = decode(%s, 'hex') ORDER BY x.dir NULLS FIRST, CASE WHEN l.folder_id IS NOT NULL THEN f.name_key END, f.created_at, f.id "
       "LIMIT " APR_STRINGIFY(LENZ_LINK_MAX_FILES) " + 1" },
     /* A member's own ready file, to read without a link (files area's
      * /api/v1/files/{id}/content): another member's is no row. */
