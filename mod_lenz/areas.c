@@ -10,6 +10,7 @@
 #include "httpd/links.h"
 #include "httpd/outbox.h"
 #include "httpd/idem.h"
+#include "httpd/pat.h"
 #include "jobs/jobs.h"
 #include "jobs/events.h"
 #include "jobs/schedule.h"
@@ -35,6 +36,7 @@
  * /api/v1.  Each resource's routes live with their area. */
 static const lenz_route *const api_tables[] = {
     lenz_api_auth_routes,
+    lenz_api_token_routes,
     lenz_api_upload_routes,
     lenz_api_link_routes,
     lenz_api_admin_routes,
@@ -65,6 +67,7 @@ const lenz_area *const lenz_areas[] = {
 const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_keystore_stmts,
     lenz_auth_stmts,
+    lenz_pat_stmts,
     lenz_accounts_stmts,
     lenz_otp_stmts,
     lenz_links_stmts,

@@ -7,5 +7,8 @@
 extern const lenz_area lenz_area_account;
 /* /api/v1/auth and /me, mounted by the API area. */
 extern const lenz_route lenz_api_auth_routes[];
+/* /api/v1/me/tokens (h_tokens.c), and the settings page's routes. */
+extern const lenz_route lenz_api_token_routes[];
+extern const lenz_route lenz_account_settings_routes[];
 
 #endif

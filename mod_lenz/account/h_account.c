@@ -404,6 +404,6 @@ static const lenz_route routes[] = {
     { 0 }
 };
 
-static const lenz_route *const tables[] = { routes, NULL };
+static const lenz_route *const tables[] = { routes, lenz_account_settings_routes, NULL };
 
 const lenz_area lenz_area_account = { "lenz-account", "account", tables, NULL, 0 };

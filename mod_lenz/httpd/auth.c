@@ -12,6 +12,7 @@
 #include "jwt.h"
 #include "keys.h"
 #include "err.h"
+#include "pat.h"
 
 #define ACCESS_TTL   900                  /* 15 minutes */
 #define REFRESH_TTL  (7 * 24 * 3600)      /* 7 days */
@@ -203,6 +204,62 @@ static lenz_user *from_bearer(request_rec *r, lenz_req *lr, lenz_db *db, const c
     return u;
 }
 
+/* A personal access token, from "Bearer <token>" or as the password of
+ * "Basic base64(<e-mail>:<token>)" (then the e-mail must be its member's).
+ * Scope read: GET, HEAD, OPTIONS; write: the other methods. */
+static lenz_user *from_pat(request_rec *r, lenz_db *db, const char *tok, const char *email,
+                           int *answered)
+{
+    lenz_pat pat;
+    lenz_user *u;
+    int reading = r->method_number == M_GET || r->method_number == M_OPTIONS || r->header_only;
+    apr_status_t rv = lenz_pat_check(r, db, tok, &pat);
+
+    if (rv != APR_SUCCESS && rv != LENZ_EAUTH) {
+        lenz_fail(r, APLOG_ERR, LENZLOGNO(2203), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                  "Service unavailable", "the database is unavailable; try again shortly");
+        *answered = 1;
+        return NULL;
+    }
+    if (rv == LENZ_EAUTH || strcmp(pat.user_row[4], "active") != 0
+        || (email && strcasecmp(email, pat.user_row[1]) != 0)) {
+        *answered = bearer_refused(r, "the personal access token is not valid, expired or was revoked");
+        return NULL;
+    }
+    if (reading ? !pat.can_read : !pat.can_write) {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       apr_psprintf(r->pool, "Bearer error=\"insufficient_scope\", scope=\"%s\"",
+                                    reading ? "read" : "write"));
+        lenz_fail(r, APLOG_INFO, LENZLOGNO(2204), HTTP_FORBIDDEN, "insufficient-scope",
+                  "Insufficient scope", reading ? "this token may not read (scope read)"
+                                                : "this token may not change anything (scope write)");
+        *answered = 1;
+        return NULL;
+    }
+    u = user_from_row(r, pat.user_row, LENZ_VIA_TOKEN);
+    u->token_id = pat.id;
+    return u;
+}
+
+/* Basic credentials whose password is a personal access token: the
+ * token (and *email) or NULL.  Other Basic credentials are not ours (an
+ * auth module in front may use them). */
+static const char *basic_pat(request_rec *r, const char *authz, const char **email)
+{
+    char *dec, *colon;
+    const char *b64 = authz + 6;
+    while (*b64 == ' ')
+        b64++;
+    if (strlen(b64) > 1024)
+        return NULL;
+    dec = ap_pbase64decode(r->pool, b64);
+    if (!dec || !(colon = strchr(dec, ':')) || !lenz_pat_is(colon + 1))
+        return NULL;
+    *colon = '\0';
+    *email = dec;
+    return colon + 1;
+}
+
 const char *lenz_remote_email(request_rec *r, const char *remote_user)
 {
     return strchr(remote_user, '@') ? remote_user : apr_pstrcat(r->pool, remote_user, "@sso.invalid", NULL);
@@ -247,7 +304,7 @@ static lenz_user *from_remote(request_rec *r, lenz_req *lr, lenz_db *db)
 
 lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered)
 {
-    const char *authz;
+    const char *authz, *pat = NULL, *email = NULL;
     lenz_db *db;
 
     *answered = 0;
@@ -255,8 +312,10 @@ lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered)
         return lr->user;
     lr->auth_done = 1;
     authz = apr_table_get(r->headers_in, "Authorization");
+    if (authz && strncasecmp(authz, "Basic ", 6) == 0)
+        pat = basic_pat(r, authz, &email);
     /* Nothing that could identify anyone: a guest, without asking the DB. */
-    if (!(authz && strncasecmp(authz, "Bearer ", 7) == 0) && !cookie_value(r)
+    if (!(authz && strncasecmp(authz, "Bearer ", 7) == 0) && !pat && !cookie_value(r)
         && !(lr->dir->trust_remote_user == 1 && r->user))
         return NULL;
     if (!(db = lenz_db_open(r))) {
@@ -269,7 +328,11 @@ lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered)
         const char *t = authz + 7;
         while (*t == ' ')
             t++;
-        lr->user = from_bearer(r, lr, db, t, answered);
+        lr->user = lenz_pat_is(t) ? from_pat(r, db, t, NULL, answered)
+                                  : from_bearer(r, lr, db, t, answered);
+    }
+    else if (pat) {
+        lr->user = from_pat(r, db, pat, email, answered);
     }
     else if (lr->dir->trust_remote_user == 1 && r->user) {
         lr->user = from_remote(r, lr, db);

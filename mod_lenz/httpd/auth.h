@@ -13,7 +13,9 @@
 
 #include "roles.h"             /* LENZ_ROLE_*, lenz_roles_parse() */
 
-typedef enum { LENZ_VIA_SESSION = 1, LENZ_VIA_BEARER, LENZ_VIA_REMOTE } lenz_via;
+/* VIA_TOKEN: a personal access token (pat.h), as Bearer or as the
+ * password of Basic auth. */
+typedef enum { LENZ_VIA_SESSION = 1, LENZ_VIA_BEARER, LENZ_VIA_REMOTE, LENZ_VIA_TOKEN } lenz_via;
 
 typedef struct lenz_user {
     const char *id;
@@ -23,12 +25,14 @@ typedef struct lenz_user {
     lenz_via via;
     const char *session_token;   /* VIA_SESSION: the cookie value */
     const char *family;          /* VIA_BEARER: the token family */
+    const char *token_id;        /* VIA_TOKEN: the personal access token */
 } lenz_user;
 
 extern const lenz_stmt lenz_auth_stmts[];
 
 /* The caller, or NULL for a guest.  Resolved once per request.  A bearer
- * token that is present but invalid answers 401 itself: then *answered is
+ * token that is present but invalid answers 401 itself, and a personal
+ * access token without the scope for the method 403: then *answered is
  * set and the route must return OK. */
 lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered);
 

@@ -3,7 +3,8 @@
  *   lenz-purge-expired  (database only, hourly) one-time codes a day past
  *       their expiry; sessions past their expiry or idle time; refresh
  *       tokens a day past theirs; token families revoked a day ago or
- *       idle with no live refresh token; share links 30 days past expiry
+ *       idle with no live refresh token; personal access tokens 30
+ *       days past revocation or expiry; share links 30 days past expiry
  *       or revocation (until then their page says "expired", not "no such
  *       link"); read notifications after 90 days, any after a year; file
  *       rows deleted 30 days ago; transfers 30 days past expiry once no
@@ -43,6 +44,9 @@ const lenz_stmt lenz_expire_stmts[] = {
                "revoked_at < now() - interval '1 day' OR (revoked_at IS NULL "
                "AND last_used_at < now() - interval '1 day' AND NOT EXISTS "
                "(SELECT 1 FROM refresh_tokens r WHERE r.family_id = x.id AND r.expires_at > now()))") },
+    { "lenz_expire_pats",
+      IN_BATCH("personal_tokens", "revoked_at < now() - interval '30 days' "
+                                  "OR expires_at < now() - interval '30 days'") },
     { "lenz_expire_links",
       IN_BATCH("links", "expires_at < now() - interval '30 days' "
                         "OR revoked_at < now() - interval '30 days'") },
@@ -73,6 +77,7 @@ apr_status_t lenz_purge_expired_job(lenz_jobctx *jc)
         { "lenz_expire_sessions", "expired or idle sessions", 1 },
         { "lenz_expire_refresh", "expired refresh tokens", 0 },
         { "lenz_expire_families", "ended API token families", 0 },
+        { "lenz_expire_pats", "long-ended personal access tokens", 0 },
         { "lenz_expire_links", "long-expired share links", 0 },
         { "lenz_expire_notifications", "old notifications", 0 },
         { "lenz_expire_file_rows", "rows of deleted files", 0 },

@@ -24,7 +24,7 @@ export async function checkPage(b, page, res, p) {
     await page.waitForSelector(p.ready);
 
   // It renders.
-  is(res?.status(), 200, `${n}: ${p.path} answers 200`);
+  is(res?.status(), p.status ?? 200, `${n}: ${p.path} answers ${p.status ?? 200}`);
   const title = await page.title();
   is(title, `${p.h1} · ${site}`, `${n}: the title names the page and the site`);
   is(await text(page, 'h1'), p.h1, `${n}: one h1, "${p.h1}"`);

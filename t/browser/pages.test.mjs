@@ -100,6 +100,39 @@ try {
       await page.close();
     }
   });
+  // Settings: a personal access token made through the form is shown once
+  // (201, then never again), works as a bearer token at once, and stops
+  // working the moment it is revoked through the form.
+  await section('settings', async () => {
+    const page = await b.page();
+    const name = `script ${Date.now()}`;
+    try {
+      let res = await open(page, '/account/settings');
+      await checkPage(b, page, res, { name: 'settings', path: '/account/settings', h1: 'Settings',
+                                       primary: 'form[action$="/settings/tokens"] button' });
+      await fill(page, '#tok-name', name);
+      await page.select('#tok-exp', '7');
+      res = await submit(page, 'form[action$="/settings/tokens"] button');
+      await checkPage(b, page, res, { name: 'token made', path: '/account/settings/tokens', status: 201,
+                                       h1: 'Your new personal access token', primary: 'main a[href$="#tokens"]' });
+      const token = await page.$eval('#token', (i) => i.value);
+      ok(/^lenz_pat_[A-Za-z0-9_-]{43}$/.test(token), 'settings: the token is shown once, in full');
+      const me = (t) => page.evaluate(async (t) => (await fetch('/api/v1/me', {
+        headers: { Authorization: `Bearer ${t}` }, credentials: 'omit' })).status, t);
+      is(await me(token), 200, 'settings: the token works as a bearer token (no cookie sent)');
+      res = await open(page, '/account/settings');
+      ok((await text(page, '#tokens table')).includes(name), 'settings: the token is listed by name');
+      ok(!(await page.content()).includes(token), 'settings: ... and the token itself is not on the page');
+      await Promise.all([
+        page.waitForNavigation({ waitUntil: 'load' }),
+        page.click(`button[aria-label="Revoke ${name}"]`),
+      ]);
+      ok(!(await page.content()).includes(name), 'settings: revoked through its form, it is gone from the list');
+      is(await me(token), 401, 'settings: ... and the token is refused at once');
+    } finally {
+      await page.close();
+    }
+  });
   // The file manager, as the member signed in above: the page passes the
   // same checks, and a folder is made, renamed, deleted and restored
   // through its forms (no script), the header marking where we are.
