@@ -20,6 +20,7 @@
 #include "jobs/requests.h"
 #include "account/area.h"
 #include "account/accounts.h"
+#include "account/settings.h"
 #include "upload/area.h"
 #include "upload/uploads.h"
 #include "download/area.h"
@@ -37,6 +38,7 @@
 static const lenz_route *const api_tables[] = {
     lenz_api_auth_routes,
     lenz_api_token_routes,
+    lenz_api_settings_routes,
     lenz_api_upload_routes,
     lenz_api_link_routes,
     lenz_api_admin_routes,
@@ -69,6 +71,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_auth_stmts,
     lenz_pat_stmts,
     lenz_accounts_stmts,
+    lenz_settings_stmts,
     lenz_otp_stmts,
     lenz_links_stmts,
     lenz_idem_stmts,

@@ -4,15 +4,17 @@
 set -eu
 
 BUILD="gcc make autoconf pkg-config apache2-dev libapr1-dev libaprutil1-dev
-       libpq-dev libssl-dev libcurl4-openssl-dev libjson-c-dev libarchive-dev"
+       libpq-dev libssl-dev libcurl4-openssl-dev libjson-c-dev libarchive-dev
+       libqrencode-dev"
 RUN="apache2 apache2-bin apache2-utils libaprutil1-dbd-pgsql postgresql-15 postgresql-client-15
      ceph-mon ceph-osd radosgw ceph-common python3-aiosmtpd openssl curl procps"
 # nodejs (18+) and node-jsdom: t/upload_page.t runs the upload page's
 # engine in Node and the page itself in jsdom; memcached: t/two_hosts.t;
 # chromium (headless, driven by puppeteer-core from npm: scripts/
-# fetch-browser-deps.sh) and a font to render text with: t/pages.t.
+# fetch-browser-deps.sh) and a font to render text with: t/pages.t;
+# zbar-tools: the settings test reads the two-factor QR code with zbarimg.
 TEST="libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libjson-perl python3-botocore valgrind unzip
-      clang libclang-rt-14-dev nodejs node-jsdom memcached chromium fonts-dejavu-core"
+      clang libclang-rt-14-dev nodejs node-jsdom memcached chromium fonts-dejavu-core zbar-tools"
 
 want="$BUILD $RUN $TEST ${LENZ_EXTRA_PKGS:-}"
 # The AWS SigV4 test suite and the browser tests' packages come from the

@@ -171,6 +171,8 @@ static int api_totp_setup(request_rec *r, lenz_req *lr)
     lenz_json *j = lenz_json_new_object(r->pool), *b = NULL;
     const char *password = NULL, *code = NULL, *cl = apr_table_get(r->headers_in, "Content-Length");
     lenz_acct_result res;
+    if (lenz_refuse_token(r, lr))
+        return OK;
     /* Clients that post nothing (or an empty body) keep working. */
     if ((cl && strcmp(cl, "0") != 0) || apr_table_get(r->headers_in, "Transfer-Encoding")) {
         if (!(b = lenz_body_json(r, lr)) || !lenz_field_str(r, b, "password", 0, LENZ_PASSWORD_MAX, &password)
@@ -183,9 +185,12 @@ static int api_totp_setup(request_rec *r, lenz_req *lr)
 
 static int api_totp_enable(request_rec *r, lenz_req *lr)
 {
-    lenz_json *b = lenz_body_json(r, lr), *j;
+    lenz_json *b, *j;
     const char *code;
     lenz_acct_result res;
+    if (lenz_refuse_token(r, lr))
+        return OK;
+    b = lenz_body_json(r, lr);
     if (!b || !lenz_field_str(r, b, "code", 1, 16, &code))
         return OK;
     j = lenz_json_new_object(r->pool);
@@ -195,9 +200,12 @@ static int api_totp_enable(request_rec *r, lenz_req *lr)
 
 static int api_totp_disable(request_rec *r, lenz_req *lr)
 {
-    lenz_json *b = lenz_body_json(r, lr);
+    lenz_json *b;
     const char *password, *code;
     lenz_acct_result res;
+    if (lenz_refuse_token(r, lr))
+        return OK;
+    b = lenz_body_json(r, lr);
     if (!b || !lenz_field_str(r, b, "password", 1, LENZ_PASSWORD_MAX, &password)
         || !lenz_field_str(r, b, "code", 1, 32, &code))
         return OK;

@@ -1,7 +1,6 @@
 /* h_tokens.c - personal access tokens (httpd/pat.h) for their member:
  *   /api/v1/me/tokens            POST makes one (shown once), GET lists
  *   /api/v1/me/tokens/{id}       DELETE revokes
- *   /account/settings            the settings page's tokens section
  *   /account/settings/tokens     POST (form) makes one
  *   /account/settings/tokens/{id}/revoke   POST (form) revokes
  * A personal access token cannot make another (a read token would mint a
@@ -15,6 +14,7 @@
 #include "httpd/problem.h"
 #include "httpd/render.h"
 #include "httpd/pat.h"
+#include "settings.h"
 #include "names.h"
 #include "err.h"
 
@@ -182,34 +182,7 @@ const lenz_route lenz_api_token_routes[] = {
     { 0 }
 };
 
-/* The page --------------------------------------------------------------- */
-
-static int settings(request_rec *r, lenz_req *lr)
-{
-    lenz_json *ctx = lenz_json_new_object(r->pool), *arr;
-    lenz_rows rows;
-    lenz_db *db = lenz_db_open(r);
-    int i;
-    if (!db)
-        return unavailable(r, LENZLOGNO(2245));
-    if (lenz_pat_list(db, lr->user->id, &rows) != APR_SUCCESS) {
-        lenz_db_close(db);
-        return unavailable(r, LENZLOGNO(2245));
-    }
-    lenz_db_close(db);
-    lenz_json_set_str(ctx, "title", "Settings");
-    lenz_json_set_str(ctx, "csrf", lenz_csrf_token(r, lr));
-    arr = lenz_json_obj_add_array(ctx, "tokens");
-    for (i = 0; i < rows.nrows; i++) {
-        lenz_json *t = lenz_json_arr_add_object(arr);
-        lenz_pat_json(t, rows.rows[i]);
-        lenz_json_set_str(t, "scope_text", rows.rows[i][2][0] == 't'
-                          ? (rows.rows[i][3][0] == 't' ? "read, write" : "read") : "write");
-    }
-    lenz_json_set_bool(ctx, "has_tokens", rows.nrows > 0);
-    lenz_json_set_int(ctx, "max_tokens", LENZ_PAT_MAX_LIVE);
-    return lenz_render_page(r, HTTP_OK, "account/settings", ctx);
-}
+/* The settings page's forms (the page itself: h_settings.c) ------------- */
 
 /* The form's choices of expiry, in days ("never" is the other). */
 static int form_days(const char *v, apr_int64_t *ttl)
@@ -224,7 +197,7 @@ static int form_days(const char *v, apr_int64_t *ttl)
     return 0;
 }
 
-static int page_create(request_rec *r, lenz_req *lr)
+int lenz_tokens_form_create(request_rec *r, lenz_req *lr)
 {
     apr_table_t *f = lenz_body_form(r, lr);
     const char *why, *exp;
@@ -247,7 +220,7 @@ static int page_create(request_rec *r, lenz_req *lr)
     return make(r, lr, &ts, 1);
 }
 
-static int page_revoke(request_rec *r, lenz_req *lr)
+int lenz_tokens_form_revoke(request_rec *r, lenz_req *lr)
 {
     apr_table_t *f = lenz_body_form(r, lr);
     if (!f)
@@ -259,10 +232,3 @@ static int page_revoke(request_rec *r, lenz_req *lr)
     r->status = HTTP_SEE_OTHER;
     return OK;
 }
-
-const lenz_route lenz_account_settings_routes[] = {
-    { LENZ_GET, "/settings", settings, LENZ_ACCESS_MEMBER },
-    { LENZ_POST, "/settings/tokens", page_create, LENZ_ACCESS_MEMBER },
-    { LENZ_POST, "/settings/tokens/{id}/revoke", page_revoke, LENZ_ACCESS_MEMBER },
-    { 0 }
-};

@@ -23,6 +23,7 @@
 #include "keys.h"
 #include "err.h"
 #include "jobs/mailjob.h"
+#include "settings.h"
 
 /* Mails the member that their second factor changed (in db's transaction):
  * a session or token used by someone else cannot change it unseen. */
@@ -72,6 +73,35 @@ static int confirm(request_rec *r, lenz_db *db, const char **row, const char *pa
     }
     lenz_acct_attempt_ok(r, &at);
     return 1;
+}
+
+/* Ten new recovery codes for user (the old ones deleted), in db's
+ * transaction; shown once in out's "recovery_codes" as XXXXXX-XXXXXX. */
+static apr_status_t new_codes(request_rec *r, lenz_db *db, const char *user, lenz_json *out)
+{
+    unsigned char kek[LENZ_KEY_LEN];
+    const char *args[3];
+    lenz_json *codes;
+    apr_status_t rv;
+    int i, kv;
+
+    args[0] = user;
+    rv = lenz_db_exec(db, "lenz_acct_recovery_clear", NULL, 1, args);
+    if (rv == APR_SUCCESS)
+        rv = lenz_kek_current(r, db, user, kek, &kv);
+    lenz_wipe(kek, sizeof(kek));
+    codes = lenz_json_obj_add_array(out, "recovery_codes");
+    for (i = 0; rv == APR_SUCCESS && i < RECOVERY_CODES; i++) {
+        unsigned char rnd[7];
+        const char *c;
+        lenz_random(rnd, sizeof(rnd));
+        c = lenz_b32(r->pool, rnd, sizeof(rnd));        /* 12 characters */
+        lenz_json_arr_add_str(codes, apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, c, 6), "-", c + 6, NULL));
+        args[1] = lenz_acct_recovery_hash(r, db, user, kv, c);
+        args[2] = apr_itoa(r->pool, kv);
+        rv = args[1] ? lenz_db_exec(db, "lenz_acct_recovery_add", NULL, 3, args) : APR_EGENERAL;
+    }
+    return rv;
 }
 
 void lenz_acct_totp_setup(request_rec *r, lenz_req *lr, const char *password, const char *code,
@@ -134,11 +164,9 @@ void lenz_acct_totp_enable(request_rec *r, lenz_req *lr, const char *code, lenz_
     const char *args[3];
     lenz_rows rows;
     lenz_db *db;
-    unsigned char secret[32], kek[LENZ_KEY_LEN];
+    unsigned char secret[32];
     apr_uint64_t last = 0;
     apr_status_t rv = APR_SUCCESS;
-    lenz_json *codes;
-    int i, kv;
 
     memset(res, 0, sizeof(*res));
     if (!(db = lenz_db_open(r))) {
@@ -172,23 +200,8 @@ void lenz_acct_totp_enable(request_rec *r, lenz_req *lr, const char *code, lenz_
     if (rv == APR_SUCCESS)
         rv = notice(r, db, rows.rows[0], strcmp(rows.rows[0][C_TOTP_ON], "t") == 0
                     ? "A new authenticator app was set up" : "Two-factor sign-in was switched on");
-    args[0] = lr->user->id;
     if (rv == APR_SUCCESS)
-        rv = lenz_db_exec(db, "lenz_acct_recovery_clear", NULL, 1, args);
-    if (rv == APR_SUCCESS)
-        rv = lenz_kek_current(r, db, lr->user->id, kek, &kv);
-    lenz_wipe(kek, sizeof(kek));
-    codes = lenz_json_obj_add_array(out, "recovery_codes");
-    for (i = 0; rv == APR_SUCCESS && i < RECOVERY_CODES; i++) {
-        unsigned char rnd[7];
-        const char *c;
-        lenz_random(rnd, sizeof(rnd));
-        c = lenz_b32(r->pool, rnd, sizeof(rnd));        /* 12 characters */
-        lenz_json_arr_add_str(codes, apr_pstrcat(r->pool, apr_pstrmemdup(r->pool, c, 6), "-", c + 6, NULL));
-        args[1] = lenz_acct_recovery_hash(r, db, lr->user->id, kv, c);
-        args[2] = apr_itoa(r->pool, kv);
-        rv = args[1] ? lenz_db_exec(db, "lenz_acct_recovery_add", NULL, 3, args) : APR_EGENERAL;
-    }
+        rv = new_codes(r, db, lr->user->id, out);
     lenz_db_end(db, rv != APR_SUCCESS);
     lenz_db_close(db);
     if (rv != APR_SUCCESS)
@@ -217,6 +230,36 @@ void lenz_acct_totp_disable(request_rec *r, lenz_req *lr, const char *password, 
         ok = lenz_db_exec(db, "lenz_acct_totp_off", NULL, 1, args) == APR_SUCCESS
              && lenz_db_exec(db, "lenz_acct_recovery_clear", NULL, 1, args) == APR_SUCCESS
              && notice(r, db, rows.rows[0], "Two-factor sign-in was switched off") == APR_SUCCESS;
+    lenz_db_end(db, !ok);
+    lenz_db_close(db);
+    if (ok)
+        res->status = HTTP_OK;
+    else if (!res->status)
+        lenz_acct_unavailable(res);
+}
+
+void lenz_acct_recovery_regen(request_rec *r, lenz_req *lr, const char *password, const char *code,
+                              lenz_json *out, lenz_acct_result *res)
+{
+    lenz_rows rows;
+    lenz_db *db;
+    int ok;
+
+    memset(res, 0, sizeof(*res));
+    if (!(db = lenz_db_open(r))) {
+        lenz_acct_unavailable(res);
+        return;
+    }
+    lenz_db_begin(db);
+    ok = own_row(r, lr, db, &rows, res);
+    if (ok && strcmp(rows.rows[0][C_TOTP_ON], "t") != 0) {
+        lenz_acct_set(res, HTTP_CONFLICT, "totp-not-enabled", "Two-factor sign-in is off",
+                      "recovery codes come with two-factor sign-in: switch it on first", NULL);
+        ok = 0;
+    }
+    ok = ok && confirm(r, db, rows.rows[0], password, code, res)
+         && new_codes(r, db, lr->user->id, out) == APR_SUCCESS
+         && notice(r, db, rows.rows[0], "New recovery codes were made (the old ones no longer work)") == APR_SUCCESS;
     lenz_db_end(db, !ok);
     lenz_db_close(db);
     if (ok)

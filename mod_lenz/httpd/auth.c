@@ -42,7 +42,7 @@ const lenz_stmt lenz_auth_stmts[] = {
       "SELECT u.id, u.email, u.name, u.roles::text, u.status FROM token_families f "
       "JOIN users u ON u.id = f.user_id WHERE f.id = %s::uuid AND f.revoked_at IS NULL" },
     { "lenz_auth_family_new",
-      "INSERT INTO token_families (user_id, user_agent) VALUES (%s::uuid, %s) RETURNING id" },
+      "INSERT INTO token_families (user_id, user_agent, ip) VALUES (%s::uuid, %s, %s) RETURNING id" },
     { "lenz_auth_family_revoke",
       "UPDATE token_families SET revoked_at = now(), revoke_reason = %s "
       "WHERE id = %s::uuid AND revoked_at IS NULL" },
@@ -58,7 +58,7 @@ const lenz_stmt lenz_auth_stmts[] = {
       "UPDATE refresh_tokens SET used_at = now() "
       "WHERE hash = decode(%s, 'hex') AND used_at IS NULL RETURNING family_id" },
     { "lenz_auth_family_touch",
-      "UPDATE token_families SET last_used_at = now() WHERE id = %s::uuid" },
+      "UPDATE token_families SET last_used_at = now(), ip = %s WHERE id = %s::uuid" },
     { "lenz_auth_user_get",
       "SELECT id, email, name, roles::text, status FROM users WHERE id = %s::uuid" },
     /* By the sign-on's own id only: an e-mail address an identity
@@ -344,6 +344,17 @@ lenz_user *lenz_auth_user(request_rec *r, lenz_req *lr, int *answered)
     return lr->user;
 }
 
+int lenz_refuse_token(request_rec *r, lenz_req *lr)
+{
+    if (!lr->user || lr->user->via != LENZ_VIA_TOKEN)
+        return 0;
+    lenz_fail(r, APLOG_INFO, LENZLOGNO(2248), HTTP_FORBIDDEN, "token-not-allowed",
+              "Not with a personal access token",
+              "sign in (a session or the app's tokens) to change passwords, two-factor sign-in, "
+              "devices or tokens");
+    return 1;
+}
+
 /* Sessions ------------------------------------------------------------------ */
 
 apr_status_t lenz_session_start(request_rec *r, lenz_req *lr, lenz_db *db, const char *user_id)
@@ -448,7 +459,8 @@ apr_status_t lenz_tokens_issue(request_rec *r, lenz_db *db, const lenz_user *u,
         args[1] = apr_table_get(r->headers_in, "User-Agent");
         if (args[1] && strlen(args[1]) > 300)
             args[1] = apr_pstrmemdup(r->pool, args[1], 300);
-        if (lenz_db_select(db, "lenz_auth_family_new", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
+        args[2] = r->useragent_ip;
+        if (lenz_db_select(db, "lenz_auth_family_new", &rows, 3, args) != APR_SUCCESS || rows.nrows != 1)
             return APR_EGENERAL;
         family = rows.rows[0][0];
     }
@@ -526,7 +538,10 @@ apr_status_t lenz_tokens_refresh(request_rec *r, lenz_db *db, const char *refres
     if (strcmp(status, "active") != 0)
         return LENZ_EAUTH;
     u = user_from_row(r, rows.rows[0], LENZ_VIA_BEARER);
-    lenz_db_exec(db, "lenz_auth_family_touch", NULL, 1, args);
+    {
+        const char *touch[2] = { r->useragent_ip, family };
+        lenz_db_exec(db, "lenz_auth_family_touch", NULL, 2, touch);
+    }
     return lenz_tokens_issue(r, db, u, family, out);
 }
 

@@ -43,6 +43,11 @@ const char *lenz_remote_email(request_rec *r, const char *remote_user);
 /* Roles as a JSON array (parsing them: core/roles.h). */
 void lenz_roles_json(lenz_json *arr, unsigned roles);
 
+/* Security changes (password, two-factor, devices, making tokens) need
+ * the member, not a personal access token they gave a script: 1 when the
+ * caller came with one (then answered 403 token-not-allowed). */
+int lenz_refuse_token(request_rec *r, lenz_req *lr);
+
 /* Browser sessions. */
 apr_status_t lenz_session_start(request_rec *r, lenz_req *lr, lenz_db *db, const char *user_id);
 apr_status_t lenz_session_end(request_rec *r, lenz_req *lr, lenz_db *db, int all_devices);

@@ -8,7 +8,7 @@ use Exporter 'import';
 use JSON::PP ();
 use Lenz::Test;
 
-our @EXPORT = qw(member api J upload_small);
+our @EXPORT = qw(member api J upload_small base32_decode totp);
 
 my $PW = 'correct horse battery';
 my $JSON = JSON::PP->new->canonical->utf8;
@@ -51,6 +51,23 @@ sub upload_small {
     $res = http_req('POST', "$base/encrypted/complete", [@h], $JSON->encode({ token => $i->{token} }));
     die 'complete: ' . $res->code . ' ' . $res->content unless $res->code == 201;
     return J($res);
+}
+
+# TOTP (RFC 6238, SHA-1, 6 digits, 30 s) for the tests that sign in with
+# a second factor: the key from the set-up's base32 secret, the code for
+# unix time $t.
+sub base32_decode {
+    my ($s) = @_;
+    $s =~ s/\s+//g;
+    my $bits = join '', map { sprintf '%05b', index('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', $_) } split //, uc $s;
+    return pack 'B*', substr($bits, 0, int(length($bits) / 8) * 8);
+}
+sub totp {
+    my ($key, $t) = @_;
+    require Digest::SHA;
+    my $mac = Digest::SHA::hmac_sha1(pack('NN', 0, int($t / 30)), $key);
+    my $off = ord(substr $mac, -1) & 0x0f;
+    return sprintf '%06d', (unpack('N', substr $mac, $off, 4) & 0x7fffffff) % 1000000;
 }
 
 1;

@@ -1,0 +1,39 @@
+/* settings.h - a member's own settings (settings.c): name, password,
+ * devices.  Results as the other account operations' (accounts.h). */
+#ifndef LENZ_ACCT_SETTINGS_H
+#define LENZ_ACCT_SETTINGS_H
+
+#include "accounts.h"
+#include "httpd/dbd.h"
+
+extern const lenz_stmt lenz_settings_stmts[];
+
+/* 1 when name is not a display name: empty, over 100 bytes, control or
+ * bidirectional characters. */
+int lenz_acct_name_problem(const char *name);
+void lenz_acct_set_name(request_rec *r, lenz_req *lr, const char *name, lenz_acct_result *res);
+/* Checks current (a sign-in try), sets password, mails a notice; with
+ * end_others, every other session and app sign-in ends. */
+void lenz_acct_change_password(request_rec *r, lenz_req *lr, const char *current, const char *password,
+                               int end_others, lenz_acct_result *res);
+
+/* The member's live sessions and app sign-ins: rows for
+ * lenz_acct_device_json (id, kind "session"|"app", client, ip,
+ * created_at, last_used_at, current). */
+apr_status_t lenz_acct_devices(request_rec *r, lenz_req *lr, lenz_db *db, lenz_rows *rows);
+void lenz_acct_device_json(lenz_json *o, const char **row);
+/* Ends one (404 for another member's or an unknown id), or all but the
+ * caller's own. */
+void lenz_acct_device_end(request_rec *r, lenz_req *lr, const char *id, lenz_acct_result *res);
+void lenz_acct_devices_end_others(request_rec *r, lenz_req *lr, lenz_acct_result *res);
+
+/* totp.c: ten new recovery codes (the old ones end), with the password
+ * and a current code, as a sign-in try.  out gets "recovery_codes". */
+void lenz_acct_recovery_regen(request_rec *r, lenz_req *lr, const char *password, const char *code,
+                              lenz_json *out, lenz_acct_result *res);
+
+/* h_tokens.c: the settings page's forms for personal access tokens. */
+int lenz_tokens_form_create(request_rec *r, lenz_req *lr);
+int lenz_tokens_form_revoke(request_rec *r, lenz_req *lr);
+
+#endif
