@@ -12,5 +12,6 @@ extern const lenz_route lenz_api_auth_routes[];
 extern const lenz_route lenz_api_token_routes[];
 extern const lenz_route lenz_account_settings_routes[];
 extern const lenz_route lenz_api_settings_routes[];
+extern const lenz_route lenz_api_prefs_routes[];
 
 #endif

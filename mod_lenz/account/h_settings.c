@@ -10,6 +10,7 @@
  *   POST /account/settings/recovery-codes   password, code: a page with new codes
  *   POST /account/settings/devices/{id}/end
  *   POST /account/settings/devices/end-others
+ *   POST /account/settings/notifications   (h_prefs.c)
  *
  *   PATCH  /api/v1/me                       {"name"}
  *   POST   /api/v1/me/password              {"current_password","password","sign_out_others"}
@@ -66,11 +67,13 @@ static const struct { const char *key, *text; } saved_texts[] = {
     { "totp-off", "Two-factor sign-in is off." },
     { "device", "That device was signed out." },
     { "others", "Every other device was signed out." },
+    { "notifications", "Your notification choices were saved." },
 };
 
 static int settings(request_rec *r, lenz_req *lr)
 {
-    lenz_json *ctx = page_ctx(r, lr, "Settings"), *arr;
+    lenz_json *ctx = page_ctx(r, lr, "Settings"), *arr, *prefs = lenz_json_obj_add_object(ctx, "prefs");
+    const char *digest = "off";
     const char *saved = lenz_query(r, "saved"), *args[1] = { lr->user->id };
     lenz_rows me, devices, tokens;
     lenz_db *db = lenz_db_open(r);
@@ -81,7 +84,8 @@ static int settings(request_rec *r, lenz_req *lr)
         return unavailable(r, LENZLOGNO(2246));
     if (lenz_db_select(db, "lenz_set_me", &me, 1, args) != APR_SUCCESS || me.nrows != 1
         || lenz_acct_devices(r, lr, db, &devices) != APR_SUCCESS
-        || lenz_pat_list(db, lr->user->id, &tokens) != APR_SUCCESS) {
+        || lenz_pat_list(db, lr->user->id, &tokens) != APR_SUCCESS
+        || lenz_prefs_json(r, db, lr->user->id, prefs) != APR_SUCCESS) {
         lenz_db_close(db);
         return unavailable(r, LENZLOGNO(2246));
     }
@@ -90,6 +94,8 @@ static int settings(request_rec *r, lenz_req *lr)
     lenz_json_set_str(ctx, "email", me.rows[0][1]);
     lenz_json_set_bool(ctx, "totp_on", me.rows[0][2][0] == 't');
     lenz_json_set_int(ctx, "recovery_left", apr_atoi64(me.rows[0][3]));
+    lenz_json_get_str(prefs, "digest", &digest);
+    lenz_json_set_bool(ctx, apr_pstrcat(r->pool, "digest_", digest, NULL), 1);
     for (k = 0; saved && k < sizeof(saved_texts) / sizeof(saved_texts[0]); k++)
         if (strcmp(saved, saved_texts[k].key) == 0)
             lenz_json_set_str(ctx, "saved", saved_texts[k].text);
@@ -269,6 +275,7 @@ const lenz_route lenz_account_settings_routes[] = {
     { LENZ_POST, "/settings/totp/disable", form_totp_disable, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/recovery-codes", form_recovery, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/devices/end-others", form_end_others, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/settings/notifications", lenz_prefs_form, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/devices/{id}/end", form_device_end, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/tokens", lenz_tokens_form_create, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/tokens/{id}/revoke", lenz_tokens_form_revoke, LENZ_ACCESS_MEMBER },

@@ -32,6 +32,12 @@ void lenz_acct_devices_end_others(request_rec *r, lenz_req *lr, lenz_acct_result
 void lenz_acct_recovery_regen(request_rec *r, lenz_req *lr, const char *password, const char *code,
                               lenz_json *out, lenz_acct_result *res);
 
+/* h_prefs.c: notification preferences as JSON ({"digest","kinds"}), and
+ * the settings page's form for them. */
+extern const lenz_stmt lenz_prefs_stmts[];
+apr_status_t lenz_prefs_json(request_rec *r, lenz_db *db, const char *user, lenz_json *out);
+int lenz_prefs_form(request_rec *r, lenz_req *lr);
+
 /* h_tokens.c: the settings page's forms for personal access tokens. */
 int lenz_tokens_form_create(request_rec *r, lenz_req *lr);
 int lenz_tokens_form_revoke(request_rec *r, lenz_req *lr);

@@ -18,6 +18,7 @@ const lenz_job_kind lenz_job_kinds[] = {
     { "lenz-trash-purge", lenz_trash_purge_job },
     { LENZ_S3_GARBAGE_KIND, lenz_s3_garbage_job },
     { LENZ_REQUEST_BATCH_KIND, lenz_request_batch_job },
+    { "lenz-mail-digest", lenz_mail_digest_job },
     { NULL }
 };
 
@@ -30,5 +31,6 @@ const lenz_schedule lenz_schedules[] = {
     { "lenz-expire-files", "lenz-expire-files", "10 minutes" },
     { "lenz-trash-purge", "lenz-trash-purge", "1 hour" },
     { "lenz-s3-garbage", LENZ_S3_GARBAGE_KIND, "5 minutes" },
+    { "lenz-mail-digest", "lenz-mail-digest", "10 minutes" },
     { NULL }
 };

@@ -32,6 +32,10 @@ lenz_job_fn lenz_trash_purge_job;
 extern const lenz_stmt lenz_trash_stmts[];
 /* s3garbage.c: objects of rows gone (s3_garbage), DeleteObjects. */
 lenz_job_fn lenz_s3_garbage_job;
+
+/* digest.c: mails waiting for a member's digest, as one mail. */
+lenz_job_fn lenz_mail_digest_job;
+extern const lenz_stmt lenz_digest_stmts[];
 extern const lenz_stmt lenz_s3garbage_stmts[];
 
 #endif

@@ -7,6 +7,9 @@
  *   file_request.received -> the request's owner, once per uploader's
  *                        batch (jobs/requests.c)
  *
+ * A member may turn the mails of a kind off, or have them wait for a
+ * digest (sql/019, jobs/digest.c).  The welcome is always sent.
+ *
  * The mail is a job queued on the dispatch connection, so it is sent if
  * and only if the dispatch commits, and once (the job's unique key is the
  * event id). */
@@ -19,26 +22,46 @@
 #include "err.h"
 
 const lenz_stmt lenz_mailsub_stmts[] = {
+    /* The member, whether they want mails of the kind (sql/019), and
+     * their digest setting. */
     { "lenz_mailsub_user",
-      "SELECT email, name FROM users WHERE id = %s::uuid AND status = 'active'" },
+      "SELECT email, name, lenz_wants(id, %s, 'mail'), mail_digest FROM users "
+      "WHERE id = %s::uuid AND status = 'active'" },
+    /* With a digest on, the mail waits for lenz-mail-digest (digest.c). */
+    { "lenz_mailsub_digest_add",
+      "INSERT INTO digest_items (user_id, kind, title) VALUES (%s::uuid, %s, %s)" },
     { NULL }
 };
 
-static apr_status_t to_user(lenz_eventctx *ec, const lenz_event *ev, const char *user,
+/* kind: the member's notification preference it falls under (sql/019),
+ * or NULL for mails that are always sent (the welcome). */
+static apr_status_t to_user(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
                             const char *tmpl, const char *subject, lenz_json *data)
 {
-    const char *args[1] = { user };
+    const char *args[3] = { kind, user, NULL };
     lenz_rows rows;
     apr_status_t rv;
 
     if (!user)
         return APR_SUCCESS;
-    if (lenz_db_select(ec->db, "lenz_mailsub_user", &rows, 1, args) != APR_SUCCESS) {
+    if (lenz_db_select(ec->db, "lenz_mailsub_user", &rows, 2, args) != APR_SUCCESS) {
         ec->error = "reading the member failed";
         return APR_EGENERAL;
     }
     if (rows.nrows != 1)
         return APR_SUCCESS;             /* gone or disabled: nobody to tell */
+    if (kind && rows.rows[0][2][0] != 't')
+        return APR_SUCCESS;             /* they turned these mails off */
+    if (kind && strcmp(rows.rows[0][3], "off") != 0) {
+        args[0] = user;
+        args[1] = kind;
+        args[2] = subject;
+        if (lenz_db_exec(ec->db, "lenz_mailsub_digest_add", NULL, 3, args) != APR_SUCCESS) {
+            ec->error = "adding to the digest failed";
+            return APR_EGENERAL;
+        }
+        return APR_SUCCESS;
+    }
     lenz_json_set_str(data, "name", rows.rows[0][1] && *rows.rows[0][1] ? rows.rows[0][1] : "there");
     lenz_json_set_str(data, "site_url", lenz_srv(ec->s)->public_url);
     rv = lenz_mail_enqueue_ex(ec->db, tmpl, rows.rows[0][0], subject, data,
@@ -55,7 +78,7 @@ apr_status_t lenz_mailsub_on_event(lenz_eventctx *ec, const lenz_event *ev)
     lenz_json *data = lenz_json_new_object(ec->pool);
 
     if (strcmp(ev->type, "user.registered") == 0)
-        return to_user(ec, ev, ev->subject, "welcome", "Welcome to Lenzeye", data);
+        return to_user(ec, ev, ev->subject, NULL, "welcome", "Welcome to Lenzeye", data);
     if (strcmp(ev->type, "link.downloaded") == 0) {
         const char *owner = NULL, *name = NULL, *by = NULL;
         apr_int64_t n = 0;
@@ -68,7 +91,7 @@ apr_status_t lenz_mailsub_on_event(lenz_eventctx *ec, const lenz_event *ev)
         lenz_json_set_str(data, "file", name ? name : "your files");
         if (by)
             lenz_json_set_str(data, "by", by);
-        return to_user(ec, ev, owner, "downloaded",
+        return to_user(ec, ev, owner, "downloads", "downloaded",
                        apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your files"), data);
     }
     if (strcmp(ev->type, "file_request.received") == 0) {
@@ -93,7 +116,7 @@ apr_status_t lenz_mailsub_on_event(lenz_eventctx *ec, const lenz_event *ev)
             lenz_json_set_copy(data, "names", names);
             lenz_json_set_bool(data, "has_names", 1);
         }
-        return to_user(ec, ev, owner, "request_received",
+        return to_user(ec, ev, owner, "requests", "request_received",
                        apr_psprintf(ec->pool, "Received %d file%s for %s", (int)n, n == 1 ? "" : "s",
                                     title ? title : "your request"), data);
     }

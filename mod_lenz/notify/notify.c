@@ -13,9 +13,11 @@ const lenz_stmt lenz_notify_stmts[] = {
      * sees a smaller id commit later (Last-Event-ID would skip it). */
     { "lenz_notify_lock",
       "SELECT pg_advisory_xact_lock(hashtext('lenz_notify:' || %s))" },
+    /* Unless the member turned notices of the kind off (sql/019). */
     { "lenz_notify_add",
       "INSERT INTO notifications (user_id, event_id, type, title, body) "
       "SELECT %s::uuid, %s::bigint, %s, %s, %s::jsonb WHERE EXISTS (SELECT 1 FROM users WHERE id = %s::uuid) "
+      "AND lenz_wants(%s::uuid, %s, 'in_app') "
       "ON CONFLICT (event_id, user_id) DO NOTHING" },
     /* A live change (sql/015): read at once, never listed. */
     { "lenz_notify_add_live",
@@ -47,10 +49,10 @@ const lenz_stmt lenz_notify_stmts[] = {
 
 /* Subscriber -------------------------------------------------------------- */
 
-static apr_status_t add_row(lenz_eventctx *ec, const lenz_event *ev, const char *user,
+static apr_status_t add_row(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
                             const char *title, const lenz_json *body, int live)
 {
-    const char *args[6];
+    const char *args[8];
     if (!user)
         return APR_SUCCESS;
     args[0] = user;
@@ -59,18 +61,22 @@ static apr_status_t add_row(lenz_eventctx *ec, const lenz_event *ev, const char 
     args[3] = title;
     args[4] = lenz_json_dump(ec->pool, body);
     args[5] = user;
+    args[6] = user;
+    args[7] = kind;
     if (lenz_db_exec(ec->db, "lenz_notify_lock", NULL, 1, args) != APR_SUCCESS
-        || lenz_db_exec(ec->db, live ? "lenz_notify_add_live" : "lenz_notify_add", NULL, 6, args) != APR_SUCCESS) {
+        || lenz_db_exec(ec->db, live ? "lenz_notify_add_live" : "lenz_notify_add", NULL, live ? 6 : 8, args)
+           != APR_SUCCESS) {
         ec->error = "inserting the notification failed";
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
 }
 
-static apr_status_t add(lenz_eventctx *ec, const lenz_event *ev, const char *user,
+/* kind: the preference it falls under (sql/019), or NULL (always). */
+static apr_status_t add(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
                         const char *title, const lenz_json *body)
 {
-    return add_row(ec, ev, user, title, body, 0);
+    return add_row(ec, ev, user, kind, title, body, 0);
 }
 
 apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
@@ -80,14 +86,15 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
     name = lenz_name_neutral(ec->pool, name);     /* a title shown as it is (names.h) */
     if (strcmp(ev->type, "link.downloaded") == 0) {
         lenz_json_get_str(ev->payload, "owner_id", &owner);
-        return add(ec, ev, owner, apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your shared files"),
+        return add(ec, ev, owner, "downloads",
+                   apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your shared files"),
                    ev->payload);
     }
     if (strcmp(ev->type, "storage.changed") == 0) {
         /* To the owner's open pages only (a live row: /events/stream's
          * "event: storage"), never a notice. */
         lenz_json_get_str(ev->payload, "owner_id", &owner);
-        return add_row(ec, ev, owner, "Your files changed", ev->payload, 1);
+        return add_row(ec, ev, owner, NULL, "Your files changed", ev->payload, 1);
     }
     if (strcmp(ev->type, "file_request.received") == 0) {
         const char *title = NULL, *who = NULL;
@@ -96,13 +103,13 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
         lenz_json_get_str(ev->payload, "title", &title);
         lenz_json_get_str(ev->payload, "uploader_name", &who);
         lenz_json_get_int(ev->payload, "files", &n);
-        return add(ec, ev, owner, apr_psprintf(ec->pool, "Received %d file%s for “%s”%s%s", (int)n,
+        return add(ec, ev, owner, "requests", apr_psprintf(ec->pool, "Received %d file%s for “%s”%s%s", (int)n,
                                                n == 1 ? "" : "s", lenz_name_neutral(ec->pool, title ? title : ""),
                                                who ? " from " : "", who ? lenz_name_neutral(ec->pool, who) : ""),
                    ev->payload);
     }
     if (strcmp(ev->type, "file.uploaded") == 0 && ev->actor)
-        return add(ec, ev, ev->actor, apr_psprintf(ec->pool, "Uploaded: %s", name ? name : "a file"),
+        return add(ec, ev, ev->actor, NULL, apr_psprintf(ec->pool, "Uploaded: %s", name ? name : "a file"),
                    ev->payload);
     return APR_SUCCESS;
 }

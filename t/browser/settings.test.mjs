@@ -8,6 +8,7 @@
 //     page shows ten recovery codes once;
 //   - signed out, the member signs in again with the password and a code;
 //   - new recovery codes made through the page replace the old ones;
+//   - mails for downloads are turned off through the page's form;
 //   - every page passes the site's checks (checks.mjs: axe-core, names,
 //     keyboard, headers).
 import { execFileSync } from 'node:child_process';
@@ -130,6 +131,19 @@ try {
     ok(!fresh.some((c) => recovery.includes(c)), 'new codes: none of them an old one');
     if (process.env.LENZ_CODES)
       writeFileSync(process.env.LENZ_CODES, JSON.stringify({ old: recovery, fresh }));
+  });
+
+  // Mails for downloads turned off through the form (t/settings_browser.t
+  // then downloads one of the member's links: no mail, a notification).
+  await section('notifications', async () => {
+    const p3 = await b.page();
+    await open(p3, '/account/settings');
+    ok(await p3.$eval('input[name="downloads_mail"]', (i) => i.checked), 'notifications: mails for downloads start on');
+    await p3.click('input[name="downloads_mail"]');
+    res = await submit(p3, 'form[action$="/settings/notifications"] button');
+    ok((await text(p3, '[role="status"]')).includes('notification choices were saved'), 'notifications: saved, the page says');
+    ok(!(await p3.$eval('input[name="downloads_mail"]', (i) => i.checked)), 'notifications: ... and the box stays unticked');
+    ok(await p3.$eval('input[name="downloads_in_app"]', (i) => i.checked), 'notifications: ... in the app still on');
   });
 } finally {
   await b.close();
