@@ -29,7 +29,7 @@ my ($n) = wait_until(sub {
     $c >= 2 ? $c : 0 }, 10);
 ok($n >= 2, "the runners hold their own database connections ($n)");
 is(psql("SELECT string_agg(name, ',' ORDER BY name) FROM job_schedules"),
-   'lenz-expire-files,lenz-purge-events,lenz-purge-expired,lenz-purge-jobs,lenz-s3-abort-abandoned,'
+   'lenz-expire-files,lenz-mail-digest,lenz-purge-events,lenz-purge-expired,lenz-purge-jobs,lenz-s3-abort-abandoned,'
    . 'lenz-s3-garbage,lenz-trash-purge',
    'the runners wrote the schedules');
 

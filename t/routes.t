@@ -20,7 +20,7 @@ my %mount = (
     'h_download.c' => '/download', 'h_api_auth.c' => '/api/v1', 'h_api_links.c' => '/api/v1',
     'h_api_admin.c' => '/api/v1', 'h_notify.c' => '/events', 'h_files.c' => '/api/v1', 'h_api_content.c' => '/api/v1',
     'h_files_page.c' => '/files', 'h_home.c' => '', 'h_request.c' => '/upload', 'h_requests.c' => '/api/v1',
-    'h_share_page.c' => '/files',
+    'h_share_page.c' => '/files', 'h_tokens.c' => '/account', 'h_settings.c' => '/account', 'h_prefs.c' => '/account',
 );
 my @routes;
 for my $file (sort glob "$top/mod_lenz/*/h_*.c") {

@@ -118,11 +118,11 @@ static int api_get(request_rec *r, lenz_req *lr)
     lenz_db *db = lenz_db_open(r);
     apr_status_t rv;
     if (!db)
-        return unavailable(r, LENZLOGNO(2252));
+        return unavailable(r, LENZLOGNO(2254));
     rv = lenz_prefs_json(r, db, lr->user->id, out);
     lenz_db_close(db);
     if (rv != APR_SUCCESS)
-        return unavailable(r, LENZLOGNO(2252));
+        return unavailable(r, LENZLOGNO(2254));
     return lenz_send_json(r, HTTP_OK, out);
 }
 
@@ -194,7 +194,7 @@ static int api_patch(request_rec *r, lenz_req *lr)
             return OK;
     }
     if (apply(r, lr, &c) != APR_SUCCESS)
-        return unavailable(r, LENZLOGNO(2253));
+        return unavailable(r, LENZLOGNO(2255));
     return api_get(r, lr);
 }
 
@@ -224,7 +224,7 @@ int lenz_prefs_form(request_rec *r, lenz_req *lr)
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_BAD_REQUEST, "invalid-field", "Choose when mails come",
                          "at once, hourly or daily");
     if (apply(r, lr, &c) != APR_SUCCESS)
-        return unavailable(r, LENZLOGNO(2253));
+        return unavailable(r, LENZLOGNO(2255));
     apr_table_setn(r->err_headers_out, "Location",
                    apr_pstrcat(r->pool, lr->srv->public_url, "/account/settings?saved=notifications#notifications", NULL));
     r->status = HTTP_SEE_OTHER;

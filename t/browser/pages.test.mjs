@@ -109,7 +109,7 @@ try {
     try {
       let res = await open(page, '/account/settings');
       await checkPage(b, page, res, { name: 'settings', path: '/account/settings', h1: 'Settings',
-                                       primary: 'form[action$="/settings/tokens"] button' });
+                                       primary: 'form[action$="/settings/name"] button' });
       await fill(page, '#tok-name', name);
       await page.select('#tok-exp', '7');
       res = await submit(page, 'form[action$="/settings/tokens"] button');
