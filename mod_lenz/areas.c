@@ -11,6 +11,7 @@
 #include "httpd/outbox.h"
 #include "httpd/idem.h"
 #include "httpd/pat.h"
+#include "httpd/devices.h"
 #include "jobs/jobs.h"
 #include "jobs/events.h"
 #include "jobs/schedule.h"
@@ -71,6 +72,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_keystore_stmts,
     lenz_auth_stmts,
     lenz_pat_stmts,
+    lenz_devices_stmts,
     lenz_accounts_stmts,
     lenz_settings_stmts,
     lenz_prefs_stmts,

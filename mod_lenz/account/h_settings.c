@@ -34,6 +34,7 @@
 #include "httpd/problem.h"
 #include "httpd/render.h"
 #include "httpd/pat.h"
+#include "httpd/devices.h"
 #include "qr.h"
 
 static int unavailable(request_rec *r, const char *tag)
@@ -104,7 +105,7 @@ static int settings(request_rec *r, lenz_req *lr)
     for (i = 0; i < devices.nrows; i++) {
         lenz_json *d = lenz_json_arr_add_object(arr);
         const char *ua = devices.rows[i][2];
-        lenz_acct_device_json(d, devices.rows[i]);
+        lenz_device_json(d, devices.rows[i]);
         lenz_json_set_bool(d, "is_app", strcmp(devices.rows[i][0], "app") == 0);
         /* The page shows a client's first 80 bytes (cut at a character). */
         if (ua && strlen(ua) > 80) {
@@ -357,7 +358,7 @@ static int api_devices(request_rec *r, lenz_req *lr)
     out = lenz_json_new_object(r->pool);
     arr = lenz_json_obj_add_array(out, "devices");
     for (i = 0; i < rows.nrows; i++)
-        lenz_acct_device_json(lenz_json_arr_add_object(arr), rows.rows[i]);
+        lenz_device_json(lenz_json_arr_add_object(arr), rows.rows[i]);
     return lenz_send_json(r, HTTP_OK, out);
 }
 

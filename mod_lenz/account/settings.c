@@ -15,13 +15,13 @@
 #include "httpd/config.h"
 #include "httpd/pwgate.h"
 #include "httpd/outbox.h"
+#include "httpd/devices.h"
 #include "token.h"
 #include "codec.h"
 #include "names.h"
 #include "err.h"
 #include "jobs/mailjob.h"
 
-#define ISO(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 const lenz_stmt lenz_settings_stmts[] = {
     { "lenz_set_me",
@@ -35,24 +35,6 @@ const lenz_stmt lenz_settings_stmts[] = {
     { "lenz_set_other_families_end",
       "UPDATE token_families SET revoked_at = now(), revoke_reason = %s "
       "WHERE user_id = %s::uuid AND revoked_at IS NULL AND id::text <> %s" },
-    /* Live sessions and app sign-ins, newest use first. */
-    { "lenz_set_devices",
-      "SELECT * FROM ("
-      "SELECT 'session' AS kind, s.id::text, s.user_agent, s.ip, " ISO("s.created_at") ", "
-      ISO("s.last_seen_at") " AS last, (s.id_hash = decode(%s, 'hex')), s.last_seen_at AS t "
-      "FROM sessions s WHERE s.user_id = %s::uuid AND s.expires_at > now() "
-      "AND s.last_seen_at > now() - make_interval(secs => %s::int) "
-      "UNION ALL "
-      "SELECT 'app', f.id::text, f.user_agent, f.ip, " ISO("f.created_at") ", " ISO("f.last_used_at") ", "
-      "(f.id::text = %s), f.last_used_at "
-      "FROM token_families f WHERE f.user_id = %s::uuid AND f.revoked_at IS NULL "
-      "AND EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id AND r.expires_at > now() "
-      "AND r.used_at IS NULL)) d ORDER BY t DESC, 2 LIMIT 200" },
-    { "lenz_set_session_end",
-      "DELETE FROM sessions WHERE user_id = %s::uuid AND id::text = %s RETURNING user_agent" },
-    { "lenz_set_family_end",
-      "UPDATE token_families SET revoked_at = now(), revoke_reason = 'ended by its member' "
-      "WHERE user_id = %s::uuid AND id::text = %s AND revoked_at IS NULL RETURNING user_agent" },
     { NULL }
 };
 
@@ -201,55 +183,32 @@ void lenz_acct_change_password(request_rec *r, lenz_req *lr, const char *current
 
 apr_status_t lenz_acct_devices(request_rec *r, lenz_req *lr, lenz_db *db, lenz_rows *rows)
 {
-    const char *args[6], *sess, *fam;
+    const char *sess, *fam;
     current_device(r, lr, &sess, &fam);
-    args[0] = sess;
-    args[1] = lr->user->id;
-    args[2] = apr_itoa(r->pool, lenz_cfg_session_idle(lr->srv));
-    args[3] = fam;
-    args[4] = lr->user->id;
-    return lenz_db_select(db, "lenz_set_devices", rows, 5, args);
-}
-
-void lenz_acct_device_json(lenz_json *o, const char **row)
-{
-    lenz_json_set_str(o, "id", row[1]);
-    lenz_json_set_str(o, "kind", row[0]);
-    lenz_json_set_str(o, "client", row[2]);
-    lenz_json_set_str(o, "ip", row[3]);
-    lenz_json_set_str(o, "created_at", row[4]);
-    lenz_json_set_str(o, "last_used_at", row[5]);
-    lenz_json_set_bool(o, "current", row[6][0] == 't');
+    return lenz_devices_list(r, db, lr->user->id, sess, fam, rows);
 }
 
 void lenz_acct_device_end(request_rec *r, lenz_req *lr, const char *id, lenz_acct_result *res)
 {
-    const char *args[2] = { lr->user->id, id };
-    lenz_rows rows;
+    const char *client = NULL;
     lenz_db *db;
     apr_status_t rv;
 
     memset(res, 0, sizeof(*res));
-    if (!id || !lenz_uuid_ok(id)) {
-        lenz_acct_set(res, HTTP_NOT_FOUND, "not-found", "Not found", "no such device of yours", NULL);
-        return;
-    }
     if (!(db = lenz_db_open(r))) {
         lenz_acct_unavailable(res);
         return;
     }
     lenz_db_begin(db);
-    rv = lenz_db_select(db, "lenz_set_session_end", &rows, 2, args);
-    if (rv == APR_SUCCESS && rows.nrows == 0)
-        rv = lenz_db_select(db, "lenz_set_family_end", &rows, 2, args);
-    if (rv == APR_SUCCESS && rows.nrows == 1)
-        rv = event(r, db, "user.device_ended", lr->user->id, rows.rows[0][0] ? rows.rows[0][0] : "");
+    rv = lenz_device_end(db, lr->user->id, id, "ended by its member", &client);
+    if (rv == APR_SUCCESS)
+        rv = event(r, db, "user.device_ended", lr->user->id, client);
     lenz_db_end(db, rv != APR_SUCCESS);
     lenz_db_close(db);
-    if (rv != APR_SUCCESS)
-        lenz_acct_unavailable(res);
-    else if (rows.nrows != 1)
+    if (rv == LENZ_ENOTFOUND)
         lenz_acct_set(res, HTTP_NOT_FOUND, "not-found", "Not found", "no such device of yours", NULL);
+    else if (rv != APR_SUCCESS)
+        lenz_acct_unavailable(res);
     else
         res->status = HTTP_OK;
 }

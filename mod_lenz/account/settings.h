@@ -17,11 +17,9 @@ void lenz_acct_set_name(request_rec *r, lenz_req *lr, const char *name, lenz_acc
 void lenz_acct_change_password(request_rec *r, lenz_req *lr, const char *current, const char *password,
                                int end_others, lenz_acct_result *res);
 
-/* The member's live sessions and app sign-ins: rows for
- * lenz_acct_device_json (id, kind "session"|"app", client, ip,
- * created_at, last_used_at, current). */
+/* The caller's live sessions and app sign-ins, their own marked current:
+ * rows for lenz_device_json (httpd/devices.h). */
 apr_status_t lenz_acct_devices(request_rec *r, lenz_req *lr, lenz_db *db, lenz_rows *rows);
-void lenz_acct_device_json(lenz_json *o, const char **row);
 /* Ends one (404 for another member's or an unknown id), or all but the
  * caller's own. */
 void lenz_acct_device_end(request_rec *r, lenz_req *lr, const char *id, lenz_acct_result *res);
