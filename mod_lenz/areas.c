@@ -44,6 +44,7 @@ static const lenz_route *const api_tables[] = {
     lenz_api_upload_routes,
     lenz_api_link_routes,
     lenz_api_admin_routes,
+    lenz_api_admin_jobs_routes,
     lenz_api_notify_routes,
     lenz_api_files_routes,
     lenz_api_request_routes,
@@ -64,6 +65,7 @@ const lenz_area *const lenz_areas[] = {
     &lenz_area_events,
     &lenz_area_files,
     &lenz_area_home,
+    &lenz_area_admin,
     NULL
 };
 
@@ -87,6 +89,9 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_dl_limit_stmts,
     lenz_api_links_stmts,
     lenz_api_admin_stmts,
+    lenz_admin_page_stmts,
+    lenz_admin_users_stmts,
+    lenz_admin_jobs_stmts,
     lenz_jobs_stmts,
     lenz_events_stmts,
     lenz_schedule_stmts,

@@ -4,6 +4,13 @@
 
 #include "httpd/router.h"
 
+/* /admin: the console's pages (h_admin.c, h_jobs.c). */
+extern const lenz_area lenz_area_admin;
+extern const lenz_stmt lenz_admin_page_stmts[];
+extern const lenz_stmt lenz_admin_users_stmts[];
+extern const lenz_stmt lenz_admin_jobs_stmts[];
+extern const lenz_route lenz_api_admin_jobs_routes[];
+
 /* /api/v1/admin. */
 extern const lenz_route lenz_api_admin_routes[];
 extern const lenz_stmt lenz_api_admin_stmts[];

@@ -1,5 +1,6 @@
-/* h_api_admin.c - /api/v1/admin/...: what administrators manage (users'
- * status; more areas add their tables here).  Every route needs the admin
+/* h_api_admin.c - /api/v1/admin/...: what administrators manage: members
+ * (find, read, status, roles, devices, two-factor reset: users.c); the
+ * job queue is h_jobs.c's.  Every route needs the admin
  * role; the router's policy point enforces it. */
 #include <apr_strings.h>
 #include <apr_uuid.h>
@@ -9,13 +10,11 @@
 #include "httpd/auth.h"
 #include "httpd/body.h"
 #include "httpd/problem.h"
+#include "httpd/devices.h"
+#include "users.h"
+#include "httpd/outbox.h"
 
 const lenz_stmt lenz_api_admin_stmts[] = {
-    { "lenz_admin_users",
-      "SELECT id, email, name, status, roles::text, "
-      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM users "
-      "WHERE NOT ('system' = ANY (roles)) AND (%s::text IS NULL OR strpos(lower(email::text), lower(%s)) > 0) "
-      "ORDER BY created_at DESC LIMIT 200" },
     { "lenz_admin_status",
       "UPDATE users SET status = %s, updated_at = now() WHERE id = %s::uuid "
       "AND NOT ('system' = ANY (roles)) AND status <> 'pending'" },
@@ -32,34 +31,127 @@ static int unavailable(request_rec *r)
                      "Service unavailable", "try again shortly");
 }
 
+/* GET /api/v1/admin/users?q=&page=: by name or address, prefix or typo
+ * (users.c), 50 a page, best match first; "next_page" when there is more. */
 static int users(request_rec *r, lenz_req *lr)
 {
-    const char *q = lenz_query(r, "q"), *args[2];
+    const char *q = lenz_query(r, "q"), *pg = lenz_query(r, "page");
     lenz_json *out, *arr;
     lenz_rows rows;
-    lenz_db *db = lenz_db_open(r);
-    int i;
+    lenz_db *db;
+    int i, page = 1;
+    (void)lr;
     if (q && strlen(q) > 254)
         return lenz_field_bad(r, "q", "at most 254 bytes"), OK;
-    args[0] = args[1] = q && *q ? q : NULL;
-    if (!db || lenz_db_select(db, "lenz_admin_users", &rows, 2, args) != APR_SUCCESS) {
-        if (db)
-            lenz_db_close(db);
+    if (pg && ((page = atoi(pg)) < 1 || page > 10000))
+        return lenz_field_bad(r, "page", "1 to 10000"), OK;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    if (lenz_adm_search(r, db, q, (page - 1) * LENZ_ADM_PAGE, &rows) != APR_SUCCESS) {
+        lenz_db_close(db);
         return unavailable(r);
     }
     lenz_db_close(db);
     out = lenz_json_new_object(r->pool);
     arr = lenz_json_obj_add_array(out, "users");
-    for (i = 0; i < rows.nrows; i++) {
-        lenz_json *o = lenz_json_arr_add_object(arr);
-        lenz_json_set_str(o, "id", rows.rows[i][0]);
-        lenz_json_set_str(o, "email", rows.rows[i][1]);
-        lenz_json_set_str(o, "name", rows.rows[i][2]);
-        lenz_json_set_str(o, "status", rows.rows[i][3]);
-        lenz_roles_json(lenz_json_obj_add_array(o, "roles"), lenz_roles_parse(rows.rows[i][4]));
-        lenz_json_set_str(o, "created_at", rows.rows[i][5]);
-    }
+    for (i = 0; i < rows.nrows && i < LENZ_ADM_PAGE; i++)
+        lenz_adm_user_json(lenz_json_arr_add_object(arr), rows.rows[i]);
+    if (rows.nrows > LENZ_ADM_PAGE)
+        lenz_json_set_int(out, "next_page", page + 1);
+    else
+        lenz_json_set_null(out, "next_page");
     return lenz_send_json(r, HTTP_OK, out);
+}
+
+static int rc_fail(request_rec *r, const lenz_adm_rc *rc)
+{
+    return lenz_fail(r, rc->status >= 500 ? APLOG_ERR : APLOG_INFO, rc->status >= 500 ? LENZLOGNO(2261) : NULL,
+                     rc->status, rc->slug, rc->status == HTTP_NOT_FOUND ? "Not found" : "Not done", rc->detail);
+}
+
+/* GET /api/v1/admin/users/{id}: the member and their devices. */
+static int user_one(request_rec *r, lenz_req *lr)
+{
+    lenz_json *out, *arr;
+    lenz_rows rows, devices;
+    lenz_db *db;
+    int i;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    if (lenz_adm_user(db, lenz_param(lr, "id"), &rows) != APR_SUCCESS
+        || (rows.nrows == 1 && lenz_devices_list(r, db, rows.rows[0][0], "", "", &devices) != APR_SUCCESS)) {
+        lenz_db_close(db);
+        return unavailable(r);
+    }
+    lenz_db_close(db);
+    if (rows.nrows != 1)
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such user");
+    out = lenz_json_new_object(r->pool);
+    lenz_adm_user_json(out, rows.rows[0]);
+    arr = lenz_json_obj_add_array(out, "devices");
+    for (i = 0; i < devices.nrows; i++)
+        lenz_device_json(lenz_json_arr_add_object(arr), devices.rows[i]);
+    return lenz_send_json(r, HTTP_OK, out);
+}
+
+/* PATCH /api/v1/admin/users/{id} {"roles":["member","admin",...]} */
+static int user_patch(request_rec *r, lenz_req *lr)
+{
+    lenz_json *b = lenz_body_json(r, lr), *roles;
+    const char *list = "", *id = lenz_param(lr, "id");
+    lenz_adm_rc rc;
+    lenz_db *db;
+    apr_size_t i, n;
+    if (!b)
+        return OK;
+    roles = lenz_json_get(b, "roles");
+    if (!roles || lenz_json_typeof(roles) != LENZ_JSON_ARRAY || (n = lenz_json_array_len(roles)) > 8)
+        return lenz_field_bad(r, "roles", "a list of names from admin, lab, moderator, member"), OK;
+    for (i = 0; i < n; i++) {
+        const char *s = lenz_json_string(lenz_json_array_get(roles, i));
+        if (!s || !*s || strchr(s, ',') || strchr(s, ' '))
+            return lenz_field_bad(r, "roles", "a list of names from admin, lab, moderator, member"), OK;
+        list = *list ? apr_pstrcat(r->pool, list, ",", s, NULL) : s;
+    }
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_set_roles(r, db, lr->user->id, id, list, &rc);
+    if (rc.status == HTTP_BAD_REQUEST) {
+        lenz_db_close(db);
+        return lenz_field_bad(r, "roles", rc.detail), OK;
+    }
+    lenz_db_close(db);
+    if (rc.status)
+        return rc_fail(r, &rc);
+    return user_one(r, lr);
+}
+
+static int user_device_end(request_rec *r, lenz_req *lr)
+{
+    lenz_adm_rc rc;
+    lenz_db *db;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_end_device(r, db, lr->user->id, lenz_param(lr, "id"), lenz_param(lr, "dev"), &rc);
+    lenz_db_close(db);
+    if (rc.status)
+        return rc_fail(r, &rc);
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
+static int user_totp_reset(request_rec *r, lenz_req *lr)
+{
+    lenz_adm_rc rc;
+    lenz_db *db;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_reset_totp(r, db, lr->user->id, lenz_param(lr, "id"), &rc);
+    lenz_db_close(db);
+    if (rc.status)
+        return rc_fail(r, &rc);
+    r->status = HTTP_NO_CONTENT;
+    return OK;
 }
 
 static int set_status(request_rec *r, lenz_req *lr)
@@ -94,6 +186,12 @@ static int set_status(request_rec *r, lenz_req *lr)
         if (rv == APR_SUCCESS)
             rv = lenz_db_exec(db, "lenz_admin_revoke", NULL, 1, args);
     }
+    if (rv == APR_SUCCESS && n == 1) {
+        lenz_json *ev = lenz_json_new_object(r->pool);
+        lenz_json_set_str(ev, "status", status);
+        lenz_json_set_str(ev, "ip", r->useragent_ip);
+        rv = lenz_event_emit(db, "admin.status_changed", lr->user->id, id, ev);
+    }
     lenz_db_end(db, rv != APR_SUCCESS);
     lenz_db_close(db);
     if (rv != APR_SUCCESS)
@@ -112,5 +210,9 @@ static int set_status(request_rec *r, lenz_req *lr)
 const lenz_route lenz_api_admin_routes[] = {
     { LENZ_GET, "/admin/users", users, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/admin/users/{id}/status", set_status, LENZ_ACCESS_ADMIN },
+    { LENZ_GET, "/admin/users/{id}", user_one, LENZ_ACCESS_ADMIN },
+    { LENZ_PATCH, "/admin/users/{id}", user_patch, LENZ_ACCESS_ADMIN },
+    { LENZ_DELETE, "/admin/users/{id}/devices/{dev}", user_device_end, LENZ_ACCESS_ADMIN },
+    { LENZ_POST, "/admin/users/{id}/totp-reset", user_totp_reset, LENZ_ACCESS_ADMIN },
     { 0 }
 };

@@ -8,6 +8,7 @@ static const struct { const char *name; unsigned bit; } known[] = {
     { "lab", LENZ_ROLE_LAB },
     { "admin", LENZ_ROLE_ADMIN },
     { "system", LENZ_ROLE_SYSTEM },
+    { "moderator", LENZ_ROLE_MODERATOR },
 };
 
 unsigned lenz_role_bit(const char *name, unsigned long len)

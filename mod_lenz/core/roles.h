@@ -10,6 +10,7 @@
 #define LENZ_ROLE_LAB    0x2
 #define LENZ_ROLE_ADMIN  0x4
 #define LENZ_ROLE_SYSTEM 0x8
+#define LENZ_ROLE_MODERATOR 0x10    /* topics and posts (issue 18): pin, lock, remove */
 
 /* pg_array: PostgreSQL's text form of a text[] ("{member,admin}", with
  * double quotes and backslash escapes around elements that need them:

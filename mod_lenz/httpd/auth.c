@@ -79,6 +79,8 @@ void lenz_roles_json(lenz_json *arr, unsigned roles)
         lenz_json_arr_add_str(arr, "lab");
     if (roles & LENZ_ROLE_ADMIN)
         lenz_json_arr_add_str(arr, "admin");
+    if (roles & LENZ_ROLE_MODERATOR)
+        lenz_json_arr_add_str(arr, "moderator");
 }
 
 static lenz_user *user_from_row(request_rec *r, const char **row, lenz_via via)

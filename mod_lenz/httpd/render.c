@@ -171,6 +171,7 @@ static void add_nav(request_rec *r, lenz_json *ctx)
     lenz_json_set_bool(nav, "shared", !strncmp(u, "/files/shared", 13));
     lenz_json_set_bool(nav, "files", !strncmp(u, "/files", 6) && strncmp(u, "/files/shared", 13));
     lenz_json_set_bool(nav, "account", !strncmp(u, "/account", 8));
+    lenz_json_set_bool(nav, "admin_here", !strncmp(u, "/admin", 6));
     /* Resolved already, or resolvable without answering (a bad bearer token
      * would answer 401 itself: pages are not for bearer tokens). */
     if (lr && !r->main && (lr->auth_done || !apr_table_get(r->headers_in, "Authorization"))) {
@@ -179,6 +180,7 @@ static void add_nav(request_rec *r, lenz_json *ctx)
             lenz_json *who = lenz_json_obj_add_object(nav, "user");
             lenz_json_set_str(who, "name", user->name && *user->name ? user->name : user->email);
             lenz_json_set_str(nav, "csrf", lenz_csrf_token(r, lr));
+            lenz_json_set_bool(nav, "admin", (user->roles & LENZ_ROLE_ADMIN) != 0);
         }
     }
 }

@@ -1,0 +1,169 @@
+# The admin console (issue 19), its pages and /api/v1/admin: members found
+# by name or address, by prefix or with a typo; one member's roles set by
+# exact names (never one's own admin role), their devices ended (at the
+# device's next request), their two-factor sign-in reset (they are
+# mailed); the job queue (a dead job retried until it is done, a queued
+# one cancelled, a schedule run now); the dashboard with its chart and
+# table.  Members get 403, guests are sent to sign in; other ids are 404;
+# every change is an admin.* event naming the administrator.  (In
+# Chromium: t/admin_browser.t.)
+use strict;
+use warnings FATAL => 'all';
+use Test::More;
+use JSON::PP ();
+use Lenz::Test;
+use Lenz::Jobs;
+use Lenz::Member;
+
+my $PW = 'correct horse battery';
+my $tag = uniq('adm');
+my $env = stack_env();
+sub mk {
+    my ($email, $name, @flags) = @_;
+    my ($rc, $out) = (0, '');
+    $out = `echo '$PW' | $ENV{LENZ_TOP}/build/lenzctl -e $env->{LENZ_STACK_DIR}/stack.env create-user $email --name '$name' @flags --password-stdin 2>&1`;
+    die "create-user: $out" if $?;
+    my $res = post_json('/api/v1/auth/login', { email => $email, password => $PW }, 'User-Agent' => "App/$name");
+    return json_of($res)->{access_token};
+}
+sub type_of { (J($_[0])->{type} // '') =~ s{.*[/:]}{}r }
+sub page { http_get($_[0], Cookie => $_[1], Accept => 'text/html') }
+my $admin_email = "boss-$tag\@example.org";
+my $ADM = mk($admin_email, 'Ada Boss', '--admin');
+my $admin_id = psql("SELECT id FROM users WHERE email = '$admin_email'");
+# Names of letters only, new each run: the tag's digits would make every
+# member of this run look alike to a trigram search.
+sub word { join '', map { ('a' .. 'z')[int rand 26] } 1 .. 9 }
+my ($w, $w2) = (ucfirst(word()), ucfirst(word()));
+(my $typo = $w) =~ s/^(....)./$1/;              # one letter dropped
+my $pemail = "petra-$tag\@example.org";
+my $P = mk($pemail, "Petra $w");
+my $pid = psql("SELECT id FROM users WHERE email = '$pemail'");
+my $OTHER = mk("other-$tag\@example.org", "Otto $w2");
+
+# --- Who may ---------------------------------------------------------------------------------------
+is(http_get('/admin/', Accept => 'text/html')->code, 303, 'a guest at /admin: sent to sign in');
+my $res = http_get('/admin/users', bearer($P), Accept => 'text/html');
+is($res->code, 403, 'a member at /admin/users: 403');
+like($res->header('Content-Type') // '', qr{^text/html}, '... a page');
+is(api($P, 'GET', '/admin/users')->code, 403, 'a member at /api/v1/admin/users: 403');
+is(api($P, 'GET', '/admin/jobs')->code, 403, '... and /api/v1/admin/jobs');
+
+# --- Finding members -----------------------------------------------------------------------------------
+sub found { my ($q) = @_; map { $_->{email} } @{ J(api($ADM, 'GET', '/admin/users?q=' . esc($q)))->{users} // [] } }
+ok((grep { $_ eq $pemail } found("petra-$tag")), 'by the start of the address');
+ok((grep { $_ eq $pemail } found(lc $w)), "by a word of the name ($w)");
+ok((grep { $_ eq $pemail } found($typo)), "with a typo ($typo for $w)");
+is((found($typo))[0], $pemail, '... the best match first');
+ok(!(grep { $_ eq "other-$tag\@example.org" } found($typo)), '... not the others');
+is(scalar(found(word())), 0, 'nothing like it: none');
+$res = api($ADM, 'GET', "/admin/users?q=petra-$tag");
+my ($u) = @{ J($res)->{users} };
+is_deeply([sort keys %$u], [sort qw(id email name status roles created_at totp used last_seen_at)], 'each with its fields');
+ok(exists J($res)->{next_page}, '... and next_page');
+is(api($ADM, 'GET', '/admin/users?page=0')->code, 400, 'page 0: 400');
+
+# --- One member, roles -----------------------------------------------------------------------------------
+$res = api($ADM, 'GET', "/admin/users/$pid");
+is($res->code, 200, 'GET /admin/users/{id}: 200');
+is(scalar(@{ J($res)->{devices} }), 1, '... with their device (the app sign-in)');
+is(api($ADM, 'GET', '/admin/users/00000000-0000-4000-8000-000000000000')->code, 404, 'an unknown id: 404');
+is(api($ADM, 'GET', '/admin/users/nope')->code, 404, 'a malformed one: 404');
+$res = api($ADM, 'PATCH', "/admin/users/$pid", { roles => ['member', 'moderator'] });
+is($res->code, 200, 'PATCH roles [member, moderator]: 200');
+is_deeply(J($res)->{roles}, ['member', 'moderator'], '... answered');
+is_deeply(J(api($P, 'GET', '/me'))->{roles}, ['member', 'moderator'], "... the member's next request has them");
+for my $bad (['superuser'], ['Admin'], ['member,admin'], 'member', [1]) {
+    $res = api($ADM, 'PATCH', "/admin/users/$pid", { roles => $bad });
+    is($res->code . ' ' . (J($res)->{field} // ''), '400 roles', 'roles ' . JSON::PP->new->allow_nonref->encode($bad) . ': 400');
+}
+$res = api($ADM, 'PATCH', "/admin/users/$admin_id", { roles => ['member'] });
+is($res->code . ' ' . type_of($res), '409 own-admin-role', 'taking away one\'s own admin role: 409');
+is_deeply(J(api($ADM, 'GET', '/me'))->{roles}, ['member', 'admin'], '... still an admin');
+is(api($ADM, 'PATCH', '/admin/users/00000000-0000-4000-8000-000000000000', { roles => ['member'] })->code, 404,
+   'roles of an unknown id: 404');
+psql("UPDATE users SET roles = roles || '{beta-tester}' WHERE id = '$pid'");
+api($ADM, 'PATCH', "/admin/users/$pid", { roles => ['member'] });
+like(psql("SELECT roles::text FROM users WHERE id = '$pid'"), qr/^\{beta-tester,member\}$/, "a role of another module's is kept");
+
+# --- Devices -------------------------------------------------------------------------------------------------
+$res = form('/account/login', { email => $pemail, password => $PW, next => '/account' }, 'User-Agent' => "Browser/$tag");
+my $cookie = cookie_of($res);
+is(page('/account', $cookie)->code, 200, 'the member signed in with a browser too');
+my @dev = @{ J(api($ADM, 'GET', "/admin/users/$pid"))->{devices} };
+my ($browser) = grep { ($_->{client} // '') eq "Browser/$tag" } @dev;
+my ($app) = grep { $_->{kind} eq 'app' } @dev;
+ok($browser && $app, 'the admin sees both devices');
+is(api($ADM, 'DELETE', "/admin/users/" . psql("SELECT id FROM users WHERE email = 'other-$tag\@example.org'")
+       . "/devices/$browser->{id}")->code, 404, "the device under another member's id: 404");
+is(api($ADM, 'DELETE', "/admin/users/$pid/devices/$browser->{id}")->code, 204, 'DELETE the browser session: 204');
+is(page('/account', $cookie)->code, 303, "... the member's browser is signed out at its next request");
+is(api($P, 'GET', '/me')->code, 200, '... the app is not');
+is(api($ADM, 'DELETE', "/admin/users/$pid/devices/$app->{id}")->code, 204, 'DELETE the app sign-in: 204');
+is(api($P, 'GET', '/me')->code, 401, '... its token stops at once');
+is(api($ADM, 'DELETE', "/admin/users/$pid/devices/$app->{id}")->code, 404, '... again: 404');
+
+# --- Two-factor reset ----------------------------------------------------------------------------------------
+my $P2 = post_json('/api/v1/auth/login', { email => $pemail, password => $PW });
+$P = json_of($P2)->{access_token};
+my $key = base32_decode(J(api($P, 'POST', '/me/totp'))->{secret});
+is(api($P, 'POST', '/me/totp/enable', { code => totp($key, time) })->code, 200, 'the member switches two-factor on');
+is(post_json('/api/v1/auth/login', { email => $pemail, password => $PW })->code, 401, '... the password alone no longer signs in');
+is(api($ADM, 'POST', "/admin/users/$pid/totp-reset")->code, 204, 'POST /admin/users/{id}/totp-reset: 204');
+is(post_json('/api/v1/auth/login', { email => $pemail, password => $PW })->code, 200, '... the password alone signs in again');
+ok(mail_to($pemail, 10, qr/switched off by an administrator/), '... and the member is mailed');
+is(psql("SELECT count(*) FROM recovery_codes WHERE user_id = '$pid'"), 0, '... their recovery codes are gone');
+
+# --- The job queue ---------------------------------------------------------------------------------------------
+my $dead = psql("INSERT INTO jobs (kind, state, attempts, last_error, finished_at) "
+                . "VALUES ('selftest', 'dead', 5, 'boom $tag', now()) RETURNING id");
+$res = api($ADM, 'GET', '/admin/jobs?state=dead');
+is($res->code, 200, 'GET /admin/jobs?state=dead: 200');
+ok((grep { $_->{id} == $dead && $_->{last_error} eq "boom $tag" } @{ J($res)->{jobs} }), '... lists the dead job with its error');
+ok(J($res)->{counts}{dead} >= 1 && @{ J($res)->{schedules} } >= 7, '... with the counts and the schedules');
+is(api($ADM, 'GET', '/admin/jobs?state=zombie')->code, 400, 'an unknown state: 400');
+is(api($ADM, 'POST', "/admin/jobs/$dead/retry")->code, 204, 'POST /admin/jobs/{id}/retry: 204');
+ok(wait_until(sub { psql("SELECT state FROM jobs WHERE id = $dead") eq 'done' }, 10), '... the runners run it: done');
+is(api($ADM, 'POST', "/admin/jobs/$dead/retry")->code, 404, '... retrying a job that is not dead: 404');
+is(api($ADM, 'POST', '/admin/jobs/abc/retry')->code, 404, 'a malformed job id: 404');
+my $later = psql("INSERT INTO jobs (kind, run_at) VALUES ('selftest', now() + interval '1 hour') RETURNING id");
+is(api($ADM, 'POST', "/admin/jobs/$later/cancel")->code, 204, 'cancelling a queued job: 204');
+is(psql("SELECT state || ' ' || last_error FROM jobs WHERE id = $later"), 'dead cancelled by an administrator', '... dead, saying why');
+is(api($ADM, 'POST', '/admin/schedules/lenz-purge-jobs/run')->code, 204, 'a schedule run now: 204');
+ok(psql("SELECT next_run_at <= now() + interval '5 seconds' FROM job_schedules WHERE name = 'lenz-purge-jobs'") eq 't'
+   || psql("SELECT last_run_at > now() - interval '1 minute' FROM job_schedules WHERE name = 'lenz-purge-jobs'") eq 't',
+   '... it is due (or ran)');
+is(api($ADM, 'POST', '/admin/schedules/no-such/run')->code, 404, 'an unknown schedule: 404');
+
+# --- Audit ----------------------------------------------------------------------------------------------------
+my %ev = map { $_ => 1 } split /\n/, psql("SELECT DISTINCT type FROM events WHERE actor_id = '$admin_id'");
+ok($ev{'admin.roles_changed'} && $ev{'admin.device_ended'} && $ev{'admin.totp_reset'} && $ev{'admin.job_retried'}
+   && $ev{'admin.job_cancelled'} && $ev{'admin.schedule_run'},
+   'every change is an admin.* event naming the administrator') or diag join ' ', sort keys %ev;
+
+# --- Pages ----------------------------------------------------------------------------------------------------
+$res = form('/account/login', { email => $admin_email, password => $PW, next => '/admin/' });
+my $ac = cookie_of($res);
+$res = page('/admin/', $ac);
+is($res->code, 200, 'the dashboard: 200');
+like($res->content, qr/<svg[^>]+role="img"[^>]+aria-labelledby="chart-t chart-d"/, '... a chart drawn on the server');
+is(scalar(() = $res->content =~ /<tr><th scope="row">\d\d-\d\d<\/th>/g), 30, '... and its 30 days as a table');
+like($res->content, qr{href="[^"]*/admin/"[^>]*>Admin</a>}, '... the header links to the console');
+unlike(page('/account', $cookie)->content, qr{>Admin</a>}, "a member's header does not");
+$res = page('/admin/users?q=' . esc($typo), $ac);
+like($res->content, qr/Petra \Q$w\E/, 'the members page finds the typo');
+$res = page("/admin/users/$pid", $ac);
+is($res->code, 200, "a member's page: 200");
+my $csrf = csrf_of($res);
+$res = form("/admin/users/$pid/roles", { csrf => $csrf, role_member => 1, role_lab => 1 }, Cookie => $ac);
+is($res->code, 303, 'the roles form: 303');
+is_deeply(J(api($ADM, 'GET', "/admin/users/$pid"))->{roles}, ['member', 'lab'], '... member and lab');
+is(form("/admin/users/$pid/roles", { role_member => 1 }, Cookie => $ac)->code, 403, '... without the CSRF token: 403');
+my $dead2 = psql("INSERT INTO jobs (kind, state, attempts, last_error, finished_at) "
+                 . "VALUES ('selftest', 'dead', 5, 'boom again', now()) RETURNING id");
+like(page('/admin/jobs?state=dead', $ac)->content, qr/Retry job \Q$dead2\E/, 'the jobs page offers to retry it');
+$res = form("/admin/jobs/$dead2/retry?back=dead", { csrf => $csrf }, Cookie => $ac);
+is($res->code, 303, 'the retry form: 303');
+ok(wait_until(sub { psql("SELECT state FROM jobs WHERE id = $dead2") eq 'done' }, 10), '... and it runs');
+
+done_testing();
