@@ -27,8 +27,8 @@ const lenz_stmt lenz_admin_users_stmts[] = {
     { "lenz_adm_search",
       "SELECT " USER_COLS " FROM users u, lower(coalesce(%s, '')) AS q "
       "WHERE NOT ('system' = ANY (u.roles)) AND (q = '' OR starts_with(lower(u.email::text), q) "
-      "OR position(' ' || q IN ' ' || lower(u.name)) > 0 OR word_similarity(q, lower(u.name)) >= 0.5 "
-      "OR word_similarity(q, lower(u.email::text)) >= 0.5) "
+      "OR position(' ' || q IN ' ' || lower(u.name)) > 0 OR word_similarity(q, lower(u.name)) >= 0.4 "
+      "OR word_similarity(q, lower(u.email::text)) >= 0.4) "
       "ORDER BY CASE WHEN q = '' THEN 0 ELSE greatest(word_similarity(q, lower(u.name)), "
       "word_similarity(q, lower(u.email::text))) END DESC, u.created_at DESC, u.id "
       "LIMIT " APR_STRINGIFY(LENZ_ADM_PAGE) " + 1 OFFSET %s::int" },
