@@ -9,7 +9,7 @@ use warnings FATAL => 'all';
 use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time);
-use Lenz::Test;
+use Lenz::Test qw(:DEFAULT children_rss_kib);
 use Lenz::Jobs;
 
 my $env = stack_env();
@@ -136,16 +136,6 @@ close $sb;
 
 # --- Fan-out: twenty streams of one member all get it -------------------------------
 # (the test server has 30 worker threads; each open stream holds one.)
-sub children_rss_kib {
-    my $pidf = Apache::Test::vars()->{t_logs} . "/httpd.pid";
-    chomp(my $ppid = `cat $pidf 2>/dev/null`);
-    my $kib = 0;
-    for my $pid (split ' ', `pgrep -P $ppid 2>/dev/null`) {
-        open my $fh, '<', "/proc/$pid/status" or next;
-        while (<$fh>) { $kib += $1 if /^VmRSS:\s+(\d+)/ }
-    }
-    return $kib;
-}
 sub open_streams { http_get('/metrics')->content =~ /^lenz_event_streams (\d+)$/m ? $1 : -1 }
 my $open0 = open_streams();
 my $rss0 = children_rss_kib();

@@ -10,6 +10,8 @@ extern const lenz_stmt lenz_admin_page_stmts[];
 extern const lenz_stmt lenz_admin_users_stmts[];
 extern const lenz_stmt lenz_admin_jobs_stmts[];
 extern const lenz_route lenz_api_admin_jobs_routes[];
+extern const lenz_stmt lenz_admin_audit_stmts[];
+extern const lenz_route lenz_api_admin_audit_routes[];
 
 /* /api/v1/admin. */
 extern const lenz_route lenz_api_admin_routes[];

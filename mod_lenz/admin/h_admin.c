@@ -11,6 +11,7 @@
  *   POST /users/{id}/totp-reset
  *   GET  /jobs?state=                   the queue, schedules
  *   POST /jobs/{id}/retry, /jobs/{id}/cancel, /schedules/{name}/run
+ *   GET  /audit?..., /audit.csv?...         the audit log (h_audit.c)
  */
 #include <apr_strings.h>
 
@@ -18,6 +19,7 @@
 #include "area.h"
 #include "users.h"
 #include "jobs_admin.h"
+#include "audit_admin.h"
 #include "httpd/auth.h"
 #include "httpd/body.h"
 #include "httpd/problem.h"
@@ -271,6 +273,6 @@ static const lenz_route routes[] = {
     { 0 }
 };
 
-static const lenz_route *const tables[] = { routes, lenz_admin_jobs_routes, NULL };
+static const lenz_route *const tables[] = { routes, lenz_admin_jobs_routes, lenz_admin_audit_routes, NULL };
 
 const lenz_area lenz_area_admin = { "lenz-admin", "admin", tables, NULL, 0 };

@@ -259,7 +259,12 @@ static void log_db_error(lenz_db *db, const char *label, int rc)
 apr_status_t lenz_db_select(lenz_db *db, const char *label, lenz_rows *out,
                             int nargs, const char *const *args)
 {
-    apr_pool_t *p = db->pool;
+    return lenz_db_select_in(db, db->pool, label, out, nargs, args);
+}
+
+apr_status_t lenz_db_select_in(lenz_db *db, apr_pool_t *p, const char *label, lenz_rows *out,
+                               int nargs, const char *const *args)
+{
     apr_dbd_prepared_t *st;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;

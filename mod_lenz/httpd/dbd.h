@@ -52,6 +52,10 @@ typedef struct lenz_rows {
 
 apr_status_t lenz_db_select(lenz_db *db, const char *label, lenz_rows *out,
                             int nargs, const char *const *args);
+/* The same with the result and the copied rows in pool p (a pool of the
+ * caller's that it clears: reading a long result in batches). */
+apr_status_t lenz_db_select_in(lenz_db *db, apr_pool_t *p, const char *label, lenz_rows *out,
+                               int nargs, const char *const *args);
 apr_status_t lenz_db_exec(lenz_db *db, const char *label, int *affected,
                           int nargs, const char *const *args);
 /* Fails (and logs) when a transaction is open already: no nesting. */

@@ -72,6 +72,17 @@ try {
     res = await submit(page, `button[aria-label="Retry job ${job}"]`);
     ok((await text(page, '[role="status"]')).includes('queued again'), 'jobs: retried, the page says');
   });
+
+  // The audit log: the administrator's own actions above are there.
+  await section('audit', async () => {
+    res = await open(page, '/admin/audit?type=admin.');
+    await checkPage(b, page, res, { name: 'audit', path: '/admin/audit', h1: 'Audit log',
+                                     primary: 'form[role="search"] button' });
+    const types = await page.$$eval('table.audit tbody th', (l) => l.map((t) => t.textContent.trim()));
+    ok(['admin.job_retried', 'admin.device_ended', 'admin.roles_changed'].every((t) => types.includes(t)),
+       'audit: the retry, the device and the roles are logged', types);
+    ok(await page.$('a[href*="/admin/audit.csv?type=admin."][download]'), 'audit: an export of the same filter');
+  });
 } finally {
   await b.close();
   if (process.env.LENZ_RESULTS)

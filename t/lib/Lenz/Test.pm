@@ -16,7 +16,7 @@ our @EXPORT = qw(json_of expect_log stack_env top_dir error_log_since error_log_
                  guest_upload node_ok run_node);
 # On request (older test files have their own subs of these names):
 #   use Lenz::Test qw(:DEFAULT psql ...);
-our @EXPORT_OK = qw(vhost_url psql guest_upload raw_get raw_request random_bytes);
+our @EXPORT_OK = qw(vhost_url psql guest_upload raw_get raw_request random_bytes children_rss_kib);
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
@@ -382,6 +382,18 @@ sub psql {
     close $ph;
     chomp $out;
     return $out;
+}
+
+# The resident memory of the test httpd's children, summed (KiB).
+sub children_rss_kib {
+    my $pidf = Apache::Test::vars()->{t_logs} . "/httpd.pid";
+    chomp(my $ppid = `cat $pidf 2>/dev/null`);
+    my $kib = 0;
+    for my $pid (split ' ', `pgrep -P $ppid 2>/dev/null`) {
+        open my $fh, '<', "/proc/$pid/status" or next;
+        while (<$fh>) { $kib += $1 if /^VmRSS:\s+(\d+)/ }
+    }
+    return $kib;
 }
 
 sub random_bytes {
