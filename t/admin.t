@@ -166,4 +166,49 @@ $res = form("/admin/jobs/$dead2/retry?back=dead", { csrf => $csrf }, Cookie => $
 is($res->code, 303, 'the retry form: 303');
 ok(wait_until(sub { psql("SELECT state FROM jobs WHERE id = $dead2") eq 'done' }, 10), '... and it runs');
 
+# --- Links ------------------------------------------------------------------------------------------------------
+my $M2 = member("linker-$tag\@example.org");
+my $f = upload_small($M2, '/api/v1/uploads', "big-$tag.bin", 'x' x 5000)->{file_id};
+my $l = J(api($M2, 'POST', '/links', { file_ids => [$f] }));
+is(http_get("/download/$l->{token}")->code, 200, 'a member\'s link, downloaded once');
+$res = api($ADM, 'GET', '/admin/links?sort=downloads&owner=' . esc("linker-$tag\@example.org"));
+is($res->code, 200, 'GET /admin/links?sort=downloads: 200');
+my ($al) = grep { $_->{id} eq $l->{id} } @{ J($res)->{links} };
+ok($al && $al->{size} == 5000 && $al->{downloads} == 1 && $al->{owner_email} eq "linker-$tag\@example.org"
+   && $al->{kind} eq 'files', '... lists it with its size, downloads, kind and owner') or diag explain $al;
+is(api($ADM, 'GET', '/admin/links?sort=name')->code, 400, 'an unknown order: 400');
+is(api($ADM, 'DELETE', "/admin/links/$l->{id}")->code, 204, 'DELETE /admin/links/{id}: 204');
+is(http_get("/download/$l->{token}")->code, 410, '... the link answers 410 from then on');
+is(api($ADM, 'DELETE', "/admin/links/$l->{id}")->code, 404, '... revoking again: 404');
+is(api($P, 'DELETE', "/admin/links/$l->{id}")->code, 403, 'a member revoking through the admin API: 403');
+like(page('/admin/links', $ac)->content, qr/<h1[^>]*>Links</, 'the links page: 200');
+
+# --- System -----------------------------------------------------------------------------------------------------
+$res = api($ADM, 'GET', '/admin/system');
+is($res->code, 200, 'GET /admin/system: 200');
+my $sys = J($res);
+like($sys->{version}, qr/^\d+\.\d+\.\d+$/, "the module's version ($sys->{version})");
+like($sys->{httpd}, qr{Apache/2\.4}, "httpd's ($sys->{httpd})");
+ok($sys->{keys}{current} >= 1 && (grep { $_->{current} && $_->{held} } @{ $sys->{keys}{versions} }),
+   'the current master key version, held');
+ok($sys->{keys}{user_keys} >= 1 && defined $sys->{keys}{rotated_percent}, '... how many members\' keys, how far rotated');
+my %set = map { $_->{name} => $_->{value} } @{ $sys->{settings} };
+is($set{LenzS3AccessKey}, substr($env->{LENZ_S3_ACCESS_KEY}, 0, 4) . "\xe2\x80\xa6", 'the S3 access key masked to 4 characters');
+my $secret = do { local $/; open my $fh, '<', $env->{LENZ_S3_SECRET_FILE} or die; <$fh> };
+chomp $secret;
+ok(index($res->content, $secret) < 0 && index(page('/admin/system', $ac)->content, $secret) < 0,
+   '... the S3 secret appears nowhere, API or page');
+ok((grep { $_->{name} =~ /^020_/ } @{ $sys->{migrations} }), 'the migrations applied, up to 020');
+like(page('/admin/system', $ac)->content, qr/<h1[^>]*>System</, 'the system page: 200');
+
+# --- Status through the page ---------------------------------------------------------------------------------------
+$res = form("/admin/users/$pid/status", { csrf => $csrf, status => 'disabled' }, Cookie => $ac);
+is($res->code, 303, 'the status form: disabled');
+is(api($P, 'GET', '/me')->code, 401, "... the member's token stops at once");
+is(form("/admin/users/$pid/status", { csrf => $csrf, status => 'active' }, Cookie => $ac)->code, 303, '... and enabled again');
+is(form("/admin/users/$admin_id/status", { csrf => $csrf, status => 'disabled' }, Cookie => $ac)->code, 409,
+   'one\'s own status: 409');
+ok(psql("SELECT count(*) FROM events WHERE actor_id = '$admin_id' AND type IN ('admin.status_changed', 'admin.link_revoked')") >= 3,
+   'status changes and the revoke are admin.* events too');
+
 done_testing();

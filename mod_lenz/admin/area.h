@@ -12,6 +12,10 @@ extern const lenz_stmt lenz_admin_jobs_stmts[];
 extern const lenz_route lenz_api_admin_jobs_routes[];
 extern const lenz_stmt lenz_admin_audit_stmts[];
 extern const lenz_route lenz_api_admin_audit_routes[];
+extern const lenz_stmt lenz_admin_links_stmts[];
+extern const lenz_route lenz_api_admin_links_routes[];
+extern const lenz_stmt lenz_admin_system_stmts[];
+extern const lenz_route lenz_api_admin_system_routes[];
 
 /* /api/v1/admin. */
 extern const lenz_route lenz_api_admin_routes[];

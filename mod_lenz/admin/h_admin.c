@@ -9,9 +9,12 @@
  *   POST /users/{id}/roles              roles (a box per role)
  *   POST /users/{id}/devices/{dev}/end
  *   POST /users/{id}/totp-reset
+ *   POST /users/{id}/status                 active or disabled
  *   GET  /jobs?state=                   the queue, schedules
  *   POST /jobs/{id}/retry, /jobs/{id}/cancel, /schedules/{name}/run
  *   GET  /audit?..., /audit.csv?...         the audit log (h_audit.c)
+ *   GET  /links?sort=, POST /links/{id}/revoke   live share links (h_links.c)
+ *   GET  /system                            versions, keys, settings (h_system.c)
  */
 #include <apr_strings.h>
 
@@ -20,6 +23,7 @@
 #include "users.h"
 #include "jobs_admin.h"
 #include "audit_admin.h"
+#include "links_admin.h"
 #include "httpd/auth.h"
 #include "httpd/body.h"
 #include "httpd/problem.h"
@@ -202,6 +206,8 @@ static int user(request_rec *r, lenz_req *lr)
     lenz_json_set_bool(ctx, "is_moderator", (bits & LENZ_ROLE_MODERATOR) != 0);
     lenz_json_set_bool(ctx, "is_admin", (bits & LENZ_ROLE_ADMIN) != 0);
     lenz_json_set_bool(ctx, "is_self", strcmp(rows.rows[0][0], lr->user->id) == 0);
+    lenz_json_set_bool(ctx, "is_active", strcmp(rows.rows[0][3], "active") == 0);
+    lenz_json_set_bool(ctx, "is_pending", strcmp(rows.rows[0][3], "pending") == 0);
     arr = lenz_json_obj_add_array(ctx, "devices");
     for (i = 0; i < devices.nrows; i++)
         lenz_device_json(lenz_json_arr_add_object(arr), devices.rows[i]);
@@ -263,6 +269,25 @@ static int form_totp_reset(request_rec *r, lenz_req *lr)
     return rc.status ? failed(r, &rc) : back(r, lr, apr_pstrcat(r->pool, "/admin/users/", id, "?saved=totp", NULL));
 }
 
+static int form_status(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    const char *id = lenz_param(lr, "id"), *status;
+    lenz_adm_rc rc;
+    lenz_db *db;
+    if (!f)
+        return OK;
+    status = apr_table_get(f, "status");
+    if (!status || (strcmp(status, "active") && strcmp(status, "disabled")))
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_BAD_REQUEST, "invalid-field", "Choose a status",
+                         "active or disabled");
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_set_status(r, db, lr->user->id, id, status, &rc);
+    lenz_db_close(db);
+    return rc.status ? failed(r, &rc) : back(r, lr, apr_pstrcat(r->pool, "/admin/users/", id, "?saved=status", NULL));
+}
+
 static const lenz_route routes[] = {
     { LENZ_GET, "/", dashboard, LENZ_ACCESS_ADMIN },
     { LENZ_GET, "/users", users, LENZ_ACCESS_ADMIN },
@@ -270,9 +295,12 @@ static const lenz_route routes[] = {
     { LENZ_POST, "/users/{id}/roles", form_roles, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/users/{id}/devices/{dev}/end", form_device_end, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/users/{id}/totp-reset", form_totp_reset, LENZ_ACCESS_ADMIN },
+    { LENZ_POST, "/users/{id}/status", form_status, LENZ_ACCESS_ADMIN },
     { 0 }
 };
 
-static const lenz_route *const tables[] = { routes, lenz_admin_jobs_routes, lenz_admin_audit_routes, NULL };
+static const lenz_route *const tables[] = {
+    routes, lenz_admin_jobs_routes, lenz_admin_audit_routes, lenz_admin_links_routes, lenz_admin_system_routes, NULL
+};
 
 const lenz_area lenz_area_admin = { "lenz-admin", "admin", tables, NULL, 0 };

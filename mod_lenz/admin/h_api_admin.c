@@ -3,7 +3,6 @@
  * job queue is h_jobs.c's.  Every route needs the admin
  * role; the router's policy point enforces it. */
 #include <apr_strings.h>
-#include <apr_uuid.h>
 
 #include "httpd/lenz.h"
 #include "area.h"
@@ -15,13 +14,6 @@
 #include "httpd/outbox.h"
 
 const lenz_stmt lenz_api_admin_stmts[] = {
-    { "lenz_admin_status",
-      "UPDATE users SET status = %s, updated_at = now() WHERE id = %s::uuid "
-      "AND NOT ('system' = ANY (roles)) AND status <> 'pending'" },
-    { "lenz_admin_end_sessions", "DELETE FROM sessions WHERE user_id = %s::uuid" },
-    { "lenz_admin_revoke",
-      "UPDATE token_families SET revoked_at = now(), revoke_reason = 'disabled by an administrator' "
-      "WHERE user_id = %s::uuid AND revoked_at IS NULL" },
     { NULL }
 };
 
@@ -157,50 +149,20 @@ static int user_totp_reset(request_rec *r, lenz_req *lr)
 static int set_status(request_rec *r, lenz_req *lr)
 {
     lenz_json *b = lenz_body_json(r, lr), *out;
-    const char *id = lenz_param(lr, "id"), *status, *args[2];
-    apr_uuid_t u;
+    const char *id = lenz_param(lr, "id"), *status;
+    lenz_adm_rc rc;
     lenz_db *db;
-    int n = 0;
-    apr_status_t rv;
 
     if (!b || !lenz_field_str(r, b, "status", 1, 16, &status))
         return OK;
     if (strcmp(status, "active") != 0 && strcmp(status, "disabled") != 0)
         return lenz_field_bad(r, "status", "active or disabled"), OK;
-    if (apr_uuid_parse(&u, id) != APR_SUCCESS)
-        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2251), HTTP_NOT_FOUND, "not-found", "Not found",
-                         "no such user");
-    if (strcmp(id, lr->user->id) == 0)
-        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2252), HTTP_CONFLICT, "self", "Not on yourself",
-                         "administrators cannot change their own status");
     if (!(db = lenz_db_open(r)))
         return unavailable(r);
-    lenz_db_begin(db);
-    args[0] = status;
-    args[1] = id;
-    rv = lenz_db_exec(db, "lenz_admin_status", &n, 2, args);
-    /* A disabled account is out at once: its sessions and tokens end. */
-    if (rv == APR_SUCCESS && n == 1 && strcmp(status, "disabled") == 0) {
-        args[0] = id;
-        rv = lenz_db_exec(db, "lenz_admin_end_sessions", NULL, 1, args);
-        if (rv == APR_SUCCESS)
-            rv = lenz_db_exec(db, "lenz_admin_revoke", NULL, 1, args);
-    }
-    if (rv == APR_SUCCESS && n == 1) {
-        lenz_json *ev = lenz_json_new_object(r->pool);
-        lenz_json_set_str(ev, "status", status);
-        lenz_json_set_str(ev, "ip", r->useragent_ip);
-        rv = lenz_event_emit(db, "admin.status_changed", lr->user->id, id, ev);
-    }
-    lenz_db_end(db, rv != APR_SUCCESS);
+    lenz_adm_set_status(r, db, lr->user->id, id, status, &rc);
     lenz_db_close(db);
-    if (rv != APR_SUCCESS)
-        return unavailable(r);
-    if (n != 1)
-        return lenz_fail(r, APLOG_INFO, LENZLOGNO(2251), HTTP_NOT_FOUND, "not-found", "Not found",
-                         "no such user (or one whose address is not verified yet)");
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "administrator %s set user %s to %s",
-                  lr->user->id, id, status);
+    if (rc.status)
+        return rc_fail(r, &rc);
     out = lenz_json_new_object(r->pool);
     lenz_json_set_str(out, "id", id);
     lenz_json_set_str(out, "status", status);

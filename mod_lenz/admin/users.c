@@ -49,6 +49,13 @@ const lenz_stmt lenz_admin_users_stmts[] = {
       "totp_pending_secret = NULL, totp_pending_kek_version = NULL, updated_at = now() "
       "WHERE id = %s::uuid AND NOT ('system' = ANY (roles)) RETURNING email, name, totp_enabled" },
     { "lenz_adm_recovery_clear", "DELETE FROM recovery_codes WHERE user_id = %s::uuid" },
+    { "lenz_adm_status",
+      "UPDATE users SET status = %s, updated_at = now() WHERE id = %s::uuid "
+      "AND NOT ('system' = ANY (roles)) AND status <> 'pending'" },
+    { "lenz_adm_end_sessions", "DELETE FROM sessions WHERE user_id = %s::uuid" },
+    { "lenz_adm_revoke_families",
+      "UPDATE token_families SET revoked_at = now(), revoke_reason = 'disabled by an administrator' "
+      "WHERE user_id = %s::uuid AND revoked_at IS NULL" },
     { NULL }
 };
 
@@ -251,4 +258,44 @@ void lenz_adm_reset_totp(request_rec *r, lenz_db *db, const char *admin, const c
         set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
     else if (rows.nrows != 1)
         set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
+}
+
+void lenz_adm_set_status(request_rec *r, lenz_db *db, const char *admin, const char *id, const char *status,
+                         lenz_adm_rc *rc)
+{
+    const char *args[2];
+    lenz_json *ev;
+    apr_status_t rv;
+    int n = 0;
+
+    memset(rc, 0, sizeof(*rc));
+    if (!id || !lenz_uuid_ok(id)) {
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
+        return;
+    }
+    if (strcmp(id, admin) == 0) {
+        set_rc(rc, HTTP_CONFLICT, "self", "administrators cannot change their own status");
+        return;
+    }
+    lenz_db_begin(db);
+    args[0] = status;
+    args[1] = id;
+    rv = lenz_db_exec(db, "lenz_adm_status", &n, 2, args);
+    /* A disabled account is out at once: its sessions and tokens end. */
+    if (rv == APR_SUCCESS && n == 1 && strcmp(status, "disabled") == 0) {
+        args[0] = id;
+        rv = lenz_db_exec(db, "lenz_adm_end_sessions", NULL, 1, args);
+        if (rv == APR_SUCCESS)
+            rv = lenz_db_exec(db, "lenz_adm_revoke_families", NULL, 1, args);
+    }
+    if (rv == APR_SUCCESS && n == 1) {
+        ev = lenz_json_new_object(r->pool);
+        lenz_json_set_str(ev, "status", status);
+        rv = audit(r, db, "admin.status_changed", admin, id, ev);
+    }
+    lenz_db_end(db, rv != APR_SUCCESS);
+    if (rv != APR_SUCCESS)
+        set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
+    else if (n != 1)
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user (or one whose address is not verified yet)");
 }

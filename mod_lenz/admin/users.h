@@ -35,6 +35,10 @@ void lenz_adm_set_roles(request_rec *r, lenz_db *db, const char *admin, const ch
                         lenz_adm_rc *rc);
 void lenz_adm_end_device(request_rec *r, lenz_db *db, const char *admin, const char *id, const char *device,
                          lenz_adm_rc *rc);
+/* status: active or disabled (disabling ends every session and token at
+ * once); never one's own, never a pending account's. */
+void lenz_adm_set_status(request_rec *r, lenz_db *db, const char *admin, const char *id, const char *status,
+                         lenz_adm_rc *rc);
 void lenz_adm_reset_totp(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc);
 
 #endif

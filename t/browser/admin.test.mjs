@@ -83,6 +83,16 @@ try {
        'audit: the retry, the device and the roles are logged', types);
     ok(await page.$('a[href*="/admin/audit.csv?type=admin."][download]'), 'audit: an export of the same filter');
   });
+
+  await section('links and system', async () => {
+    res = await open(page, '/admin/links');
+    await checkPage(b, page, res, { name: 'links', path: '/admin/links', h1: 'Links',
+                                     primary: 'nav[aria-label="Order"] a[href="?sort=downloads"]' });
+    res = await open(page, '/admin/system');
+    await checkPage(b, page, res, { name: 'system', path: '/admin/system', h1: 'System',
+                                     primary: 'nav[aria-label="Administration"] a[href$="/admin/system"]', noForm: true });
+    ok(/^\d+\.\d+\.\d+$/.test(await text(page, '#version')), 'system: the module\'s version is shown');
+  });
 } finally {
   await b.close();
   if (process.env.LENZ_RESULTS)
