@@ -7,7 +7,7 @@
  * their path only, a password in the SMTP URL never); the migrations
  * applied. */
 #include <apr_strings.h>
-#include "ap_mpm.h"
+#include <ap_mpm.h>
 
 #include "httpd/lenz.h"
 #include "area.h"
