@@ -103,6 +103,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_schedule_stmts,
     lenz_purge_stmts,
     lenz_digest_stmts,
+    lenz_delete_account_stmts,
     lenz_s3abort_stmts,
     lenz_expire_stmts,
     lenz_trash_stmts,

@@ -10,6 +10,7 @@
  *   POST /users/{id}/devices/{dev}/end
  *   POST /users/{id}/totp-reset
  *   POST /users/{id}/status                 active or disabled
+ *   POST /users/{id}/delete                 the account and its files (a job)
  *   GET  /jobs?state=                   the queue, schedules
  *   POST /jobs/{id}/retry, /jobs/{id}/cancel, /schedules/{name}/run
  *   GET  /audit?..., /audit.csv?...         the audit log (h_audit.c)
@@ -166,6 +167,8 @@ static int users(request_rec *r, lenz_req *lr)
         lenz_json_set_str(o, "used_text", lenz_human_size(r->pool, apr_atoi64(rows.rows[i][7])));
     }
     lenz_json_set_str(ctx, "q", q ? q : "");
+    if (lenz_query(r, "deleted"))
+        lenz_json_set_str(ctx, "saved", "The account is disabled; its files and then the account are being deleted.");
     lenz_json_set_bool(ctx, "none", rows.nrows == 0);
     if (rows.nrows > LENZ_ADM_PAGE)
         lenz_json_set_str(ctx, "next", apr_psprintf(r->pool, "?q=%s&page=%d", ap_escape_uri(r->pool, q ? q : ""),
@@ -288,6 +291,23 @@ static int form_status(request_rec *r, lenz_req *lr)
     return rc.status ? failed(r, &rc) : back(r, lr, apr_pstrcat(r->pool, "/admin/users/", id, "?saved=status", NULL));
 }
 
+static int form_delete(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    lenz_adm_rc rc;
+    lenz_db *db;
+    if (!f)
+        return OK;
+    if (!apr_table_get(f, "confirm"))
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_BAD_REQUEST, "invalid-field", "Confirm first",
+                         "tick the box saying the account and its files are to be deleted");
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_delete(r, db, lr->user->id, lenz_param(lr, "id"), &rc);
+    lenz_db_close(db);
+    return rc.status ? failed(r, &rc) : back(r, lr, "/admin/users?deleted=1");
+}
+
 static const lenz_route routes[] = {
     { LENZ_GET, "/", dashboard, LENZ_ACCESS_ADMIN },
     { LENZ_GET, "/users", users, LENZ_ACCESS_ADMIN },
@@ -296,6 +316,7 @@ static const lenz_route routes[] = {
     { LENZ_POST, "/users/{id}/devices/{dev}/end", form_device_end, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/users/{id}/totp-reset", form_totp_reset, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/users/{id}/status", form_status, LENZ_ACCESS_ADMIN },
+    { LENZ_POST, "/users/{id}/delete", form_delete, LENZ_ACCESS_ADMIN },
     { 0 }
 };
 

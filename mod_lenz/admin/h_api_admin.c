@@ -132,6 +132,26 @@ static int user_device_end(request_rec *r, lenz_req *lr)
     return OK;
 }
 
+/* DELETE /api/v1/admin/users/{id}: 202, the account disabled now and
+ * deleted with its files by a job. */
+static int user_delete(request_rec *r, lenz_req *lr)
+{
+    const char *id = lenz_param(lr, "id");
+    lenz_json *out;
+    lenz_adm_rc rc;
+    lenz_db *db;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_delete(r, db, lr->user->id, id, &rc);
+    lenz_db_close(db);
+    if (rc.status)
+        return rc_fail(r, &rc);
+    out = lenz_json_new_object(r->pool);
+    lenz_json_set_str(out, "id", id);
+    lenz_json_set_str(out, "status", "deleting");
+    return lenz_send_json(r, HTTP_ACCEPTED, out);
+}
+
 static int user_totp_reset(request_rec *r, lenz_req *lr)
 {
     lenz_adm_rc rc;
@@ -176,5 +196,6 @@ const lenz_route lenz_api_admin_routes[] = {
     { LENZ_PATCH, "/admin/users/{id}", user_patch, LENZ_ACCESS_ADMIN },
     { LENZ_DELETE, "/admin/users/{id}/devices/{dev}", user_device_end, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/admin/users/{id}/totp-reset", user_totp_reset, LENZ_ACCESS_ADMIN },
+    { LENZ_DELETE, "/admin/users/{id}", user_delete, LENZ_ACCESS_ADMIN },
     { 0 }
 };

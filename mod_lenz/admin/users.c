@@ -7,6 +7,8 @@
 #include "httpd/outbox.h"
 #include "httpd/devices.h"
 #include "jobs/mailjob.h"
+#include "jobs/jobs.h"
+#include "jobs/jobkinds.h"
 #include "roles.h"
 #include "codec.h"
 #include "err.h"
@@ -53,6 +55,9 @@ const lenz_stmt lenz_admin_users_stmts[] = {
       "UPDATE users SET status = %s, updated_at = now() WHERE id = %s::uuid "
       "AND NOT ('system' = ANY (roles)) AND status <> 'pending'" },
     { "lenz_adm_end_sessions", "DELETE FROM sessions WHERE user_id = %s::uuid" },
+    { "lenz_adm_delete_mark",
+      "UPDATE users SET status = 'disabled', deleting_at = now(), updated_at = now() "
+      "WHERE id = %s::uuid AND NOT ('system' = ANY (roles)) AND deleting_at IS NULL RETURNING email" },
     { "lenz_adm_revoke_families",
       "UPDATE token_families SET revoked_at = now(), revoke_reason = 'disabled by an administrator' "
       "WHERE user_id = %s::uuid AND revoked_at IS NULL" },
@@ -298,4 +303,58 @@ void lenz_adm_set_status(request_rec *r, lenz_db *db, const char *admin, const c
         set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
     else if (n != 1)
         set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user (or one whose address is not verified yet)");
+}
+
+void lenz_adm_delete(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc)
+{
+    const char *args[1] = { id };
+    lenz_rows rows;
+    lenz_json *ev, *pl;
+    apr_status_t rv;
+
+    memset(rc, 0, sizeof(*rc));
+    if (!id || !lenz_uuid_ok(id)) {
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
+        return;
+    }
+    if (strcmp(id, admin) == 0) {
+        set_rc(rc, HTTP_CONFLICT, "self", "administrators cannot delete their own account here");
+        return;
+    }
+    if (lenz_adm_user(db, id, &rows) != APR_SUCCESS) {
+        set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
+        return;
+    }
+    if (rows.nrows != 1) {
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
+        return;
+    }
+    if (lenz_roles_parse(rows.rows[0][4]) & LENZ_ROLE_ADMIN) {
+        set_rc(rc, HTTP_CONFLICT, "is-admin", "take the admin role away first");
+        return;
+    }
+    lenz_db_begin(db);
+    rv = lenz_db_select(db, "lenz_adm_delete_mark", &rows, 1, args);
+    if (rv == APR_SUCCESS && rows.nrows == 1) {
+        /* Out at once: sessions end, app sign-ins are revoked, and a
+         * personal access token of a disabled account is refused. */
+        rv = lenz_db_exec(db, "lenz_adm_end_sessions", NULL, 1, args);
+        if (rv == APR_SUCCESS)
+            rv = lenz_db_exec(db, "lenz_adm_revoke_families", NULL, 1, args);
+        if (rv == APR_SUCCESS) {
+            pl = lenz_json_new_object(r->pool);
+            lenz_json_set_str(pl, "user_id", id);
+            rv = lenz_job_enqueue(db, LENZ_DELETE_ACCOUNT_KIND, pl, 0, apr_pstrcat(r->pool, "delete-account:", id, NULL));
+        }
+        if (rv == APR_SUCCESS) {
+            ev = lenz_json_new_object(r->pool);
+            lenz_json_set_str(ev, "email", rows.rows[0][0]);
+            rv = audit(r, db, "admin.account_deleted", admin, id, ev);
+        }
+    }
+    lenz_db_end(db, rv != APR_SUCCESS || rows.nrows != 1);
+    if (rv != APR_SUCCESS)
+        set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
+    else if (rows.nrows != 1)
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user (or one being deleted already)");
 }

@@ -39,6 +39,10 @@ void lenz_adm_end_device(request_rec *r, lenz_db *db, const char *admin, const c
  * once); never one's own, never a pending account's. */
 void lenz_adm_set_status(request_rec *r, lenz_db *db, const char *admin, const char *id, const char *status,
                          lenz_adm_rc *rc);
+/* Disables the account at once and queues lenz-delete-account, which
+ * deletes its files (and their S3 objects) in batches, then the account.
+ * Never one's own, never an admin's (409: take the role first). */
+void lenz_adm_delete(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc);
 void lenz_adm_reset_totp(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc);
 
 #endif

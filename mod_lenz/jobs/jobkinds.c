@@ -19,6 +19,7 @@ const lenz_job_kind lenz_job_kinds[] = {
     { LENZ_S3_GARBAGE_KIND, lenz_s3_garbage_job },
     { LENZ_REQUEST_BATCH_KIND, lenz_request_batch_job },
     { "lenz-mail-digest", lenz_mail_digest_job },
+    { LENZ_DELETE_ACCOUNT_KIND, lenz_delete_account_job },
     { NULL }
 };
 

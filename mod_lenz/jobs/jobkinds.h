@@ -33,6 +33,11 @@ extern const lenz_stmt lenz_trash_stmts[];
 /* s3garbage.c: objects of rows gone (s3_garbage), DeleteObjects. */
 lenz_job_fn lenz_s3_garbage_job;
 
+/* accounts_delete.c: an account an administrator deleted, with its files. */
+#define LENZ_DELETE_ACCOUNT_KIND "lenz-delete-account"
+lenz_job_fn lenz_delete_account_job;
+extern const lenz_stmt lenz_delete_account_stmts[];
+
 /* digest.c: mails waiting for a member's digest, as one mail. */
 lenz_job_fn lenz_mail_digest_job;
 extern const lenz_stmt lenz_digest_stmts[];
