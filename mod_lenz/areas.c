@@ -81,6 +81,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_accounts_stmts,
     lenz_settings_stmts,
     lenz_prefs_stmts,
+    lenz_email_change_stmts,
     lenz_otp_stmts,
     lenz_links_stmts,
     lenz_idem_stmts,

@@ -132,7 +132,7 @@ const char *lenz_acct_lower(apr_pool_t *p, const char *s)
     return d;
 }
 
-static int email_ok(request_rec *r, lenz_acct_result *res, const char *email)
+int lenz_acct_email_ok(request_rec *r, lenz_acct_result *res, const char *email)
 {
     if (!email || strlen(email) > 254 || !lenz_mail_addr_ok(email)) {
         lenz_acct_set(res, HTTP_BAD_REQUEST, "invalid-field", "Invalid field",
@@ -248,7 +248,7 @@ void lenz_acct_register(request_rec *r, lenz_req *lr, const char *email, const c
     apr_status_t rv = APR_SUCCESS;
 
     memset(res, 0, sizeof(*res));
-    if (!email_ok(r, res, email) || !lenz_acct_password_ok(r, res, password) || !name_ok(r, res, name ? name : ""))
+    if (!lenz_acct_email_ok(r, res, email) || !lenz_acct_password_ok(r, res, password) || !name_ok(r, res, name ? name : ""))
         return;
     email = lenz_acct_lower(r->pool, email);
     if (!mail_limits(r, res, "register-ip", "register-mail", email, 3, 600))
@@ -296,7 +296,7 @@ void lenz_acct_resend(request_rec *r, lenz_req *lr, const char *email, lenz_acct
     apr_status_t rv = APR_SUCCESS;
 
     memset(res, 0, sizeof(*res));
-    if (!email_ok(r, res, email))
+    if (!lenz_acct_email_ok(r, res, email))
         return;
     email = lenz_acct_lower(r->pool, email);
     if (!mail_limits(r, res, "register-ip", "register-mail", email, 3, 600)
@@ -342,7 +342,7 @@ void lenz_acct_verify(request_rec *r, lenz_req *lr, const char *email, const cha
     int after = 1;
 
     memset(res, 0, sizeof(*res));
-    if (!email_ok(r, res, email))
+    if (!lenz_acct_email_ok(r, res, email))
         return;
     email = lenz_acct_lower(r->pool, email);
     if (!lenz_acct_allow(r, res, "verify-ip", lenz_rate_addr(r), 30, 600))
@@ -401,7 +401,7 @@ void lenz_acct_reset_request(request_rec *r, lenz_req *lr, const char *email, le
     int real;
 
     memset(res, 0, sizeof(*res));
-    if (!email_ok(r, res, email))
+    if (!lenz_acct_email_ok(r, res, email))
         return;
     email = lenz_acct_lower(r->pool, email);
     if (!mail_limits(r, res, "reset-ip", "reset-mail", email, 3, 3600)

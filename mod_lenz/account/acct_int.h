@@ -27,6 +27,8 @@ int lenz_acct_allow(request_rec *r, lenz_acct_result *res, const char *scope, co
                     int limit, int period);
 const char *lenz_acct_lower(apr_pool_t *p, const char *s);
 int lenz_acct_password_ok(request_rec *r, lenz_acct_result *res, const char *pw);
+/* A deliverable-looking address of at most 254 bytes; else 400 in res. */
+int lenz_acct_email_ok(request_rec *r, lenz_acct_result *res, const char *email);
 lenz_json *lenz_acct_mail_data(request_rec *r, const char *name);
 
 /* 503 when the password-hash gate stayed full (httpd/pwgate.c). */

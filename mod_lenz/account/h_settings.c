@@ -4,6 +4,8 @@
  *                                           two-factor, devices, tokens
  *   POST /account/settings/name             (form) name
  *   POST /account/settings/password         current_password, password, end_others
+ *   POST /account/settings/email            email, password: a page asking for the code
+ *   POST /account/settings/email/confirm    email, code
  *   POST /account/settings/totp             start a set-up: a page with the QR code
  *   POST /account/settings/totp/enable      code: a page with the recovery codes
  *   POST /account/settings/totp/disable     password, code
@@ -14,6 +16,8 @@
  *
  *   PATCH  /api/v1/me                       {"name"}
  *   POST   /api/v1/me/password              {"current_password","password","sign_out_others"}
+ *   POST   /api/v1/me/email                 {"email","password"}: 202, a code to the new address
+ *   POST   /api/v1/me/email/confirm         {"email","code"}
  *   POST   /api/v1/me/totp/recovery-codes   {"password","code"}
  *   GET    /api/v1/me/devices
  *   DELETE /api/v1/me/devices/{id}
@@ -69,6 +73,7 @@ static const struct { const char *key, *text; } saved_texts[] = {
     { "device", "That device was signed out." },
     { "others", "Every other device was signed out." },
     { "notifications", "Your notification choices were saved." },
+    { "email", "Your e-mail address was changed." },
 };
 
 static int settings(request_rec *r, lenz_req *lr)
@@ -159,6 +164,34 @@ static int form_password(request_rec *r, lenz_req *lr)
                          "type the new password twice, the same both times");
     lenz_acct_change_password(r, lr, cur, pw, others, &res);
     return res.status >= 400 ? lenz_acct_fail(r, &res) : back(r, lr, others ? "password-others" : "password", "password");
+}
+
+/* E-mail address: the new one and the password, then the code sent there. */
+static int form_email(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    const char *email;
+    lenz_json *ctx;
+    lenz_acct_result res;
+    if (!f)
+        return OK;
+    email = apr_table_get(f, "email");
+    lenz_acct_email_start(r, lr, email, apr_table_get(f, "password"), &res);
+    if (res.status >= 400)
+        return lenz_acct_fail(r, &res);
+    ctx = page_ctx(r, lr, "Confirm your new address");
+    lenz_json_set_str(ctx, "email", email);
+    return lenz_render_page(r, HTTP_OK, "account/email_code", ctx);
+}
+
+static int form_email_confirm(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    lenz_acct_result res;
+    if (!f)
+        return OK;
+    lenz_acct_email_confirm(r, lr, apr_table_get(f, "email"), apr_table_get(f, "code"), &res);
+    return res.status >= 400 ? lenz_acct_fail(r, &res) : back(r, lr, "email", "profile");
 }
 
 /* Two-factor on the page ---------------------------------------------------- */
@@ -271,6 +304,8 @@ const lenz_route lenz_account_settings_routes[] = {
     { LENZ_GET, "/settings", settings, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/name", form_name, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/password", form_password, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/settings/email", form_email, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/settings/email/confirm", form_email_confirm, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/totp", form_totp_setup, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/totp/enable", form_totp_enable, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/settings/totp/disable", form_totp_disable, LENZ_ACCESS_MEMBER },
@@ -322,6 +357,46 @@ static int api_password(request_rec *r, lenz_req *lr)
         return lenz_acct_fail(r, &res);
     r->status = HTTP_NO_CONTENT;
     return OK;
+}
+
+static int api_email(request_rec *r, lenz_req *lr)
+{
+    lenz_json *b, *out;
+    const char *email, *pw;
+    lenz_acct_result res;
+    if (lenz_refuse_token(r, lr))
+        return OK;
+    b = lenz_body_json(r, lr);
+    if (!b || !lenz_field_str(r, b, "email", 1, 254, &email)
+        || !lenz_field_str(r, b, "password", 1, LENZ_PASSWORD_MAX, &pw))
+        return OK;
+    lenz_acct_email_start(r, lr, email, pw, &res);
+    if (res.status >= 400)
+        return lenz_acct_fail(r, &res);
+    out = lenz_json_new_object(r->pool);
+    lenz_json_set_str(out, "status", "code_sent");
+    return lenz_send_json(r, HTTP_ACCEPTED, out);
+}
+
+static int api_email_confirm(request_rec *r, lenz_req *lr)
+{
+    lenz_json *b, *j;
+    const char *email, *code;
+    lenz_acct_result res;
+    if (lenz_refuse_token(r, lr))
+        return OK;
+    b = lenz_body_json(r, lr);
+    if (!b || !lenz_field_str(r, b, "email", 1, 254, &email) || !lenz_field_str(r, b, "code", 1, 16, &code))
+        return OK;
+    lenz_acct_email_confirm(r, lr, email, code, &res);
+    if (res.status >= 400)
+        return lenz_acct_fail(r, &res);
+    j = lenz_json_new_object(r->pool);
+    lenz_json_set_str(j, "id", lr->user->id);
+    lenz_json_set_str(j, "email", lr->user->email);
+    lenz_json_set_str(j, "name", lr->user->name);
+    lenz_roles_json(lenz_json_obj_add_array(j, "roles"), lr->user->roles);
+    return lenz_send_json(r, HTTP_OK, j);
 }
 
 static int api_recovery(request_rec *r, lenz_req *lr)
@@ -389,6 +464,8 @@ static int api_end_others(request_rec *r, lenz_req *lr)
 const lenz_route lenz_api_settings_routes[] = {
     { LENZ_PATCH, "/me", api_patch_me, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/me/password", api_password, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/me/email", api_email, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/me/email/confirm", api_email_confirm, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/me/totp/recovery-codes", api_recovery, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/me/devices", api_devices, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/me/devices/sign-out-others", api_end_others, LENZ_ACCESS_MEMBER },

@@ -25,6 +25,15 @@ apr_status_t lenz_acct_devices(request_rec *r, lenz_req *lr, lenz_db *db, lenz_r
 void lenz_acct_device_end(request_rec *r, lenz_req *lr, const char *id, lenz_acct_result *res);
 void lenz_acct_devices_end_others(request_rec *r, lenz_req *lr, lenz_acct_result *res);
 
+/* email_change.c: a code to the new address (202), then the code and the
+ * address again switch the account to it (200; 400 wrong code, 410
+ * expired, 409 taken); the old address is told. */
+extern const lenz_stmt lenz_email_change_stmts[];
+void lenz_acct_email_start(request_rec *r, lenz_req *lr, const char *email, const char *password,
+                           lenz_acct_result *res);
+void lenz_acct_email_confirm(request_rec *r, lenz_req *lr, const char *email, const char *code,
+                             lenz_acct_result *res);
+
 /* totp.c: ten new recovery codes (the old ones end), with the password
  * and a current code, as a sign-in try.  out gets "recovery_codes". */
 void lenz_acct_recovery_regen(request_rec *r, lenz_req *lr, const char *password, const char *code,
