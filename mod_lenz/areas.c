@@ -12,6 +12,7 @@
 #include "httpd/idem.h"
 #include "httpd/pat.h"
 #include "httpd/devices.h"
+#include "httpd/quota.h"
 #include "jobs/jobs.h"
 #include "jobs/events.h"
 #include "jobs/schedule.h"
@@ -78,6 +79,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_auth_stmts,
     lenz_pat_stmts,
     lenz_devices_stmts,
+    lenz_quota_stmts,
     lenz_accounts_stmts,
     lenz_settings_stmts,
     lenz_prefs_stmts,

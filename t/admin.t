@@ -59,7 +59,7 @@ ok(!(grep { $_ eq "other-$tag\@example.org" } found($typo)), '... not the others
 is(scalar(found(word())), 0, 'nothing like it: none');
 $res = api($ADM, 'GET', "/admin/users?q=petra-$tag");
 my ($u) = @{ J($res)->{users} };
-is_deeply([sort keys %$u], [sort qw(id email name status roles created_at totp used last_seen_at)], 'each with its fields');
+is_deeply([sort keys %$u], [sort qw(id email name status roles created_at totp used last_seen_at quota)], 'each with its fields');
 ok(exists J($res)->{next_page}, '... and next_page');
 is(api($ADM, 'GET', '/admin/users?page=0')->code, 400, 'page 0: 400');
 
@@ -210,5 +210,32 @@ is(form("/admin/users/$admin_id/status", { csrf => $csrf, status => 'disabled' }
    'one\'s own status: 409');
 ok(psql("SELECT count(*) FROM events WHERE actor_id = '$admin_id' AND type IN ('admin.status_changed', 'admin.link_revoked')") >= 3,
    'status changes and the revoke are admin.* events too');
+
+# --- A member's own quota ---------------------------------------------------------------------------------------
+my $Q = member("quota-$tag\@example.org");
+my $qid = psql("SELECT id FROM users WHERE email = 'quota-$tag\@example.org'");
+my $site = J(api($Q, 'GET', '/me/storage'))->{quota};
+ok($site > 0, "a member starts with the site's quota ($site bytes)");
+$res = api($ADM, 'PATCH', "/admin/users/$qid", { quota => 10000 });
+is($res->code . ' ' . (J($res)->{quota} // ''), '200 10000', 'PATCH quota 10000: 200');
+is(J(api($Q, 'GET', '/me/storage'))->{quota}, 10000, '... GET /me/storage says 10000');
+$res = api($Q, 'POST', '/uploads/encrypted/initiate', { filename => 'big.bin', size => 20000 });
+is($res->code . ' ' . ((J($res)->{type} // '') =~ s/.*://r), '413 quota-exceeded', '... an upload of 20000 bytes: 413');
+ok(eval { upload_small($Q, '/api/v1/uploads', 'small.bin', 's' x 5000) }, '... one of 5000 goes');
+$res = api($Q, 'POST', '/uploads/encrypted/initiate', { filename => 'more.bin', size => 6000 });
+is($res->code, 413, '... and 6000 more would pass it: 413');
+for my $bad (-1, 'x', 1.5, 2 ** 51) {
+    $res = api($ADM, 'PATCH', "/admin/users/$qid", { quota => $bad });
+    is($res->code . ' ' . (J($res)->{field} // ''), '400 quota', "quota $bad: 400");
+}
+$res = api($ADM, 'PATCH', "/admin/users/$qid", { quota => undef });
+ok($res->code == 200 && !defined J($res)->{quota}, 'quota null: the site\'s again');
+is(J(api($Q, 'GET', '/me/storage'))->{quota}, $site, '... GET /me/storage says so');
+is(form("/admin/users/$qid/quota", { csrf => $csrf, quota_mib => 3 }, Cookie => $ac)->code, 303, 'the quota form: 3 MiB');
+is(J(api($Q, 'GET', '/me/storage'))->{quota}, 3 * 1048576, '... 3145728 bytes');
+like(page("/admin/users/$qid", $ac)->content, qr/id="quota-mib" name="quota_mib" value="3"/, '... shown on the page');
+is(form("/admin/users/$qid/quota", { csrf => $csrf, quota_mib => 'lots' }, Cookie => $ac)->code, 400, '... "lots": 400');
+is(form("/admin/users/$qid/quota", { csrf => $csrf, quota_mib => '' }, Cookie => $ac)->code, 303, '... empty: the site\'s');
+is(J(api($Q, 'GET', '/me/storage'))->{quota}, $site, '... back to it');
 
 done_testing();

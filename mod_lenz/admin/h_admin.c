@@ -11,6 +11,7 @@
  *   POST /users/{id}/totp-reset
  *   POST /users/{id}/status                 active or disabled
  *   POST /users/{id}/delete                 the account and its files (a job)
+ *   POST /users/{id}/quota                  quota_mib, or empty for the site's
  *   GET  /jobs?state=                   the queue, schedules
  *   POST /jobs/{id}/retry, /jobs/{id}/cancel, /schedules/{name}/run
  *   GET  /audit?..., /audit.csv?...         the audit log (h_audit.c)
@@ -30,6 +31,7 @@
 #include "httpd/problem.h"
 #include "httpd/render.h"
 #include "httpd/devices.h"
+#include "httpd/config.h"
 #include "httpd/s3glue.h"
 #include "svgchart.h"
 #include "breaker.h"
@@ -203,6 +205,10 @@ static int user(request_rec *r, lenz_req *lr)
     u = lenz_json_obj_add_object(ctx, "u");
     lenz_adm_user_json(u, rows.rows[0]);
     lenz_json_set_str(u, "used_text", lenz_human_size(r->pool, apr_atoi64(rows.rows[0][7])));
+    if (rows.rows[0][9])
+        lenz_json_set_str(ctx, "quota_mib", apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                                         apr_atoi64(rows.rows[0][9]) / 1048576));
+    lenz_json_set_str(ctx, "site_quota", lenz_human_size(r->pool, lenz_cfg_member_quota(lr->srv)));
     bits = lenz_roles_parse(rows.rows[0][4]);
     lenz_json_set_bool(ctx, "is_member", (bits & LENZ_ROLE_MEMBER) != 0);
     lenz_json_set_bool(ctx, "is_lab", (bits & LENZ_ROLE_LAB) != 0);
@@ -308,6 +314,30 @@ static int form_delete(request_rec *r, lenz_req *lr)
     return rc.status ? failed(r, &rc) : back(r, lr, "/admin/users?deleted=1");
 }
 
+/* quota_mib: a whole number of MiB, or empty for the site's quota. */
+static int form_quota(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    const char *id = lenz_param(lr, "id"), *v, *c, *quota = NULL;
+    lenz_adm_rc rc;
+    lenz_db *db;
+    if (!f)
+        return OK;
+    v = apr_table_get(f, "quota_mib");
+    if (v && *v) {
+        for (c = v; *c; c++)
+            if (*c < '0' || *c > '9' || c - v > 9)
+                return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_BAD_REQUEST, "invalid-field", "Check the quota",
+                                 "a whole number of MiB, or empty for the site's quota");
+        quota = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, apr_atoi64(v) * 1048576);
+    }
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_set_quota(r, db, lr->user->id, id, quota, &rc);
+    lenz_db_close(db);
+    return rc.status ? failed(r, &rc) : back(r, lr, apr_pstrcat(r->pool, "/admin/users/", id, "?saved=quota", NULL));
+}
+
 static const lenz_route routes[] = {
     { LENZ_GET, "/", dashboard, LENZ_ACCESS_ADMIN },
     { LENZ_GET, "/users", users, LENZ_ACCESS_ADMIN },
@@ -317,6 +347,7 @@ static const lenz_route routes[] = {
     { LENZ_POST, "/users/{id}/totp-reset", form_totp_reset, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/users/{id}/status", form_status, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/users/{id}/delete", form_delete, LENZ_ACCESS_ADMIN },
+    { LENZ_POST, "/users/{id}/quota", form_quota, LENZ_ACCESS_ADMIN },
     { 0 }
 };
 

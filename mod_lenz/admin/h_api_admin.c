@@ -86,35 +86,61 @@ static int user_one(request_rec *r, lenz_req *lr)
     return lenz_send_json(r, HTTP_OK, out);
 }
 
-/* PATCH /api/v1/admin/users/{id} {"roles":["member","admin",...]} */
+/* PATCH /api/v1/admin/users/{id} {"roles":["member","admin",...]} and/or
+ * {"quota": bytes or null (the site's)} */
 static int user_patch(request_rec *r, lenz_req *lr)
 {
-    lenz_json *b = lenz_body_json(r, lr), *roles;
-    const char *list = "", *id = lenz_param(lr, "id");
+    lenz_json *b = lenz_body_json(r, lr), *roles, *q;
+    const char *list = NULL, *id = lenz_param(lr, "id"), *quota = NULL;
+    int has_q;
     lenz_adm_rc rc;
     lenz_db *db;
     apr_size_t i, n;
     if (!b)
         return OK;
     roles = lenz_json_get(b, "roles");
-    if (!roles || lenz_json_typeof(roles) != LENZ_JSON_ARRAY || (n = lenz_json_array_len(roles)) > 8)
-        return lenz_field_bad(r, "roles", "a list of names from admin, lab, moderator, member"), OK;
-    for (i = 0; i < n; i++) {
-        const char *s = lenz_json_string(lenz_json_array_get(roles, i));
-        if (!s || !*s || strchr(s, ',') || strchr(s, ' '))
+    q = lenz_json_get(b, "quota");                  /* NULL for a JSON null too */
+    has_q = lenz_json_has(b, "quota");
+    if (!roles && !has_q)
+        return lenz_field_bad(r, "roles", "give roles and/or quota"), OK;
+    if (roles) {
+        if (lenz_json_typeof(roles) != LENZ_JSON_ARRAY || (n = lenz_json_array_len(roles)) > 8)
             return lenz_field_bad(r, "roles", "a list of names from admin, lab, moderator, member"), OK;
-        list = *list ? apr_pstrcat(r->pool, list, ",", s, NULL) : s;
+        list = "";
+        for (i = 0; i < n; i++) {
+            const char *s = lenz_json_string(lenz_json_array_get(roles, i));
+            if (!s || !*s || strchr(s, ',') || strchr(s, ' '))
+                return lenz_field_bad(r, "roles", "a list of names from admin, lab, moderator, member"), OK;
+            list = *list ? apr_pstrcat(r->pool, list, ",", s, NULL) : s;
+        }
+    }
+    if (q) {
+        apr_int64_t v;
+        if (lenz_json_typeof(q) != LENZ_JSON_INT || (v = lenz_json_int(q)) < 0 || v > (APR_INT64_C(1) << 50))
+            return lenz_field_bad(r, "quota", "bytes (0 to 2^50), or null for the site's"), OK;
+        quota = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, v);
     }
     if (!(db = lenz_db_open(r)))
         return unavailable(r);
-    lenz_adm_set_roles(r, db, lr->user->id, id, list, &rc);
-    if (rc.status == HTTP_BAD_REQUEST) {
-        lenz_db_close(db);
-        return lenz_field_bad(r, "roles", rc.detail), OK;
+    if (list) {
+        lenz_adm_set_roles(r, db, lr->user->id, id, list, &rc);
+        if (rc.status == HTTP_BAD_REQUEST) {
+            lenz_db_close(db);
+            return lenz_field_bad(r, "roles", rc.detail), OK;
+        }
+        if (rc.status) {
+            lenz_db_close(db);
+            return rc_fail(r, &rc);
+        }
+    }
+    if (has_q) {
+        lenz_adm_set_quota(r, db, lr->user->id, id, quota, &rc);
+        if (rc.status) {
+            lenz_db_close(db);
+            return rc_fail(r, &rc);
+        }
     }
     lenz_db_close(db);
-    if (rc.status)
-        return rc_fail(r, &rc);
     return user_one(r, lr);
 }
 

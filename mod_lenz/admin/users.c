@@ -17,7 +17,7 @@
 #define USER_COLS \
     "u.id, u.email, u.name, u.status, u.roles::text, " ISO("u.created_at") ", u.totp_enabled, " \
     "coalesce((SELECT s.used FROM storage_usage s WHERE s.user_id = u.id), 0), " \
-    "(SELECT " ISO("max(x.last_seen_at)") " FROM sessions x WHERE x.user_id = u.id)"
+    "(SELECT " ISO("max(x.last_seen_at)") " FROM sessions x WHERE x.user_id = u.id), u.quota"
 
 /* Roles an administrator sets; others a member may hold (another
  * module's) are kept as they are, and "system" accounts are not members. */
@@ -55,6 +55,9 @@ const lenz_stmt lenz_admin_users_stmts[] = {
       "UPDATE users SET status = %s, updated_at = now() WHERE id = %s::uuid "
       "AND NOT ('system' = ANY (roles)) AND status <> 'pending'" },
     { "lenz_adm_end_sessions", "DELETE FROM sessions WHERE user_id = %s::uuid" },
+    { "lenz_adm_quota",
+      "UPDATE users SET quota = %s::bigint, updated_at = now() WHERE id = %s::uuid "
+      "AND NOT ('system' = ANY (roles)) RETURNING id" },
     { "lenz_adm_delete_mark",
       "UPDATE users SET status = 'disabled', deleting_at = now(), updated_at = now() "
       "WHERE id = %s::uuid AND NOT ('system' = ANY (roles)) AND deleting_at IS NULL RETURNING email" },
@@ -112,6 +115,10 @@ void lenz_adm_user_json(lenz_json *o, const char **row)
     lenz_json_set_bool(o, "totp", row[6][0] == 't');
     lenz_json_set_int(o, "used", apr_atoi64(row[7]));
     lenz_json_set_str(o, "last_seen_at", row[8]);
+    if (row[9])
+        lenz_json_set_int(o, "quota", apr_atoi64(row[9]));
+    else
+        lenz_json_set_null(o, "quota");             /* the site's LenzMemberQuota */
 }
 
 /* "a,b" from the list, each a settable name, without repeats: the
@@ -357,4 +364,34 @@ void lenz_adm_delete(request_rec *r, lenz_db *db, const char *admin, const char 
         set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
     else if (rows.nrows != 1)
         set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user (or one being deleted already)");
+}
+
+void lenz_adm_set_quota(request_rec *r, lenz_db *db, const char *admin, const char *id, const char *quota,
+                        lenz_adm_rc *rc)
+{
+    const char *args[2] = { quota, id };
+    lenz_rows rows;
+    lenz_json *ev;
+    apr_status_t rv;
+
+    memset(rc, 0, sizeof(*rc));
+    if (!id || !lenz_uuid_ok(id)) {
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
+        return;
+    }
+    lenz_db_begin(db);
+    rv = lenz_db_select(db, "lenz_adm_quota", &rows, 2, args);
+    if (rv == APR_SUCCESS && rows.nrows == 1) {
+        ev = lenz_json_new_object(r->pool);
+        if (quota)
+            lenz_json_set_int(ev, "quota", apr_atoi64(quota));
+        else
+            lenz_json_set_null(ev, "quota");
+        rv = audit(r, db, "admin.quota_changed", admin, id, ev);
+    }
+    lenz_db_end(db, rv != APR_SUCCESS || rows.nrows != 1);
+    if (rv != APR_SUCCESS)
+        set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
+    else if (rows.nrows != 1)
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
 }

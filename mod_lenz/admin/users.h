@@ -43,6 +43,9 @@ void lenz_adm_set_status(request_rec *r, lenz_db *db, const char *admin, const c
  * deletes its files (and their S3 objects) in batches, then the account.
  * Never one's own, never an admin's (409: take the role first). */
 void lenz_adm_delete(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc);
+/* quota: bytes as text, or NULL for the site's LenzMemberQuota. */
+void lenz_adm_set_quota(request_rec *r, lenz_db *db, const char *admin, const char *id, const char *quota,
+                        lenz_adm_rc *rc);
 void lenz_adm_reset_totp(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc);
 
 #endif

@@ -15,6 +15,7 @@
 #include "httpd/lenz.h"
 #include "area.h"
 #include "store.h"
+#include "httpd/quota.h"
 #include "httpd/config.h"
 #include "httpd/body.h"
 #include "httpd/problem.h"
@@ -123,7 +124,7 @@ int lenz_files_copy(request_rec *r, lenz_req *lr)
         if (lenz_db_select(db, "lenz_cp_usage", &u, 1, ua) == APR_SUCCESS
             && lenz_db_select(db, "lenz_fs_lock_name", &t, 2, la) == APR_SUCCESS
             && lenz_db_select(db, "lenz_fs_taken", &t, 3, ta) == APR_SUCCESS && t.nrows == 1) {
-            if (u.nrows == 1 && apr_atoi64(u.rows[0][0]) + size > lenz_cfg_member_quota(lr->srv)) {
+            if (u.nrows == 1 && apr_atoi64(u.rows[0][0]) + size > lenz_member_quota(r, db, lr->user->id)) {
                 over = 1;
             }
             else if (t.rows[0][0][0] == 't') {

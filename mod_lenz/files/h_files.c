@@ -7,6 +7,7 @@
 #include "httpd/lenz.h"
 #include "area.h"
 #include "store.h"
+#include "httpd/quota.h"
 #include "listing.h"
 #include "httpd/config.h"
 #include "httpd/body.h"
@@ -271,6 +272,7 @@ static int storage(request_rec *r, lenz_req *lr)
     lenz_json *out = lenz_json_new_object(r->pool), *b;
     const char *where = NULL, *def;
     apr_int64_t used, trash_bytes;
+    apr_off_t quota;
     int policy = lenz_cfg_upload_policy(lr->srv);
     lenz_fs_rc rc;
     lenz_db *db;
@@ -294,11 +296,12 @@ static int storage(request_rec *r, lenz_req *lr)
     }
     rc = lenz_fs_usage(db, lr->user->id, &used, &trash_bytes);
     def = rc == LENZ_FS_OK ? lenz_fs_upload_default(db, lr->user->id) : NULL;
+    quota = lenz_member_quota(r, db, lr->user->id);
     lenz_db_close(db);
     if (rc != LENZ_FS_OK || !def)
         return unavailable(r);
     lenz_json_set_int(out, "used", used);
-    lenz_json_set_int(out, "quota", lenz_cfg_member_quota(lr->srv));
+    lenz_json_set_int(out, "quota", quota);
     lenz_json_set_int(out, "trash", trash_bytes);
     /* Where new uploads go: the site's policy, or (choice) the member's
      * default; files over plain_above go plain whatever either says. */

@@ -9,6 +9,7 @@
 #include "httpd/lenz.h"
 #include "area.h"
 #include "store.h"
+#include "httpd/quota.h"
 #include "listing.h"
 #include "httpd/config.h"
 #include "httpd/body.h"
@@ -100,6 +101,7 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
     lenz_json *ctx = lenz_json_new_object(p), *kids = lenz_json_new_array(p), *crumbs, *dests, *bulk_dests;
     const char *root, *next = NULL, *args[2], *pre, *s, *where;
     apr_int64_t used = 0, trash = 0;
+    apr_off_t quota;
     lenz_fs_item it;
     lenz_rows rows;
     lenz_fs_rc rc;
@@ -157,6 +159,7 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
         }
     dests = lenz_json_new_array(p);
     where = lenz_fs_upload_default(db, lr->user->id);
+    quota = lenz_member_quota(r, db, lr->user->id);
     if (lenz_db_select(db, "lenz_fp_folders", &rows, 1, args) == APR_SUCCESS)
         for (k = 0; k < rows.nrows; k++) {
             lenz_json *d = lenz_json_arr_add_object(dests);
@@ -170,7 +173,7 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
     lenz_json_set_str(ctx, "folder_id", it.id);
     lenz_json_set_str(ctx, "back", folder_url(p, it.id, root));
     lenz_json_set_str(ctx, "used", lenz_human_size(p, used));
-    lenz_json_set_str(ctx, "quota", lenz_human_size(p, lenz_cfg_member_quota(lr->srv)));
+    lenz_json_set_str(ctx, "quota", lenz_human_size(p, quota));
     lenz_json_set_str(ctx, "trash", lenz_human_size(p, trash));
     if (err)
         lenz_json_set_copy(ctx, "error", lenz_json_get(err, "error"));

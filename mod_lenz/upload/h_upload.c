@@ -7,6 +7,7 @@
 #include "httpd/lenz.h"
 #include "area.h"
 #include "uploads.h"
+#include "httpd/quota.h"
 #include "httpd/config.h"
 #include "httpd/auth.h"
 #include "httpd/dbd.h"
@@ -81,6 +82,7 @@ static int upload_page(request_rec *r, lenz_req *lr)
         lenz_db *db = lenz_db_open(r);
         lenz_rows rows;
         if (db) {
+            quota = lenz_member_quota(r, db, u->id);
             if (lenz_db_select(db, "lenz_up_quota", &rows, 1, args) == APR_SUCCESS && rows.nrows == 1)
                 used = (apr_off_t)apr_atoi64(rows.rows[0][0]);
             if (policy == LENZ_POLICY_CHOICE && lenz_db_select(db, "lenz_up_default", &rows, 1, args) == APR_SUCCESS

@@ -8,6 +8,7 @@
 
 #include "httpd/lenz.h"
 #include "uploads.h"
+#include "httpd/quota.h"
 #include "upload_common.h"
 #include "httpd/config.h"
 #include "httpd/auth.h"
@@ -167,7 +168,7 @@ static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int who, apr_
     else {
         const char *args[1] = { lenz_up_owner(lr, who) };
         lenz_rows rows;
-        apr_off_t quota = lenz_cfg_member_quota(lr->srv);
+        apr_off_t quota = lenz_member_quota(r, db, args[0]);
         if (lenz_db_select(db, "lenz_up_quota", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
             return refuse(r, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
                           "try again shortly");
@@ -326,6 +327,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
     apr_table_t *meta;
     apr_int64_t ps;
     int kek_version = 0, fail = 0, over_quota = 0, pc;
+    apr_off_t quota = 0;
     apr_status_t rv = APR_SUCCESS;
 
     if (who == LENZ_UP_GUEST && !lenz_cfg_guest_uploads(lr->srv))
@@ -439,7 +441,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
             || lenz_db_select(db, "lenz_up_usage_lock", &urows, 1, ua) != APR_SUCCESS || urows.nrows != 1) {
             over_quota = -1;
         }
-        else if (apr_atoi64(urows.rows[0][0]) + in.size > lenz_cfg_member_quota(lr->srv)) {
+        else if (apr_atoi64(urows.rows[0][0]) + in.size > (quota = lenz_member_quota(r, db, ua[0]))) {
             over_quota = 1;
         }
     }
@@ -487,7 +489,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
             return lenz_fail(r, APLOG_INFO, LENZLOGNO(2003), HTTP_REQUEST_ENTITY_TOO_LARGE, "quota-exceeded",
                              "Storage quota exceeded",
                              apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT " bytes",
-                                          lenz_cfg_member_quota(lr->srv)));
+                                          quota));
         if (fail || answered)
             return OK;      /* join_transfer or request_reserve answered */
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2008), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
