@@ -19,6 +19,7 @@
 #include "jobs/jobkinds.h"
 #include "jobs/audit.h"
 #include "jobs/mailsub.h"
+#include "jobs/traffic.h"
 #include "jobs/requests.h"
 #include "account/area.h"
 #include "account/accounts.h"
@@ -106,6 +107,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_schedule_stmts,
     lenz_purge_stmts,
     lenz_digest_stmts,
+    lenz_traffic_stmts,
     lenz_delete_account_stmts,
     lenz_s3abort_stmts,
     lenz_expire_stmts,

@@ -238,4 +238,37 @@ is(form("/admin/users/$qid/quota", { csrf => $csrf, quota_mib => 'lots' }, Cooki
 is(form("/admin/users/$qid/quota", { csrf => $csrf, quota_mib => '' }, Cookie => $ac)->code, 303, '... empty: the site\'s');
 is(J(api($Q, 'GET', '/me/storage'))->{quota}, $site, '... back to it');
 
+# --- Bytes served per day ---------------------------------------------------------------------------------------
+my $today_bytes = sub { psql("SELECT coalesce((SELECT bytes_out FROM daily_traffic "
+                             . "WHERE day = (now() AT TIME ZONE 'UTC')::date), 0)") };
+my $b0 = $today_bytes->();
+my $T = member("traffic-$tag\@example.org");
+my $tf = upload_small($T, '/api/v1/uploads', 'served.bin', 'S' x 300_000)->{file_id};
+my $tl = J(api($T, 'POST', '/links', { file_ids => [$tf] }));
+ok(length(http_get("/download/$tl->{token}")->content) >= 300_000, 'a download of 300,000 bytes (and a ZIP\'s framing)');
+# The runners add this host's sum on each pass; an event wakes them.
+ok(wait_until(sub { api($T, 'PATCH', '/me', { name => 'Tess ' . int(rand 1e6) }); $today_bytes->() >= $b0 + 300_000 }, 15),
+   "today's bytes served grow by at least those 300,000 (" . ($today_bytes->() - $b0) . ')');
+$res = page('/admin/', $ac);
+my ($cell) = $res->content =~ /<td class="num" data-bytes="(\d+)">[^<]*<\/td><\/tr>\s*<\/tbody>/;
+ok(defined $cell && $cell >= $b0 + 300_000, "the dashboard's last row (today) shows them ($cell bytes)");
+like($res->content, qr/<dd id="served">[^<]+<\/dd>/, '... and the 30 days\' total');
+
+# --- A new sign-up code ---------------------------------------------------------------------------------------
+my $pend = "pending-$tag\@example.org";
+is(post_json('/api/v1/auth/register', { email => $pend, password => $PW, name => 'Pat Pending' })->code, 202,
+   'someone signs up and never types the code');
+my $pend_id = psql("SELECT id FROM users WHERE email = '$pend'");
+my $codes_for = sub { my @c; for my $f (mail_files()) { my $m = read_file($f);
+                      push @c, $1 if $m =~ /^X-Envelope-To: <\Q$pend\E>\r?$/m && $m =~ /^\s+(\d{6})\r?$/m } @c };
+ok(wait_until(sub { $codes_for->() == 1 }, 10), '... their first code was mailed');
+$res = api($ADM, 'POST', "/admin/users/$pend_id/resend-verification");
+is($res->code . ' ' . (J($res)->{status} // ''), '202 verification_sent', 'POST .../resend-verification: 202');
+ok(wait_until(sub { $codes_for->() == 2 }, 10), '... a second code is mailed');
+my $c2 = ($codes_for->())[-1];
+is(post_json('/api/v1/auth/verify', { email => $pend, code => $c2 })->code, 200, '... which verifies the address');
+$res = api($ADM, 'POST', "/admin/users/$pend_id/resend-verification");
+is($res->code . ' ' . ((J($res)->{type} // '') =~ s/.*://r), '409 not-pending', 'once verified: 409 not-pending');
+is(api($ADM, 'POST', '/admin/users/00000000-0000-4000-8000-000000000000/resend-verification')->code, 404, 'an unknown id: 404');
+
 done_testing();

@@ -12,6 +12,7 @@
  *   POST /users/{id}/status                 active or disabled
  *   POST /users/{id}/delete                 the account and its files (a job)
  *   POST /users/{id}/quota                  quota_mib, or empty for the site's
+ *   POST /users/{id}/resend-verification    a new sign-up code (pending accounts)
  *   GET  /jobs?state=                   the queue, schedules
  *   POST /jobs/{id}/retry, /jobs/{id}/cancel, /schedules/{name}/run
  *   GET  /audit?..., /audit.csv?...         the audit log (h_audit.c)
@@ -47,14 +48,16 @@ const lenz_stmt lenz_admin_page_stmts[] = {
       "(SELECT coalesce(sum(size), 0) FROM files WHERE state = 'ready' AND trashed_at IS NOT NULL), "
       "(SELECT count(*) FROM jobs WHERE state = 'dead'), "
       "(SELECT count(*) FROM jobs WHERE state = 'queued' AND attempts > 0)" },
-    /* Uploads finished and downloads counted, per day (UTC) for 30 days;
-     * downloads from the audit log, which keeps every event. */
+    /* Uploads finished, downloads counted and bytes served per day (UTC)
+     * for 30 days; downloads from the audit log, which keeps every event;
+     * bytes from daily_traffic (jobs/traffic.c). */
     { "lenz_adm_daily",
       "SELECT to_char(d, 'MM-DD'), "
       "(SELECT count(*) FROM files f WHERE f.created_at >= d AND f.created_at < d + interval '1 day' "
       " AND f.state <> 'uploading'), "
       "(SELECT count(*) FROM audit_log a WHERE a.type = 'link.downloaded' AND a.created_at >= d "
-      " AND a.created_at < d + interval '1 day') "
+      " AND a.created_at < d + interval '1 day'), "
+      "coalesce((SELECT t.bytes_out FROM daily_traffic t WHERE t.day = (d AT TIME ZONE 'UTC')::date), 0) "
       "FROM generate_series(date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - interval '"
       APR_STRINGIFY(DAYS) " days' + interval '1 day', now(), interval '1 day') d ORDER BY d" },
     { NULL }
@@ -92,6 +95,7 @@ static int failed(request_rec *r, const lenz_adm_rc *rc)
 static int dashboard(request_rec *r, lenz_req *lr)
 {
     lenz_json *ctx = page_ctx(r, lr, "Administration"), *days;
+    apr_int64_t served = 0;
     lenz_json_set_bool(ctx, "nav_dash", 1);
     lenz_rows st, daily;
     lenz_db *db = lenz_db_open(r);
@@ -132,7 +136,11 @@ static int dashboard(request_rec *r, lenz_req *lr)
         lenz_json_set_str(d, "day", labels[i]);
         lenz_json_set_int(d, "uploads", up[i]);
         lenz_json_set_int(d, "downloads", down[i]);
+        lenz_json_set_str(d, "served", lenz_human_size(r->pool, apr_atoi64(daily.rows[i][3])));
+        lenz_json_set_int(d, "served_bytes", apr_atoi64(daily.rows[i][3]));
+        served += apr_atoi64(daily.rows[i][3]);
     }
+    lenz_json_set_str(ctx, "served_30", lenz_human_size(r->pool, served));
     svg = lenz_svg_bars(r->pool, "Uploads and downloads per day, last 30 days", labels, up, "Uploads",
                         down, "Downloads", daily.nrows);
     lenz_json_set_str(ctx, "chart", svg);
@@ -338,6 +346,21 @@ static int form_quota(request_rec *r, lenz_req *lr)
     return rc.status ? failed(r, &rc) : back(r, lr, apr_pstrcat(r->pool, "/admin/users/", id, "?saved=quota", NULL));
 }
 
+static int form_resend(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    const char *id = lenz_param(lr, "id");
+    lenz_adm_rc rc;
+    lenz_db *db;
+    if (!f)
+        return OK;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_resend(r, db, lr->user->id, id, &rc);
+    lenz_db_close(db);
+    return rc.status ? failed(r, &rc) : back(r, lr, apr_pstrcat(r->pool, "/admin/users/", id, "?saved=resent", NULL));
+}
+
 static const lenz_route routes[] = {
     { LENZ_GET, "/", dashboard, LENZ_ACCESS_ADMIN },
     { LENZ_GET, "/users", users, LENZ_ACCESS_ADMIN },
@@ -348,6 +371,7 @@ static const lenz_route routes[] = {
     { LENZ_POST, "/users/{id}/status", form_status, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/users/{id}/delete", form_delete, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/users/{id}/quota", form_quota, LENZ_ACCESS_ADMIN },
+    { LENZ_POST, "/users/{id}/resend-verification", form_resend, LENZ_ACCESS_ADMIN },
     { 0 }
 };
 

@@ -178,6 +178,22 @@ static int user_delete(request_rec *r, lenz_req *lr)
     return lenz_send_json(r, HTTP_ACCEPTED, out);
 }
 
+static int user_resend(request_rec *r, lenz_req *lr)
+{
+    lenz_json *out;
+    lenz_adm_rc rc;
+    lenz_db *db;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r);
+    lenz_adm_resend(r, db, lr->user->id, lenz_param(lr, "id"), &rc);
+    lenz_db_close(db);
+    if (rc.status)
+        return rc_fail(r, &rc);
+    out = lenz_json_new_object(r->pool);
+    lenz_json_set_str(out, "status", "verification_sent");
+    return lenz_send_json(r, HTTP_ACCEPTED, out);
+}
+
 static int user_totp_reset(request_rec *r, lenz_req *lr)
 {
     lenz_adm_rc rc;
@@ -223,5 +239,6 @@ const lenz_route lenz_api_admin_routes[] = {
     { LENZ_DELETE, "/admin/users/{id}/devices/{dev}", user_device_end, LENZ_ACCESS_ADMIN },
     { LENZ_POST, "/admin/users/{id}/totp-reset", user_totp_reset, LENZ_ACCESS_ADMIN },
     { LENZ_DELETE, "/admin/users/{id}", user_delete, LENZ_ACCESS_ADMIN },
+    { LENZ_POST, "/admin/users/{id}/resend-verification", user_resend, LENZ_ACCESS_ADMIN },
     { 0 }
 };

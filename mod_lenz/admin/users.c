@@ -9,6 +9,7 @@
 #include "jobs/mailjob.h"
 #include "jobs/jobs.h"
 #include "jobs/jobkinds.h"
+#include "httpd/otp.h"
 #include "roles.h"
 #include "codec.h"
 #include "err.h"
@@ -55,6 +56,8 @@ const lenz_stmt lenz_admin_users_stmts[] = {
       "UPDATE users SET status = %s, updated_at = now() WHERE id = %s::uuid "
       "AND NOT ('system' = ANY (roles)) AND status <> 'pending'" },
     { "lenz_adm_end_sessions", "DELETE FROM sessions WHERE user_id = %s::uuid" },
+    { "lenz_adm_pending",
+      "SELECT email, name, status FROM users WHERE id = %s::uuid AND NOT ('system' = ANY (roles))" },
     { "lenz_adm_quota",
       "UPDATE users SET quota = %s::bigint, updated_at = now() WHERE id = %s::uuid "
       "AND NOT ('system' = ANY (roles)) RETURNING id" },
@@ -394,4 +397,45 @@ void lenz_adm_set_quota(request_rec *r, lenz_db *db, const char *admin, const ch
         set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
     else if (rows.nrows != 1)
         set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
+}
+
+void lenz_adm_resend(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc)
+{
+    const char *args[1] = { id }, *code;
+    lenz_rows rows;
+    lenz_json *d, *secret, *ev;
+    apr_status_t rv;
+
+    memset(rc, 0, sizeof(*rc));
+    if (!id || !lenz_uuid_ok(id)) {
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
+        return;
+    }
+    lenz_db_begin(db);
+    rv = lenz_db_select(db, "lenz_adm_pending", &rows, 1, args);
+    if (rv == APR_SUCCESS && rows.nrows == 1 && strcmp(rows.rows[0][2], "pending") == 0) {
+        rv = lenz_otp_issue(r, db, "register", id, LENZ_OTP_TTL, &code);
+        if (rv == APR_SUCCESS) {
+            /* The sign-up code mail, as registration sends it. */
+            d = lenz_json_new_object(r->pool);
+            secret = lenz_json_new_object(r->pool);
+            lenz_json_set_str(d, "name", *rows.rows[0][1] ? rows.rows[0][1] : "there");
+            lenz_json_set_str(d, "site_url", lenz_srv(r->server)->public_url);
+            lenz_json_set_int(d, "minutes", LENZ_OTP_TTL / 60);
+            lenz_json_set_str(secret, "code", code);
+            rv = lenz_mail_enqueue_sealed(db, "register_code", rows.rows[0][0], "Your Lenzeye sign-up code", d,
+                                          secret, NULL);
+        }
+        if (rv == APR_SUCCESS) {
+            ev = lenz_json_new_object(r->pool);
+            rv = audit(r, db, "admin.verification_resent", admin, id, ev);
+        }
+    }
+    lenz_db_end(db, rv != APR_SUCCESS || rows.nrows != 1);
+    if (rv != APR_SUCCESS)
+        set_rc(rc, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "try again shortly");
+    else if (rows.nrows != 1)
+        set_rc(rc, HTTP_NOT_FOUND, "not-found", "no such user");
+    else if (strcmp(rows.rows[0][2], "pending") != 0)
+        set_rc(rc, HTTP_CONFLICT, "not-pending", "this account's address is verified already");
 }

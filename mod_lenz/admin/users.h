@@ -46,6 +46,9 @@ void lenz_adm_delete(request_rec *r, lenz_db *db, const char *admin, const char 
 /* quota: bytes as text, or NULL for the site's LenzMemberQuota. */
 void lenz_adm_set_quota(request_rec *r, lenz_db *db, const char *admin, const char *id, const char *quota,
                         lenz_adm_rc *rc);
+/* A new sign-up code mailed to an account still waiting for it (409
+ * not-pending otherwise). */
+void lenz_adm_resend(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc);
 void lenz_adm_reset_totp(request_rec *r, lenz_db *db, const char *admin, const char *id, lenz_adm_rc *rc);
 
 #endif

@@ -39,6 +39,7 @@ typedef struct {
     volatile apr_uint64_t req[MAX_AREAS][MAX_STATUS - MIN_STATUS + 1];
     volatile apr_uint64_t bytes_in[MAX_AREAS];
     volatile apr_uint64_t bytes_out[MAX_AREAS];
+    volatile apr_uint64_t unflushed_out;    /* bytes sent not yet in daily_traffic */
     volatile apr_uint64_t s3_le[N_OPS][N_BUCKETS];
     volatile apr_uint64_t s3_count[N_OPS];
     volatile apr_uint64_t s3_sum_us[N_OPS];
@@ -80,8 +81,21 @@ void lenz_metrics_request(const request_rec *r, int area, int status,
         apr_atomic_inc64(&M->req[area][status - MIN_STATUS]);
     if (bytes_in > 0)
         apr_atomic_add64(&M->bytes_in[area], (apr_uint64_t)bytes_in);
-    if (bytes_out > 0)
+    if (bytes_out > 0) {
         apr_atomic_add64(&M->bytes_out[area], (apr_uint64_t)bytes_out);
+        apr_atomic_add64(&M->unflushed_out, (apr_uint64_t)bytes_out);
+    }
+}
+
+apr_uint64_t lenz_metrics_take_unflushed(void)
+{
+    return M ? apr_atomic_xchg64(&M->unflushed_out, 0) : 0;
+}
+
+void lenz_metrics_give_back(apr_uint64_t n)
+{
+    if (M && n)
+        apr_atomic_add64(&M->unflushed_out, n);
 }
 
 void lenz_metrics_s3(const char *op, double seconds, int status)

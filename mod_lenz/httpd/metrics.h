@@ -28,6 +28,11 @@ apr_status_t lenz_metrics_init(apr_pool_t *pconf, server_rec *s);
 void lenz_metrics_request(const request_rec *r, int area_index, int status,
                           apr_off_t bytes_in, apr_off_t bytes_out);
 void lenz_metrics_s3(const char *op, double seconds, int status);
+/* Bytes sent since the last take, on this host (shared memory): the job
+ * runners add them to daily_traffic (jobs/traffic.c); give back what
+ * could not be written. */
+apr_uint64_t lenz_metrics_take_unflushed(void);
+void lenz_metrics_give_back(apr_uint64_t n);
 void lenz_metrics_db(int acquired, int released, int failed);
 void lenz_metrics_add(lenz_counter c, apr_uint64_t n);
 

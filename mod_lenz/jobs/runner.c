@@ -36,6 +36,7 @@
 #include "httpd/directives.h"
 #include "httpd/dbd.h"
 #include "jobs.h"
+#include "traffic.h"
 #include "events.h"
 #include "schedule.h"
 #include "httpd/pq.h"
@@ -243,6 +244,9 @@ static void work(runner *r, apr_pool_t *ptemp)
                          "or was killed?) and go back to the queue", n);
         r->reap_at = start + r->poll;
     }
+    /* This host's bytes served since the last pass (traffic.c). */
+    lenz_traffic_flush(lenz_db_wrap(p, r->s, &r->conn));
+    apr_pool_clear(p);
     /* Events first: their subscribers may enqueue jobs. */
     while (!stopping(r) && (now = apr_time_now()) - start < WORK_BUDGET) {
         apr_pool_clear(p);
