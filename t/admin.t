@@ -149,6 +149,9 @@ is($res->code, 200, 'the dashboard: 200');
 like($res->content, qr/<svg[^>]+role="img"[^>]+aria-labelledby="chart-t chart-d"/, '... a chart drawn on the server');
 is(scalar(() = $res->content =~ /<tr><th scope="row">\d\d-\d\d<\/th>/g), 30, '... and its 30 days as a table');
 like($res->content, qr{href="[^"]*/admin/"[^>]*>Admin</a>}, '... the header links to the console');
+http_get('/health');
+like(page('/admin/', $ac)->content, qr{<dd id="health">database ok, S3 ok, mail ok \(checked \d+ s ago\)},
+     "... the host's last health probe: database, S3 and mail");
 unlike(page('/account', $cookie)->content, qr{>Admin</a>}, "a member's header does not");
 $res = page('/admin/users?q=' . esc($typo), $ac);
 like($res->content, qr/Petra \Q$w\E/, 'the members page finds the typo');

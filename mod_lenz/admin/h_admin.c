@@ -33,6 +33,7 @@
 #include "httpd/render.h"
 #include "httpd/devices.h"
 #include "httpd/config.h"
+#include "httpd/health.h"
 #include "httpd/s3glue.h"
 #include "svgchart.h"
 #include "breaker.h"
@@ -120,6 +121,18 @@ static int dashboard(request_rec *r, lenz_req *lr)
     lenz_json_set_str(ctx, "trash", lenz_human_size(r->pool, apr_atoi64(st.rows[0][4])));
     lenz_json_set_str(ctx, "dead_jobs", st.rows[0][5]);
     lenz_json_set_str(ctx, "retrying_jobs", st.rows[0][6]);
+    {
+        /* The host's last /health probe (httpd/health.c): not made here,
+         * so a dashboard costs no SMTP session or S3 request. */
+        lenz_health_result hr;
+        if (lenz_health_last(r, &hr)) {
+            lenz_json_set_str(ctx, "health", apr_psprintf(r->pool, "database %s, S3 %s, mail %s (checked %"
+                                                          APR_TIME_T_FMT " s ago)", hr.db ? "ok" : "down",
+                                                          hr.s3 ? "ok" : "down", hr.smtp ? "ok" : "down",
+                                                          apr_time_sec(apr_time_now() - hr.at)));
+            lenz_json_set_bool(ctx, "health_down", !(hr.db && hr.s3 && hr.smtp));
+        }
+    }
     lenz_json_set_str(ctx, "s3_breaker", !b ? "not configured"
                       : lenz_breaker_state_of(b, apr_time_now(), r->pool) == LENZ_BREAKER_CLOSED ? "closed (S3 answering)"
                       : lenz_breaker_state_of(b, apr_time_now(), r->pool) == LENZ_BREAKER_OPEN ? "open (S3 failing)"

@@ -19,7 +19,6 @@
  * and restrict /metrics with Require as for mod_status.
  */
 #include <apr_strings.h>
-#include <pthread.h>
 #include <apr_network_io.h>
 
 #include "httpd/lenz.h"
@@ -32,14 +31,12 @@
 #include "http.h"
 #include "err.h"
 #include "httpd/s3glue.h"
-#include "httpd/shared.h"
+#include "httpd/health.h"
 #include "httpd/rate.h"
 #include "httpd/body.h"
 
 #define PROBE_TIMEOUT_MS 3000
 #define FRESH            apr_time_from_sec(1)     /* a result this young is the answer */
-#define KEEP             apr_time_from_sec(60)    /* kept this long for answers while a probe runs */
-#define CLAIM            apr_time_from_sec(10)    /* a probe's claim; a probe that died frees it then */
 
 static int db_ok(request_rec *r)
 {
@@ -80,125 +77,7 @@ static int smtp_ok(request_rec *r, lenz_req *lr)
     return 0;
 }
 
-/* A probe's result: when, and each service up (1) or down (0). */
-typedef struct {
-    apr_time_t at;
-    unsigned char db, s3, smtp;
-} probe_result;
-
-/* Without a shared store: this process's own. */
-static probe_result local_result;
-static apr_time_t local_claim;
-static pthread_mutex_t local_mtx = PTHREAD_MUTEX_INITIALIZER;
-
-static void put_time(unsigned char *buf, apr_time_t t)
-{
-    int i;
-    for (i = 0; i < 8; i++)
-        buf[i] = (unsigned char)((apr_uint64_t)t >> (56 - 8 * i));
-}
-
-static apr_time_t get_time(const unsigned char *buf)
-{
-    apr_uint64_t t = 0;
-    int i;
-    for (i = 0; i < 8; i++)
-        t = t << 8 | buf[i];
-    return (apr_time_t)t;
-}
-
-static void encode(const probe_result *p, unsigned char buf[11])
-{
-    put_time(buf, p->at);
-    buf[8] = p->db;
-    buf[9] = p->s3;
-    buf[10] = p->smtp;
-}
-
-static int decode(const unsigned char *buf, apr_size_t len, probe_result *p)
-{
-    if (len != 11)
-        return 0;
-    p->at = get_time(buf);
-    p->db = buf[8];
-    p->s3 = buf[9];
-    p->smtp = buf[10];
-    return 1;
-}
-
-/* Per machine and per virtual host (each may reach other services): the
- * machine's name, and where the vhost is defined. */
-static const char *key_of(request_rec *r, const char *what)
-{
-    static char machine[APRMAXHOSTLEN + 1];
-    if (!machine[0] && apr_gethostname(machine, sizeof(machine) - 1, r->pool) != APR_SUCCESS)
-        apr_cpystrn(machine, "?", sizeof(machine));
-    return apr_psprintf(r->pool, "lenz-health:%s:%s:%s:%s:%u", what, machine, r->server->server_hostname,
-                        r->server->defn_name ? r->server->defn_name : "-", r->server->defn_line_number);
-}
-
-/* The last result (0 when there is none). */
-static int last_result(request_rec *r, const lenz_kv *kv, probe_result *p)
-{
-    unsigned char buf[11];
-    apr_size_t len = sizeof(buf);
-    if (!kv) {
-        pthread_mutex_lock(&local_mtx);
-        *p = local_result;
-        pthread_mutex_unlock(&local_mtx);
-        return p->at != 0;
-    }
-    return kv->get(kv->baton, key_of(r, "result"), buf, &len, r->pool) == APR_SUCCESS && decode(buf, len, p);
-}
-
-/* Claims the next probe for this request; 0 when another holds it. */
-/* The claim holds a time: held until then (0: released). */
-static int claim(request_rec *r, const lenz_kv *kv, apr_time_t now)
-{
-    unsigned char buf[8];
-    apr_size_t len = sizeof(buf);
-    const char *k;
-    int mine;
-    if (!kv) {
-        pthread_mutex_lock(&local_mtx);
-        mine = local_claim < now;
-        if (mine)
-            local_claim = now + CLAIM;
-        pthread_mutex_unlock(&local_mtx);
-        return mine;
-    }
-    k = key_of(r, "claim");
-    if (kv->lock)
-        kv->lock(kv->baton);
-    /* A store without a lock (memcache) may let two probes through at
-     * once: still at most a few a second, never one per hit. */
-    mine = kv->get(kv->baton, k, buf, &len, r->pool) != APR_SUCCESS || len != 8 || get_time(buf) < now;
-    if (mine) {
-        put_time(buf, now + CLAIM);
-        kv->put(kv->baton, k, buf, 8, now + CLAIM, r->pool);
-    }
-    if (kv->unlock)
-        kv->unlock(kv->baton);
-    return mine;
-}
-
-static void release(request_rec *r, const lenz_kv *kv, const probe_result *p)
-{
-    unsigned char buf[11];
-    if (!kv) {
-        pthread_mutex_lock(&local_mtx);
-        local_result = *p;
-        local_claim = 0;
-        pthread_mutex_unlock(&local_mtx);
-        return;
-    }
-    encode(p, buf);
-    kv->put(kv->baton, key_of(r, "result"), buf, sizeof(buf), p->at + KEEP, r->pool);
-    put_time(buf, 0);           /* released */
-    kv->put(kv->baton, key_of(r, "claim"), buf, 8, p->at + CLAIM, r->pool);
-}
-
-static void probe(request_rec *r, lenz_req *lr, probe_result *p)
+static void probe(request_rec *r, lenz_req *lr, lenz_health_result *p)
 {
     p->db = (unsigned char)db_ok(r);
     p->s3 = (unsigned char)s3_ok(r, lr);
@@ -212,10 +91,9 @@ static void probe(request_rec *r, lenz_req *lr, probe_result *p)
 static int health(request_rec *r, lenz_req *lr)
 {
     lenz_json *j = lenz_json_new_object(r->pool);
-    const lenz_kv *kv = lenz_shared_kv();
     const char *fresh_q = lenz_query(r, "fresh");
     apr_time_t now = apr_time_now();
-    probe_result p;
+    lenz_health_result p;
     int have, db, s3, smtp;
 
     memset(&p, 0, sizeof(p));
@@ -223,13 +101,13 @@ static int health(request_rec *r, lenz_req *lr)
         if (!lenz_rate_check(r, "health-fresh", lenz_rate_addr(r), 6, 60))
             return OK;
         probe(r, lr, &p);
-        release(r, kv, &p);
+        lenz_health_store(r, &p);
     }
     else {
-        have = last_result(r, kv, &p);
-        if ((!have || now - p.at >= FRESH) && claim(r, kv, now)) {
+        have = lenz_health_last(r, &p);
+        if ((!have || now - p.at >= FRESH) && lenz_health_claim(r, now)) {
             probe(r, lr, &p);
-            release(r, kv, &p);
+            lenz_health_store(r, &p);
         }
         else if (!have) {
             /* Another request is making the first probe: not known yet. */
