@@ -10,7 +10,7 @@
 use strict;
 use warnings FATAL => 'all';
 use Test::More;
-use Lenz::Test;
+use Lenz::Test qw(:DEFAULT raw_get);
 use Lenz::Jobs;
 use Lenz::Member;
 use JSON::PP ();
@@ -134,7 +134,8 @@ $PW = 'a new long password';
 # --- Recovery codes ---------------------------------------------------------------------------------------------
 $res = api($A1, 'POST', '/me/totp/recovery-codes', { password => $PW, code => '123456' });
 is($res->code . ' ' . type_of($res), '409 totp-not-enabled', 'new recovery codes with two-factor off: 409');
-my $key = base32_decode(J(api($A1, 'POST', '/me/totp'))->{secret});
+my $secret_b32 = J(api($A1, 'POST', '/me/totp'))->{secret};
+my $key = base32_decode($secret_b32);
 $res = api($A1, 'POST', '/me/totp/enable', { code => totp($key, time - 30) });
 is($res->code, 200, 'two-factor on (a code of the step before)');
 my @old = @{ J($res)->{recovery_codes} };
@@ -197,5 +198,24 @@ is($res->code, 303, '"Sign out every other device": 303');
 is(api($A1, 'GET', '/me')->code, 401, '... the app sign-in is gone');
 ok(signed_in($C), '... this browser stays');
 is(page('/account/settings', undef)->code, 303, 'a guest is sent to sign in');
+
+# The two-factor secret and the recovery codes never reach httpd's logs.
+my $logs = join '', map { local $/; open my $fh, '<', $_ or next; <$fh> } map { Apache::Test::vars()->{t_logs} . "/$_" }
+           qw(error_log access_log);
+ok(length($logs) > 0 && index($logs, $secret_b32) < 0 && !grep({ index($logs, $_) >= 0 } @new, @old),
+   'the two-factor secret and the recovery codes appear in no log');
+
+# A browser session ended from another device stops at once on another
+# host too: sessions are rows every host looks up on each request.
+my ($base2, $stop2) = second_httpd(offset => 800);
+is(raw_get($base2, '/account', Cookie => $C, Accept => 'text/html')->{status}, 200,
+   "a session made on host 1 works on host 2");
+my $sid = psql("SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = '$email' "
+               . "ORDER BY s.last_seen_at DESC LIMIT 1");
+my $A5 = app_login($PW, "App5/$tag");
+is(api($A5, 'DELETE', "/me/devices/$sid")->code, 204, 'ended from an app on host 1');
+is(raw_get($base2, '/account', Cookie => $C, Accept => 'text/html')->{status}, 303,
+   '... host 2 refuses it at its next request');
+$stop2->();
 
 done_testing();
