@@ -8,7 +8,7 @@ export FUZZ_SECONDS
 SOAK_SECONDS ?= 60
 
 .PHONY: all build deps run stop test test-asan test-valgrind unit fuzz bench bench-upload bench-download \
-	bench-storage bench-aead soak install clean distclean
+	bench-storage bench-health bench-aead soak install clean distclean
 
 all build:
 	@scripts/build.sh
@@ -69,6 +69,9 @@ bench-download:
 # One member's folder of 100,000 files: listing, sorting and search through
 # httpd against the same SQL in psql, and the page's first row in Chromium
 # (bench/storage.py; not part of `make bench`).
+bench-health:
+	@bench/run.sh health
+
 bench-storage:
 	@bench/run.sh storage
 

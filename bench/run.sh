@@ -3,7 +3,7 @@
 # `make bench-storage`): the harness for the benchmarks that need the whole
 # platform.
 #
-#   bench/run.sh [upload] [download] [aead] [storage]
+#   bench/run.sh [upload] [download] [aead] [storage] [health]
 #                                                (no argument: upload download)
 #
 # It takes the machine-wide test lock (the one scripts/test.sh takes), so a
@@ -69,12 +69,14 @@ export PYTHONDONTWRITEBYTECODE=1
 
 benches=${*:-upload download}
 for b in $benches; do
-    case $b in upload | download | aead | storage) ;;
-        *) echo "bench: unknown bench '$b' (want upload, download, aead, storage)" >&2; exit 2 ;;
+    case $b in upload | download | aead | storage | health) ;;
+        *) echo "bench: unknown bench '$b' (want upload, download, aead, storage, health)" >&2; exit 2 ;;
     esac
 done
 need_stack=0
-case " $benches " in *" upload "* | *" download "* | *" storage "*) need_stack=1 ;; esac
+case " $benches " in *" upload "* | *" download "* | *" storage "* | *" health "*) need_stack=1 ;; esac
+health=0
+case " $benches " in *" health "*) health=1 ;; esac
 storage=0
 case " $benches " in *" storage "*) storage=1 ;; esac
 
@@ -208,6 +210,17 @@ sed -e "s|@VAR@|$(esc "$var")|g" -e "s|@TOP@|$(esc "$top")|g" -e "s|@PORT@|$port
     -e "s|@S3_SECRET_FILE@|$(esc "$LENZ_S3_SECRET_FILE")|" -e "s|@SMTP_URL@|$(esc "$LENZ_SMTP_URL")|" \
     -e "s|@SMTP_CA_FILE@|$(esc "$LENZ_SMTP_CA_FILE")|" \
     bench/httpd.conf.in >"$var/httpd/httpd.conf"
+# bench/health compares /health with a static file of the same httpd.
+if [ $health = 1 ] && [ $storage = 0 ]; then
+    cat >>"$var/httpd/httpd.conf" <<EOF
+
+# Added by bench/run.sh for bench/health.
+Alias /static "$htdocs"
+<Directory "$htdocs">
+    Require all granted
+</Directory>
+EOF
+fi
 # bench/storage also needs the members' API, the pages (sign-in, /files)
 # and their static files, mounted as conf/dev.conf.in mounts them.
 if [ $storage = 1 ]; then
