@@ -1,8 +1,9 @@
 # The one policy point, route by route: every route in every route table
 # of the sources (read from mod_lenz/*/h_*.c, so a new route cannot escape this
-# test) is called as a guest, a member and an admin, and must answer as
-# its declared access says: public routes never ask for a sign-in;
-# member routes refuse guests; admin and lab routes refuse members.
+# test) is called as a guest, a member, a lab member and an admin, and must
+# answer as its declared access says: public routes never ask for a
+# sign-in; member routes refuse guests; admin routes refuse members and the
+# lab; lab routes refuse members.
 use strict;
 use warnings FATAL => 'all';
 use Test::More;
@@ -52,6 +53,7 @@ my %who = (
     guest  => [],
     member => ['Authorization' => 'Bearer ' . user("rt-member-$tag\@example.org")],
     admin  => ['Authorization' => 'Bearer ' . user("rt-admin-$tag\@example.org", '--admin')],
+    lab    => ['Authorization' => 'Bearer ' . user("rt-lab-$tag\@example.org", '--lab')],
 );
 
 my %fill = (token => 'A' x 43, file => '00000000-0000-0000-0000-000000000000',
@@ -60,11 +62,11 @@ for my $r (@routes) {
     my ($method, $path, $access, $src) = @$r;
     (my $p = $path) =~ s/\{(\w+)\}/$fill{$1} \/\/ 'x'/ge;
     $p = '/health' if $p eq '/health';
-    for my $who (qw(guest member admin)) {
+    for my $who (qw(guest member lab admin)) {
         my @cred = @{ $who{$who} };
         # Signing out would end the shared tokens: use a throwaway one.
         @cred = ('Authorization' => 'Bearer ' . user("rt-$who-$tag-" . int(rand(1e9)) . '@example.org',
-                 $who eq 'admin' ? '--admin' : ())) if $who ne 'guest' && $path =~ /logout/;
+                 $who eq 'admin' ? '--admin' : $who eq 'lab' ? '--lab' : ())) if $who ne 'guest' && $path =~ /logout/;
         my @h = (@cred, 'Content-Type' => 'application/json', Accept => 'application/json');
         my $code;
         if ($p eq '/events/stream' && $who ne 'guest') {
@@ -89,9 +91,10 @@ for my $r (@routes) {
             else { ok($code != 401 && $code != 403 && $code != 405 && $code < 500, "$method $path as $who: allowed ($code)") }
         }
         elsif ($access eq 'ADMIN' || $access eq 'LAB') {
+            my $may = $who eq 'admin' || ($who eq 'lab' && $access eq 'LAB');
             if ($who eq 'guest') { is($code, 401, "$method $path as guest: 401") }
-            elsif ($who eq 'member') { is($code, 403, "$method $path as member: 403") }
-            else { ok($code != 401 && $code != 403 && $code < 500, "$method $path as admin: allowed ($code)") }
+            elsif (!$may) { is($code, 403, "$method $path as $who: 403") }
+            else { ok($code != 401 && $code != 403 && $code < 500, "$method $path as $who: allowed ($code)") }
         }
         else {
             fail("$method $path: unknown access $access");

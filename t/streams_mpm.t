@@ -29,7 +29,14 @@ sub event_named {
 
 # --- mpm_worker -----------------------------------------------------------------------------------
 my ($wbase, $wstop, $wdir) = second_httpd(offset => 700, mpm => 'worker', config => 'LenzEventStreams 20 5');
-like(log_of($wdir), qr/AH00292: Apache\/2\.4\.\d+ .*configured|mpm_worker:notice/, 'a second httpd runs under mpm_worker');
+# (its port answers before the parent logs that it is configured: wait for the line)
+my $wlog = '';
+for (1 .. 100) {
+    $wlog = log_of($wdir);
+    last if $wlog =~ /AH00292: Apache\/2\.4\.\d+ .*configured|mpm_worker:notice/;
+    select undef, undef, undef, 0.1;
+}
+like($wlog, qr/AH00292: Apache\/2\.4\.\d+ .*configured|mpm_worker:notice/, 'a second httpd runs under mpm_worker');
 like(log_of($wdir), qr/LENZ0031: live streams: at most 20 open at once on this host \(LenzEventStreams; \d+ workers\), 5 per member/,
      '... and says how many streams it takes');
 {
