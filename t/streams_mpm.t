@@ -37,6 +37,10 @@ for (1 .. 100) {
     select undef, undef, undef, 0.1;
 }
 like($wlog, qr/AH00292: Apache\/2\.4\.\d+ .*configured|mpm_worker:notice/, 'a second httpd runs under mpm_worker');
+like(log_of($wdir), qr/LENZ0032: connections: MPM worker \(a thread per connection\); lenz-events streams and lenz-download transfers hold a worker thread each/,
+     '... and says once at start which mode the areas run in');
+like(error_log_since(0), qr/LENZ0032: connections: MPM event \(asynchronous\); lenz-events streams/,
+     'the main httpd (event MPM) says so too');
 like(log_of($wdir), qr/LENZ0031: live streams: at most 20 open at once on this host \(LenzEventStreams; \d+ workers\), 5 per member/,
      '... and says how many streams it takes');
 {

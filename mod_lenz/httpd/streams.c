@@ -85,6 +85,15 @@ apr_status_t lenz_streams_post_config(apr_pool_t *pconf, server_rec *s, int host
                  "workers), %d per member; past either, 503 with Retry-After",
                  max_host, host_cfg > 0 ? LENZ_D_EVENT_STREAMS "; " : "a quarter of ", workers,
                  max_member);
+    /* Which mode the long-lived areas run in (issue 17): one worker thread
+     * each, under every MPM, since this httpd cannot call a suspended
+     * request back (notify/stream.c); over HTTP/2 the connection is
+     * mod_http2's and the stream is one of its workers. */
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_NOTICE, 0, s,
+                 LENZLOGNO(0032) "connections: MPM %s (%s); lenz-events streams and lenz-download "
+                 "transfers hold a worker thread each while open (threaded mode: no suspend and resume "
+                 "in this httpd); the other areas answer and return their thread",
+                 ap_show_mpm(), mpm_query(AP_MPMQ_IS_ASYNC) ? "asynchronous" : "a thread per connection");
     return APR_SUCCESS;
 }
 
