@@ -181,3 +181,40 @@ int lenz_uuid_ok(const char *s)
     }
     return 1;
 }
+
+/* What c is written as in element text, or NULL for itself: XML's five
+ * special characters escaped, TAB, LF and CR as character references. */
+static const char *xml_entity(char c)
+{
+    switch (c) {
+    case '&':  return "&amp;";
+    case '<':  return "&lt;";
+    case '>':  return "&gt;";
+    case '"':  return "&quot;";
+    case '\'': return "&apos;";
+    case '\t': return "&#9;";
+    case '\n': return "&#10;";
+    case '\r': return "&#13;";
+    default:   return NULL;
+    }
+}
+
+const char *lenz_xml_escape(apr_pool_t *p, const char *key)
+{
+    apr_size_t n = 0;
+    const char *s, *r;
+    char *out, *o;
+    for (s = key; *s; s++)
+        n += (r = xml_entity(*s)) ? strlen(r) : 1;
+    out = o = apr_palloc(p, n + 1);
+    for (s = key; *s; s++) {
+        if ((r = xml_entity(*s))) {
+            memcpy(o, r, strlen(r));
+            o += strlen(r);
+        }
+        else
+            *o++ = *s;
+    }
+    *o = '\0';
+    return out;
+}

@@ -5,30 +5,11 @@
 #include <qrencode.h>
 #include <apr_strings.h>
 
+#include "codec.h"
+
 #include "qr.h"
 
 #define QUIET 4
-
-static const char *attr_escape(apr_pool_t *p, const char *s)
-{
-    apr_size_t n = 0;
-    const char *c;
-    char *out, *o;
-    for (c = s; *c; c++)
-        n += (*c == '&') ? 5 : (*c == '<' || *c == '>') ? 4 : (*c == '"') ? 6 : 1;
-    o = out = apr_palloc(p, n + 1);
-    for (c = s; *c; c++) {
-        switch (*c) {
-        case '&': memcpy(o, "&amp;", 5); o += 5; break;
-        case '<': memcpy(o, "&lt;", 4); o += 4; break;
-        case '>': memcpy(o, "&gt;", 4); o += 4; break;
-        case '"': memcpy(o, "&quot;", 6); o += 6; break;
-        default: *o++ = *c;
-        }
-    }
-    *o = '\0';
-    return out;
-}
 
 const char *lenz_qr_svg(apr_pool_t *p, const char *text, int scale, const char *label)
 {
@@ -68,7 +49,7 @@ const char *lenz_qr_svg(apr_pool_t *p, const char *text, int scale, const char *
                        "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" shape-rendering=\"crispEdges\">"
                        "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
                        "<path fill=\"#000\" d=\"%s\"/></svg>",
-                       attr_escape(p, label), size * scale, size * scale, size, size, size, size, path);
+                       lenz_xml_escape(p, label), size * scale, size * scale, size, size, size, size, path);
     QRcode_free(q);
     return svg;
 }

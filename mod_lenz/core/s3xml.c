@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include "s3xml.h"
+#include "codec.h"
 #include "err.h"
 
 #define MAX_XML (4 * 1024 * 1024)
@@ -293,43 +294,6 @@ int lenz_s3xml_key_ok(const char *key)
     return 1;
 }
 
-/* What c is written as in element text, or NULL for itself: XML's five
- * special characters escaped, TAB, LF and CR as character references. */
-static const char *xml_entity(char c)
-{
-    switch (c) {
-    case '&':  return "&amp;";
-    case '<':  return "&lt;";
-    case '>':  return "&gt;";
-    case '"':  return "&quot;";
-    case '\'': return "&apos;";
-    case '\t': return "&#9;";
-    case '\n': return "&#10;";
-    case '\r': return "&#13;";
-    default:   return NULL;
-    }
-}
-
-static const char *xml_escape(apr_pool_t *p, const char *key)
-{
-    apr_size_t n = 0;
-    const char *s, *r;
-    char *out, *o;
-    for (s = key; *s; s++)
-        n += (r = xml_entity(*s)) ? strlen(r) : 1;
-    out = o = apr_palloc(p, n + 1);
-    for (s = key; *s; s++) {
-        if ((r = xml_entity(*s))) {
-            memcpy(o, r, strlen(r));
-            o += strlen(r);
-        }
-        else
-            *o++ = *s;
-    }
-    *o = '\0';
-    return out;
-}
-
 const char *lenz_s3xml_delete_body(apr_pool_t *p, const char *const *keys, int nkeys,
                                    apr_size_t *len, int *bad)
 {
@@ -346,7 +310,7 @@ const char *lenz_s3xml_delete_body(apr_pool_t *p, const char *const *keys, int n
         }
         iov[n].iov_base = (void *)"<Object><Key>";
         iov[n++].iov_len = 13;
-        iov[n].iov_base = (void *)xml_escape(p, keys[i]);
+        iov[n].iov_base = (void *)lenz_xml_escape(p, keys[i]);
         iov[n].iov_len = strlen(iov[n].iov_base);
         n++;
         iov[n].iov_base = (void *)"</Key></Object>";

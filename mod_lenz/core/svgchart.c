@@ -5,6 +5,8 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "codec.h"
+
 #include "svgchart.h"
 
 #define W      760
@@ -12,27 +14,6 @@
 #define LEFT   48
 #define BOTTOM 28
 #define TOP    28
-
-static const char *esc(apr_pool_t *p, const char *s)
-{
-    apr_size_t n = 0;
-    const char *c;
-    char *out, *o;
-    for (c = s; *c; c++)
-        n += (*c == '&') ? 5 : (*c == '<' || *c == '>') ? 4 : (*c == '"') ? 6 : 1;
-    o = out = apr_palloc(p, n + 1);
-    for (c = s; *c; c++) {
-        switch (*c) {
-        case '&': memcpy(o, "&amp;", 5); o += 5; break;
-        case '<': memcpy(o, "&lt;", 4); o += 4; break;
-        case '>': memcpy(o, "&gt;", 4); o += 4; break;
-        case '"': memcpy(o, "&quot;", 6); o += 6; break;
-        default: *o++ = *c;
-        }
-    }
-    *o = '\0';
-    return out;
-}
 
 /* A round top for the axis: 1, 2 or 5 times a power of ten. */
 static long nice_top(long max)
@@ -82,11 +63,11 @@ const char *lenz_svg_bars(apr_pool_t *p, const char *title, const char *const *l
                        "<text x=\"%d\" y=\"16\" font-size=\"12\">%s</text>"
                        "<rect x=\"%d\" y=\"6\" width=\"12\" height=\"12\" fill=\"url(#hatch)\" stroke=\"#b3541e\"/>"
                        "<text x=\"%d\" y=\"16\" font-size=\"12\">%s</text>",
-                       W, H, esc(p, title), esc(p, a_name), esc(p, b_name), esc(p, labels[0]),
-                       esc(p, labels[n - 1]), max,
+                       W, H, lenz_xml_escape(p, title), lenz_xml_escape(p, a_name), lenz_xml_escape(p, b_name),
+                       lenz_xml_escape(p, labels[0]), lenz_xml_escape(p, labels[n - 1]), max,
                        LEFT, H - BOTTOM, W - 8, H - BOTTOM,
                        LEFT - 4, TOP + 4, top, LEFT - 4, H - BOTTOM,
-                       LEFT, LEFT + 16, esc(p, a_name), LEFT + 160, LEFT + 176, esc(p, b_name));
+                       LEFT, LEFT + 16, lenz_xml_escape(p, a_name), LEFT + 160, LEFT + 176, lenz_xml_escape(p, b_name));
     parts = apr_pstrdup(p, "");
     for (i = 0; i < n; i++) {
         double x = LEFT + i * slot + slot * 0.1;
@@ -97,7 +78,7 @@ const char *lenz_svg_bars(apr_pool_t *p, const char *title, const char *const *l
                              parts, x, H - BOTTOM - ha, bar, ha, x + bar, H - BOTTOM - hb, bar, hb);
         if (i % 7 == 0 || i == n - 1)
             parts = apr_psprintf(p, "%s<text x=\"%.1f\" y=\"%d\" font-size=\"10\" text-anchor=\"middle\">%s</text>",
-                                 parts, x + bar, H - 10, esc(p, labels[i]));
+                                 parts, x + bar, H - 10, lenz_xml_escape(p, labels[i]));
     }
     return apr_pstrcat(p, svg, parts, "</svg>", NULL);
 }
