@@ -33,10 +33,8 @@ static const char *purpose(request_rec *r, const char *email)
 void lenz_acct_email_start(request_rec *r, lenz_req *lr, const char *email, const char *password,
                            lenz_acct_result *res)
 {
-    lenz_acct_attempt_t at;
-    const char *args[1] = { lr->user->id }, *code, **row;
+    const char *code, **row;
     lenz_json *d, *secret;
-    lenz_rows rows;
     lenz_db *db;
     apr_status_t rv;
 
@@ -52,28 +50,8 @@ void lenz_acct_email_start(request_rec *r, lenz_req *lr, const char *email, cons
      * stranger: a few an hour. */
     if (!lenz_acct_allow(r, res, "email-change", lr->user->id, 5, 3600))
         return;
-    if (!(db = lenz_db_open(r))) {
-        lenz_acct_unavailable(res);
+    if ((rv = lenz_acct_own_password(r, lr, password, &db, &row, res)) == APR_EGENERAL)
         return;
-    }
-    lenz_db_begin(db);
-    if (lenz_db_select(db, "lenz_acct_by_id", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1) {
-        lenz_db_end(db, 1);
-        lenz_db_close(db);
-        lenz_acct_unavailable(res);
-        return;
-    }
-    row = rows.rows[0];
-    if (!lenz_acct_attempt(r, row[C_EMAIL], &at, res)) {
-        lenz_db_end(db, 1);
-        lenz_db_close(db);
-        return;
-    }
-    rv = row[C_HASH] ? lenz_pw_verify(r, password, row[C_HASH]) : LENZ_EAUTH;
-    if (rv == APR_SUCCESS)
-        lenz_acct_attempt_ok(r, &at);
-    else if (rv == LENZ_EUNAVAIL)
-        lenz_acct_attempt_undo(r, &at);
     if (rv == APR_SUCCESS)
         rv = lenz_otp_issue(r, db, purpose(r, email), lr->user->id, LENZ_OTP_TTL, &code);
     if (rv == APR_SUCCESS) {

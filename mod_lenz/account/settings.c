@@ -103,42 +103,57 @@ void lenz_acct_set_name(request_rec *r, lenz_req *lr, const char *name, lenz_acc
     }
 }
 
+apr_status_t lenz_acct_own_password(request_rec *r, lenz_req *lr, const char *password, lenz_db **dbp,
+                                    const char ***rowp, lenz_acct_result *res)
+{
+    lenz_acct_attempt_t at;
+    const char *args[1] = { lr->user->id }, **row;
+    lenz_rows rows;
+    lenz_db *db;
+    apr_status_t rv;
+
+    if (!(db = lenz_db_open(r))) {
+        lenz_acct_unavailable(res);
+        return APR_EGENERAL;
+    }
+    lenz_db_begin(db);
+    if (lenz_db_select(db, "lenz_acct_by_id", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1) {
+        lenz_db_end(db, 1);
+        lenz_db_close(db);
+        lenz_acct_unavailable(res);
+        return APR_EGENERAL;
+    }
+    row = rows.rows[0];
+    /* As a sign-in try: the password is not an oracle here either. */
+    if (!lenz_acct_attempt(r, row[C_EMAIL], &at, res)) {
+        lenz_db_end(db, 1);
+        lenz_db_close(db);
+        return APR_EGENERAL;
+    }
+    rv = row[C_HASH] && password ? lenz_pw_verify(r, password, row[C_HASH]) : LENZ_EAUTH;
+    if (rv == APR_SUCCESS)
+        lenz_acct_attempt_ok(r, &at);
+    else if (rv == LENZ_EUNAVAIL)
+        lenz_acct_attempt_undo(r, &at);
+    else if (rv != LENZ_EAUTH)
+        rv = LENZ_EUPSTREAM;            /* could not be checked (not APR_EGENERAL: "answered") */
+    *dbp = db;
+    *rowp = row;
+    return rv;
+}
+
 void lenz_acct_change_password(request_rec *r, lenz_req *lr, const char *current, const char *password,
                                int end_others, lenz_acct_result *res)
 {
-    lenz_acct_attempt_t at;
     const char *hash, *args[3], *sess, *fam, **row;
-    lenz_rows rows;
     lenz_db *db;
     apr_status_t rv;
 
     memset(res, 0, sizeof(*res));
     if (!lenz_acct_password_ok(r, res, password))
         return;
-    if (!(db = lenz_db_open(r))) {
-        lenz_acct_unavailable(res);
+    if ((rv = lenz_acct_own_password(r, lr, current, &db, &row, res)) == APR_EGENERAL)
         return;
-    }
-    lenz_db_begin(db);
-    args[0] = lr->user->id;
-    if (lenz_db_select(db, "lenz_acct_by_id", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1) {
-        lenz_db_end(db, 1);
-        lenz_db_close(db);
-        lenz_acct_unavailable(res);
-        return;
-    }
-    row = rows.rows[0];
-    /* As a sign-in try: the current password is not an oracle either. */
-    if (!lenz_acct_attempt(r, row[C_EMAIL], &at, res)) {
-        lenz_db_end(db, 1);
-        lenz_db_close(db);
-        return;
-    }
-    rv = row[C_HASH] ? lenz_pw_verify(r, current, row[C_HASH]) : LENZ_EAUTH;
-    if (rv == APR_SUCCESS)
-        lenz_acct_attempt_ok(r, &at);
-    else if (rv == LENZ_EUNAVAIL)
-        lenz_acct_attempt_undo(r, &at);
     if (rv == APR_SUCCESS && (rv = lenz_pw_hash(r, password, NULL, &hash)) == APR_SUCCESS) {
         args[0] = hash;
         args[1] = lr->user->id;

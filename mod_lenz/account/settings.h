@@ -11,6 +11,14 @@ extern const lenz_stmt lenz_settings_stmts[];
 /* 1 when name is not a display name: empty, over 100 bytes, control or
  * bidirectional characters. */
 int lenz_acct_name_problem(const char *name);
+/* The caller's row locked in a transaction on a new connection, and
+ * password checked against it as a sign-in try (counted, 429 past the
+ * limits).  APR_SUCCESS, LENZ_EAUTH (wrong) or LENZ_EUNAVAIL (hashing
+ * busy), each with *db in the transaction (the caller ends and closes it)
+ * and *row (lenz_acct_by_id's columns); APR_EGENERAL when it answered
+ * itself: res set, no connection left open. */
+apr_status_t lenz_acct_own_password(request_rec *r, lenz_req *lr, const char *password, lenz_db **db,
+                                    const char ***row, lenz_acct_result *res);
 void lenz_acct_set_name(request_rec *r, lenz_req *lr, const char *name, lenz_acct_result *res);
 /* Checks current (a sign-in try), sets password, mails a notice; with
  * end_others, every other session and app sign-in ends. */
