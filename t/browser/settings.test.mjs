@@ -8,6 +8,7 @@
 //     page shows ten recovery codes once;
 //   - signed out, the member signs in again with the password and a code;
 //   - new recovery codes made through the page replace the old ones;
+//   - the e-mail change's code page passes the checks;
 //   - mails for downloads are turned off through the page's form;
 //   - every page passes the site's checks (checks.mjs: axe-core, names,
 //     keyboard, headers).
@@ -131,6 +132,18 @@ try {
     ok(!fresh.some((c) => recovery.includes(c)), 'new codes: none of them an old one');
     if (process.env.LENZ_CODES)
       writeFileSync(process.env.LENZ_CODES, JSON.stringify({ old: recovery, fresh }));
+  });
+
+  // The e-mail change's second page (the code is not typed: nothing changes).
+  await section('email', async () => {
+    const pe = await b.page();
+    await open(pe, '/account/settings');
+    await fill(pe, '#em-new', `elsewhere-${Date.now()}@example.org`);
+    await fill(pe, '#em-pw', password);
+    res = await submit(pe, 'form[action$="/settings/email"] button');
+    await checkPage(b, pe, res, { name: 'email code', path: '/account/settings/email', h1: 'Confirm your new address',
+                                   primary: 'form[action$="/email/confirm"] button' });
+    await pe.close();
   });
 
   // Mails for downloads turned off through the form (t/settings_browser.t
