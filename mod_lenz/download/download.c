@@ -48,12 +48,14 @@ const lenz_stmt lenz_download_stmts[] = {
       "LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
       "WHERE l.token_hash = decode(%s, 'hex') ORDER BY x.dir NULLS FIRST, CASE WHEN l.folder_id IS NOT NULL THEN f.name_key END, f.created_at, f.id "
       "LIMIT " APR_STRINGIFY(LENZ_LINK_MAX_FILES) " + 1" },
-    /* A member's own ready file, to read without a link (files area's
-     * /api/v1/files/{id}/content): another member's is no row. */
+    /* A ready file the member may read (their own, or in a folder shared
+     * with them: lenz_access, sql/024), without a link (files area's
+     * /api/v1/files/{id}/content): anyone else's is no row.  The file's
+     * own user key unwraps it, whoever reads. */
     { "lenz_dl_own_file",
       "SELECT " DFILE_COLS " FROM files f "
       "LEFT JOIN user_keys k ON k.user_id = f.kek_user_id AND k.version = f.kek_version "
-      "WHERE f.id = %s::uuid AND f.owner_id = %s::uuid AND f.state = 'ready' AND " DFILE_LIVE },
+      "WHERE f.id = %s::uuid AND lenz_access(%s::uuid, 'file', f.id) > 0 AND f.state = 'ready' AND " DFILE_LIVE },
     /* Links without a limit (limited ones reserve: budget.c). */
     { "lenz_dl_count",
       "UPDATE links SET downloads = downloads + 1 WHERE id = %s::uuid "

@@ -94,7 +94,10 @@ int lenz_files_copy(request_rec *r, lenz_req *lr)
     }
     if (!name)
         name = rows.rows[0][5];
-    if ((rc = lenz_fs_folder(db, lr->user->id, to, &dest)) != LENZ_FS_OK) {
+    /* A copy is the copier's: it goes into their own folders only. */
+    if ((rc = lenz_fs_folder(db, lr->user->id, to, &dest)) == LENZ_FS_OK && dest.rank != LENZ_RANK_OWNER)
+        rc = LENZ_FS_NOT_FOUND;
+    if (rc != LENZ_FS_OK) {
         lenz_db_close(db);
         return rc == LENZ_FS_NOT_FOUND
                ? lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such folder")

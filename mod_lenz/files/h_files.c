@@ -52,6 +52,12 @@ int lenz_files_fail(request_rec *r, int rc, const char *what, const char *sugges
     case LENZ_FS_ROOT:
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_CONFLICT, "root-folder", "The root folder",
                          "the root folder cannot be renamed, moved or deleted");
+    case LENZ_FS_FORBIDDEN:
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_FORBIDDEN, "role-forbids", "Not with your role",
+                         "your role in this shared folder does not allow this");
+    case LENZ_FS_OTHER_OWNER:
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_CONFLICT, "other-owner", "Another owner's folder",
+                         "items move only within one owner's storage; copy instead");
     default:
         return unavailable(r);
     }
@@ -122,6 +128,7 @@ static int get_folder(request_rec *r, lenz_req *lr)
     lenz_json_set_str(out, "path", it.path);
     lenz_json_set_str(out, "modified_at", it.modified_at);
     lenz_json_set_str(out, "etag", it.etag);
+    lenz_json_set_str(out, "role", lenz_fs_role_name(it.rank));
     kids = lenz_json_obj_add_array(out, "children");
     rv = lenz_ls_children(db, it.id, sort, desc, cursor, limit, kids, &next);
     lenz_db_close(db);

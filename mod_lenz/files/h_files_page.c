@@ -75,6 +75,14 @@ static void page_error(apr_pool_t *p, lenz_json *ctx, lenz_fs_rc rc, const char 
         lenz_json_set_str(e, "title", "Your top folder");
         lenz_json_set_str(e, "detail", "The top folder cannot be renamed, moved or deleted.");
         break;
+    case LENZ_FS_FORBIDDEN:
+        lenz_json_set_str(e, "title", "Not with your role");
+        lenz_json_set_str(e, "detail", "Your role in this shared folder does not allow that; ask its owner.");
+        break;
+    case LENZ_FS_OTHER_OWNER:
+        lenz_json_set_str(e, "title", "Another owner's folder");
+        lenz_json_set_str(e, "detail", "Items move only within one owner's files.");
+        break;
     default:
         lenz_json_set_str(e, "title", "That did not work");
         lenz_json_set_str(e, "detail", detail ? detail : "The item is no longer there.");
@@ -87,6 +95,7 @@ static int status_of(lenz_fs_rc rc)
     case LENZ_FS_NOT_FOUND: return HTTP_NOT_FOUND;
     case LENZ_FS_TOO_DEEP:  return HTTP_BAD_REQUEST;
     case LENZ_FS_STALE:     return HTTP_PRECONDITION_FAILED;
+    case LENZ_FS_FORBIDDEN: return HTTP_FORBIDDEN;
     case LENZ_FS_DB:        return HTTP_SERVICE_UNAVAILABLE;
     default:                return HTTP_CONFLICT;
     }

@@ -128,8 +128,12 @@ static lenz_fs_rc describe(request_rec *r, lenz_db *db, const char *owner, const
     lenz_fs_rc rc;
     int i;
     if (pk->folder) {
+        /* Links are the owner's to make (a folder shared with the
+         * member is as unknown here as one that is not). */
         if ((rc = lenz_fs_folder(db, owner, pk->folder, &it)) != LENZ_FS_OK)
             return rc;
+        if (it.rank != LENZ_RANK_OWNER)
+            return LENZ_FS_NOT_FOUND;
         if (!it.parent_id)
             return LENZ_FS_ROOT;
         lenz_json_arr_add_str(names, apr_pstrcat(r->pool, it.name, "/ (the folder and all in it, as it is when the link is used)", NULL));
@@ -140,6 +144,8 @@ static lenz_fs_rc describe(request_rec *r, lenz_db *db, const char *owner, const
         const char *id = APR_ARRAY_IDX(pk->files, i, const char *);
         if ((rc = lenz_fs_file(db, owner, id, &it)) != LENZ_FS_OK)
             return rc;
+        if (it.rank != LENZ_RANK_OWNER)
+            return LENZ_FS_NOT_FOUND;
         lenz_json_arr_add_str(names, it.name);
         lenz_json_arr_add_str(hidden, apr_pstrcat(r->pool, "file:", id, NULL));
     }
@@ -407,6 +413,8 @@ static int request_form(request_rec *r, lenz_req *lr)
         return unavailable(r);
     rc = lenz_fs_folder(db, lr->user->id, lenz_param(lr, "id"), &it);
     lenz_db_close(db);
+    if (rc == LENZ_FS_OK && it.rank != LENZ_RANK_OWNER)
+        rc = LENZ_FS_NOT_FOUND;         /* requests go to the owner's own folders */
     if (rc == LENZ_FS_DB)
         return unavailable(r);
     if (rc != LENZ_FS_OK)
