@@ -20,6 +20,7 @@
 #include "jobs/audit.h"
 #include "jobs/mailsub.h"
 #include "jobs/traffic.h"
+#include "jobs/notice.h"
 #include "jobs/requests.h"
 #include "account/area.h"
 #include "account/accounts.h"
@@ -34,6 +35,7 @@
 #include "admin/area.h"
 #include "status/area.h"
 #include "files/area.h"
+#include "collab/area.h"
 #include "home/area.h"
 
 /* lenz-api: the REST API for mobile and script clients, mounted at
@@ -54,6 +56,9 @@ static const lenz_route *const api_tables[] = {
     lenz_api_files_routes,
     lenz_api_request_routes,
     lenz_api_content_routes,
+    lenz_api_share_routes,
+    lenz_api_comment_routes,
+    lenz_api_activity_routes,
     NULL
 };
 
@@ -118,9 +123,13 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_copy_stmts,
     lenz_requests_api_stmts,
     lenz_share_page_stmts,
+    lenz_shares_stmts,
+    lenz_comments_stmts,
+    lenz_activity_stmts,
     /* the event subscribers' (subscribers.c) */
     lenz_audit_stmts,
     lenz_notify_stmts,
+    lenz_notice_stmts,
     lenz_mailsub_stmts,
     NULL
 };

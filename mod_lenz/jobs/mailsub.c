@@ -35,8 +35,8 @@ const lenz_stmt lenz_mailsub_stmts[] = {
 
 /* kind: the member's notification preference it falls under (sql/019),
  * or NULL for mails that are always sent (the welcome). */
-static apr_status_t to_user(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
-                            const char *tmpl, const char *subject, lenz_json *data)
+apr_status_t lenz_mailsub_to_user(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
+                                  const char *tmpl, const char *subject, lenz_json *data)
 {
     const char *args[3] = { kind, user, NULL };
     lenz_rows rows;
@@ -78,7 +78,7 @@ apr_status_t lenz_mailsub_on_event(lenz_eventctx *ec, const lenz_event *ev)
     lenz_json *data = lenz_json_new_object(ec->pool);
 
     if (strcmp(ev->type, "user.registered") == 0)
-        return to_user(ec, ev, ev->subject, NULL, "welcome", "Welcome to Lenzeye", data);
+        return lenz_mailsub_to_user(ec, ev, ev->subject, NULL, "welcome", "Welcome to Lenzeye", data);
     if (strcmp(ev->type, "link.downloaded") == 0) {
         const char *owner = NULL, *name = NULL, *by = NULL;
         apr_int64_t n = 0;
@@ -91,7 +91,7 @@ apr_status_t lenz_mailsub_on_event(lenz_eventctx *ec, const lenz_event *ev)
         lenz_json_set_str(data, "file", name ? name : "your files");
         if (by)
             lenz_json_set_str(data, "by", by);
-        return to_user(ec, ev, owner, "downloads", "downloaded",
+        return lenz_mailsub_to_user(ec, ev, owner, "downloads", "downloaded",
                        apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your files"), data);
     }
     if (strcmp(ev->type, "file_request.received") == 0) {
@@ -116,7 +116,7 @@ apr_status_t lenz_mailsub_on_event(lenz_eventctx *ec, const lenz_event *ev)
             lenz_json_set_copy(data, "names", names);
             lenz_json_set_bool(data, "has_names", 1);
         }
-        return to_user(ec, ev, owner, "requests", "request_received",
+        return lenz_mailsub_to_user(ec, ev, owner, "requests", "request_received",
                        apr_psprintf(ec->pool, "Received %d file%s for %s", (int)n, n == 1 ? "" : "s",
                                     title ? title : "your request"), data);
     }

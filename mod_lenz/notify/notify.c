@@ -6,25 +6,16 @@
 #include "notify.h"
 #include "httpd/dbd.h"
 #include "names.h"
+#include "jobs/notice.h"
 
 const lenz_stmt lenz_notify_stmts[] = {
-    /* Held to the end of the dispatch transaction: one user's rows get
-     * their ids in commit order, so a stream that has sent id N never
-     * sees a smaller id commit later (Last-Event-ID would skip it). */
-    { "lenz_notify_lock",
-      "SELECT pg_advisory_xact_lock(hashtext('lenz_notify:' || %s))" },
-    /* Unless the member turned notices of the kind off (sql/019). */
-    { "lenz_notify_add",
-      "INSERT INTO notifications (user_id, event_id, type, title, body) "
-      "SELECT %s::uuid, %s::bigint, %s, %s, %s::jsonb WHERE EXISTS (SELECT 1 FROM users WHERE id = %s::uuid) "
-      "AND lenz_wants(%s::uuid, %s, 'in_app') "
-      "ON CONFLICT (event_id, user_id) DO NOTHING" },
-    /* A live change (sql/015): read at once, never listed. */
-    { "lenz_notify_add_live",
-      "INSERT INTO notifications (user_id, event_id, type, title, body, live, read_at) "
-      "SELECT %s::uuid, %s::bigint, %s, %s, %s::jsonb, true, now() "
-      "WHERE EXISTS (SELECT 1 FROM users WHERE id = %s::uuid) "
-      "ON CONFLICT (event_id, user_id) DO NOTHING" },
+    /* The members of the shares a changed folder is in (sql/024): their
+     * open pages of it refresh too. */
+    { "lenz_notify_share_members",
+      "SELECT DISTINCT s.user_id FROM folders f JOIN folders sf ON sf.owner_id = f.owner_id "
+      "JOIN shares s ON s.folder_id = sf.id AND s.status = 'active' "
+      "WHERE f.id IN (SELECT value::uuid FROM jsonb_array_elements_text(%s::jsonb -> 'folders')) "
+      "AND (sf.id = f.id OR left(f.path, length(sf.path) + 1) = sf.path || '/')" },
     { "lenz_notify_after",
       "SELECT id, type, title, body::text, "
       "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (read_at IS NOT NULL), live "
@@ -49,34 +40,11 @@ const lenz_stmt lenz_notify_stmts[] = {
 
 /* Subscriber -------------------------------------------------------------- */
 
-static apr_status_t add_row(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
-                            const char *title, const lenz_json *body, int live)
-{
-    const char *args[8];
-    if (!user)
-        return APR_SUCCESS;
-    args[0] = user;
-    args[1] = apr_psprintf(ec->pool, "%" APR_INT64_T_FMT, ev->id);
-    args[2] = ev->type;
-    args[3] = title;
-    args[4] = lenz_json_dump(ec->pool, body);
-    args[5] = user;
-    args[6] = user;
-    args[7] = kind;
-    if (lenz_db_exec(ec->db, "lenz_notify_lock", NULL, 1, args) != APR_SUCCESS
-        || lenz_db_exec(ec->db, live ? "lenz_notify_add_live" : "lenz_notify_add", NULL, live ? 6 : 8, args)
-           != APR_SUCCESS) {
-        ec->error = "inserting the notification failed";
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
-}
-
 /* kind: the preference it falls under (sql/019), or NULL (always). */
 static apr_status_t add(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
                         const char *title, const lenz_json *body)
 {
-    return add_row(ec, ev, user, kind, title, body, 0);
+    return lenz_notice_add(ec, ev, user, kind, title, body, 0);
 }
 
 apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
@@ -91,10 +59,25 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
                    ev->payload);
     }
     if (strcmp(ev->type, "storage.changed") == 0) {
-        /* To the owner's open pages only (a live row: /events/stream's
-         * "event: storage"), never a notice. */
+        /* To the open pages of the owner and of the members of the
+         * shares it is in (a live row: /events/stream's "event:
+         * storage"), never a notice. */
+        const char *args[1];
+        lenz_rows rows;
+        int i;
         lenz_json_get_str(ev->payload, "owner_id", &owner);
-        return add_row(ec, ev, owner, NULL, "Your files changed", ev->payload, 1);
+        if (lenz_notice_add(ec, ev, owner, NULL, "Your files changed", ev->payload, 1) != APR_SUCCESS)
+            return APR_EGENERAL;
+        args[0] = lenz_json_dump(ec->pool, ev->payload);
+        if (lenz_db_select(ec->db, "lenz_notify_share_members", &rows, 1, args) != APR_SUCCESS) {
+            ec->error = "reading the shares failed";
+            return APR_EGENERAL;
+        }
+        for (i = 0; i < rows.nrows; i++)
+            if (lenz_notice_add(ec, ev, rows.rows[i][0], NULL, "Shared files changed", ev->payload, 1)
+                != APR_SUCCESS)
+                return APR_EGENERAL;
+        return APR_SUCCESS;
     }
     if (strcmp(ev->type, "file_request.received") == 0) {
         const char *title = NULL, *who = NULL;
