@@ -126,10 +126,7 @@ int lenz_acct_allow(request_rec *r, lenz_acct_result *res, const char *scope, co
 
 const char *lenz_acct_lower(apr_pool_t *p, const char *s)
 {
-    char *d = apr_pstrdup(p, s), *c;
-    for (c = d; *c; c++)
-        *c = (char)apr_tolower(*c);
-    return d;
+    return lenz_ascii_lower(p, s);
 }
 
 int lenz_acct_email_ok(request_rec *r, lenz_acct_result *res, const char *email)

@@ -218,3 +218,11 @@ const char *lenz_xml_escape(apr_pool_t *p, const char *key)
     *o = '\0';
     return out;
 }
+
+const char *lenz_ascii_lower(apr_pool_t *p, const char *s)
+{
+    char *d = apr_pstrdup(p, s), *c;
+    for (c = d; *c; c++)
+        *c = (char)apr_tolower((unsigned char)*c);
+    return d;
+}

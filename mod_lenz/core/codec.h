@@ -31,6 +31,8 @@ unsigned char *lenz_unb32(apr_pool_t *p, const char *s, apr_size_t *out_len);
 
 /* Is s a UUID in its text form (36 characters, hyphens where they go)? */
 int lenz_uuid_ok(const char *s);
+/* A copy of s with ASCII letters in lower case (e-mail addresses). */
+const char *lenz_ascii_lower(apr_pool_t *p, const char *s);
 
 /* s as XML text or attribute value (from p): & < > " ' escaped, TAB, LF
  * and CR as character references (S3's XML bodies, the SVG images). */

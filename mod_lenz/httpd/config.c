@@ -42,6 +42,7 @@ lenz_dir_cfg *lenz_dir(const request_rec *r)
 void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
 {
     lenz_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+    int i;
     c->s3_path_style = -1;
     c->s3_connect_timeout = -1;
     c->s3_stall_timeout = -1;
@@ -71,6 +72,9 @@ void *lenz_create_srv_cfg(apr_pool_t *p, server_rec *s)
     c->event_streams_member = -1;
     c->pw_hashes = -1;
     c->folder_depth = -1;
+    for (i = 0; i < LENZ_COLLAB_NLIMITS; i++)
+        c->collab_limits[i] = -1;
+    c->content_links = -1;
     c->trash_days = -1;
     c->request_notify = -1;
     c->pw_wait = -1;
@@ -89,6 +93,7 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
 {
     lenz_srv_cfg *base = basev, *add = addv;
     lenz_srv_cfg *c = apr_pcalloc(p, sizeof(*c));
+    int i;
     MERGE_PTR(s3_endpoint);
     MERGE_PTR(s3_bucket);
     MERGE_PTR(s3_region);
@@ -132,6 +137,10 @@ void *lenz_merge_srv_cfg(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(event_streams_member);
     MERGE_INT(pw_hashes);
     MERGE_INT(folder_depth);
+    for (i = 0; i < LENZ_COLLAB_NLIMITS; i++)
+        MERGE_INT(collab_limits[i]);
+    MERGE_PTR(content_words);
+    MERGE_INT(content_links);
     MERGE_INT(trash_days);
     MERGE_INT(request_notify);
     MERGE_INT(pw_wait);
@@ -289,6 +298,24 @@ int lenz_cfg_event_streams_member(const lenz_srv_cfg *c)
 int lenz_cfg_folder_depth(const lenz_srv_cfg *c)
 {
     return c->folder_depth > 0 ? c->folder_depth : 32;
+}
+
+const char *const lenz_collab_limit_names[LENZ_COLLAB_NLIMITS] = { "invites", "comments", "posts", "messages" };
+
+int lenz_cfg_collab_limit(const lenz_srv_cfg *c, lenz_collab_limit which)
+{
+    static const int defaults[LENZ_COLLAB_NLIMITS] = { 50, 120, 60, 300 };
+    return c->collab_limits[which] > 0 ? c->collab_limits[which] : defaults[which];
+}
+
+const apr_array_header_t *lenz_cfg_content_words(const lenz_srv_cfg *c)
+{
+    return c->content_words;
+}
+
+int lenz_cfg_content_links(const lenz_srv_cfg *c)
+{
+    return c->content_links >= 0 ? c->content_links : 5;
 }
 
 int lenz_cfg_trash_days(const lenz_srv_cfg *c)

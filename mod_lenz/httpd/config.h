@@ -15,6 +15,16 @@ struct lenz_keyring;
 struct lenz_s3;
 struct lenz_tmpl_set;
 
+/* The kinds LenzCollabLimits counts (rate.h: per member, an hour). */
+typedef enum {
+    LENZ_COLLAB_INVITES = 0,
+    LENZ_COLLAB_COMMENTS,
+    LENZ_COLLAB_POSTS,
+    LENZ_COLLAB_MESSAGES,
+    LENZ_COLLAB_NLIMITS
+} lenz_collab_limit;
+extern const char *const lenz_collab_limit_names[LENZ_COLLAB_NLIMITS];
+
 typedef struct lenz_srv_cfg {
     const char *s3_endpoint;
     const char *s3_bucket;
@@ -62,6 +72,9 @@ typedef struct lenz_srv_cfg {
     int event_streams_member;       /* ... per member, -1 unset */
     int pw_hashes;                  /* password hashes at once per process, -1 unset */
     int folder_depth;               /* LenzFolderDepth, -1 unset */
+    int collab_limits[LENZ_COLLAB_NLIMITS];  /* LenzCollabLimits per member and hour, -1 unset */
+    apr_array_header_t *content_words;       /* LenzContentWords (const char *, lower case), NULL unset */
+    int content_links;              /* LenzContentLinks, -1 unset */
     int trash_days;                 /* LenzTrashDays, -1 unset */
     int request_notify;             /* LenzFileRequestNotifyDelay seconds, -1 unset */
     int pw_wait;                    /* ... seconds a request waits for one, -1 unset */
@@ -163,7 +176,13 @@ int lenz_cfg_event_streams(const lenz_srv_cfg *c);
 int lenz_cfg_event_streams_member(const lenz_srv_cfg *c);
 /* LenzPasswordHashes: 0 when unset (pwgate.c has the defaults). */
 int lenz_cfg_pw_hashes(const lenz_srv_cfg *c);
-int lenz_cfg_folder_depth(const lenz_srv_cfg *c);   /* default 32 */
+int lenz_cfg_folder_depth(const lenz_srv_cfg *c);
+/* LenzCollabLimits: what a member may do an hour, per kind (defaults:
+ * invites 50, comments 120, posts 60, messages 300). */
+int lenz_cfg_collab_limit(const lenz_srv_cfg *c, lenz_collab_limit which);
+/* LenzContentWords (NULL: none) and LenzContentLinks (default 5). */
+const apr_array_header_t *lenz_cfg_content_words(const lenz_srv_cfg *c);
+int lenz_cfg_content_links(const lenz_srv_cfg *c);   /* default 32 */
 int lenz_cfg_trash_days(const lenz_srv_cfg *c);     /* default 30 */
 /* Seconds from a file request's first finished upload to telling its
  * owner (the files finished meanwhile come in the same notice). */

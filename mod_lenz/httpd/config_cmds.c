@@ -438,6 +438,39 @@ static const char *set_event_streams(cmd_parms *cmd, void *d, const char *a1, co
     return err;
 }
 
+/* LenzCollabLimits invites=50 comments=120 ... (each an hour, per member). */
+static const char *set_collab_limit(cmd_parms *cmd, void *d, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    int i;
+    for (i = 0; eq && i < LENZ_COLLAB_NLIMITS; i++)
+        if ((apr_size_t)(eq - arg) == strlen(lenz_collab_limit_names[i])
+            && !strncmp(arg, lenz_collab_limit_names[i], eq - arg))
+            return parse_int(cmd->pool, LENZ_D_COLLAB_LIMITS, eq + 1, 1, 1000000, &cmd_srv(cmd)->collab_limits[i]);
+    return apr_psprintf(cmd->pool, LENZ_D_COLLAB_LIMITS ": \"%s\" is not KIND=N "
+                        "(KIND: invites, comments, posts or messages)", arg);
+}
+
+/* LenzContentWords word ...: refused in posts, comments and messages. */
+static const char *set_content_word(cmd_parms *cmd, void *d, const char *arg)
+{
+    lenz_srv_cfg *c = cmd_srv(cmd);
+    char *w = apr_pstrdup(cmd->pool, arg), *q;
+    if (!*w || strlen(w) > 100)
+        return LENZ_D_CONTENT_WORDS ": a word is 1 to 100 characters";
+    for (q = w; *q; q++)
+        *q = apr_tolower(*q);
+    if (!c->content_words)
+        c->content_words = apr_array_make(cmd->pool, 16, sizeof(const char *));
+    APR_ARRAY_PUSH(c->content_words, const char *) = w;
+    return NULL;
+}
+
+static const char *set_content_links(cmd_parms *cmd, void *d, const char *arg)
+{
+    return parse_int(cmd->pool, LENZ_D_CONTENT_LINKS, arg, 0, 1000, &cmd_srv(cmd)->content_links);
+}
+
 static const char *set_folder_depth(cmd_parms *cmd, void *d, const char *arg)
 {
     return parse_int(cmd->pool, LENZ_D_FOLDER_DEPTH, arg, 1, 256, &cmd_srv(cmd)->folder_depth);
@@ -594,6 +627,12 @@ const command_rec lenz_cmds[] = {
                   "libpq connection string for the job runners' own connections"),
     AP_INIT_TAKE1(LENZ_D_FOLDER_DEPTH, set_folder_depth, NULL, RSRC_CONF,
                   "how deep members' folders may nest (default 32)"),
+    AP_INIT_ITERATE(LENZ_D_COLLAB_LIMITS, set_collab_limit, NULL, RSRC_CONF,
+                    "per member and hour: invites=N comments=N posts=N messages=N"),
+    AP_INIT_ITERATE(LENZ_D_CONTENT_WORDS, set_content_word, NULL, RSRC_CONF,
+                    "words refused in posts, comments and messages"),
+    AP_INIT_TAKE1(LENZ_D_CONTENT_LINKS, set_content_links, NULL, RSRC_CONF,
+                  "links allowed in one post, comment or message (default 5)"),
     AP_INIT_TAKE1(LENZ_D_TRASH_DAYS, set_trash_days, NULL, RSRC_CONF,
                   "days an item stays in the trash before it is purged (default 30)"),
     AP_INIT_TAKE1(LENZ_D_REQUEST_NOTIFY, set_request_notify, NULL, RSRC_CONF,
