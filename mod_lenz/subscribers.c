@@ -9,6 +9,7 @@
 #include "jobs/audit.h"
 #include "notify/notify.h"
 #include "jobs/mailsub.h"
+#include "collab/area.h"
 
 const lenz_subscriber lenz_subscribers[] = {
     { "*", "audit", lenz_audit_on_event },
@@ -19,5 +20,10 @@ const lenz_subscriber lenz_subscribers[] = {
     { "file_request.received", "notify", lenz_notify_on_event },
     { "storage.changed", "notify", lenz_notify_on_event },
     { "file_request.received", "mail", lenz_mailsub_on_event },
+    { "share.*", "collab", lenz_collab_on_event },
+    { "comment.created", "collab", lenz_collab_on_event },
+    { "storage.changed", "activity", lenz_activity_on_event },
+    { "share.*", "activity", lenz_activity_on_event },
+    { "comment.created", "activity", lenz_activity_on_event },
     { NULL }
 };
