@@ -111,6 +111,15 @@ is($res->code, 404, "moving it into the owner's unshared folder: 404");
 $res = api($E, 'PATCH', "/files/$plan->{file_id}", { folder_id => J(api($E, 'GET', '/folders/root'))->{id} });
 is($res->code, 409, "... into the editor's own files: 409");
 is(J($res)->{type} =~ /other-owner$/ ? 1 : 0, 1, '... other-owner');
+my ($o_used0, $e_used0) = map { J(api($_, 'GET', '/me/storage'))->{used} } $O, $E;
+my $up = upload_small($E, '/api/v1/uploads', 'from-eddie.txt', 'e' x 3000, folder_id => $docs->{id});
+ok($up->{file_id}, 'the editor uploads into the shared folder');
+ok(!exists $up->{download_url}, '... answered without a share link (the file is the owner\'s)');
+is(psql("SELECT owner_id || ' ' || kek_user_id FROM files WHERE id = '$up->{file_id}'"),
+   $uid->($mail{owner}) . ' ' . $uid->($mail{owner}), "... the owner's file, sealed under the owner's key");
+is(J(api($O, 'GET', '/me/storage'))->{used}, $o_used0 + 3000, "... counted against the owner's quota");
+is(J(api($E, 'GET', '/me/storage'))->{used}, $e_used0, "... not the editor's");
+is(api($O, 'GET', "/files/$up->{file_id}/content")->content, 'e' x 3000, '... the owner reads it');
 is(api($E, 'PATCH', "/folders/$proj->{id}", { name => 'Renamed' })->code, 403, 'renaming the shared folder itself: 403');
 is(api($E, 'DELETE', "/folders/$proj->{id}")->code, 403, '... trashing it: 403');
 is(api($E, 'POST', "/folders/$proj->{id}/shares", { email => $mail{out}, role => 'viewer' })->code, 403,
@@ -124,6 +133,9 @@ is(api($V, 'GET', "/files/$plan->{file_id}/content")->code, 200, '... reads a fi
 is(api($V, 'PATCH', "/files/$plan->{file_id}", { name => 'x.txt' })->code, 403, '... renaming it: 403');
 is(api($V, 'DELETE', "/files/$plan->{file_id}")->code, 403, '... trashing it: 403');
 is(api($V, 'POST', '/folders', { name => 'V', parent_id => $proj->{id} })->code, 403, '... making a folder: 403');
+is(api($V, 'POST', '/uploads/encrypted/initiate', { filename => 'v.txt', size => 3, folder_id => $proj->{id} })->code,
+   403, '... uploading into it: 403');
+
 is(api($V, 'POST', '/comments', { file_id => $plan->{file_id}, body => 'hi' })->code, 403, '... commenting: 403');
 is(api($V, 'GET', "/comments?file_id=$plan->{file_id}")->code, 200, '... reading comments: 200');
 $res = api($V, 'GET', "/folders/$proj->{id}/shares");

@@ -39,6 +39,7 @@ typedef struct lenz_up {
     int part_count;
     int encrypted;
     int segment_size;
+    int no_link;                  /* into a folder shared with the member: the owner's, no link */
 } lenz_up;
 
 /* Opens the token from ?token= (or a JSON member when body is given),

@@ -155,7 +155,8 @@ static int refuse(request_rec *r, int status, const char *slug, const char *titl
 
 /* Size limits: guests by LenzGuestLimits, members (and the owners of
  * file requests) by their quota. */
-static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int who, apr_int64_t size)
+static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int who, const char *owner, int shared,
+                        apr_int64_t size)
 {
     if (who == LENZ_UP_GUEST) {
         apr_off_t max = lenz_cfg_guest_max_size(lr->srv);
@@ -166,7 +167,7 @@ static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int who, apr_
         return 1;
     }
     else {
-        const char *args[1] = { lenz_up_owner(lr, who) };
+        const char *args[1] = { owner };
         lenz_rows rows;
         apr_off_t quota = lenz_member_quota(r, db, args[0]);
         if (lenz_db_select(db, "lenz_up_quota", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
@@ -175,6 +176,7 @@ static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int who, apr_
         if (apr_atoi64(rows.rows[0][0]) + size > quota)
             return refuse(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "quota-exceeded", "Storage quota exceeded",
                           who == LENZ_UP_REQUEST ? "the owner of this request has no room for this file"
+                          : shared ? "the owner of this shared folder has no room for this file"
                           : apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT
                                          " bytes", quota));
         return 1;
@@ -183,7 +185,7 @@ static int size_allowed(request_rec *r, lenz_req *lr, lenz_db *db, int who, apr_
 
 /* The transfer the file joins (a new one, with its share link, unless the
  * request names an open one this caller may add to). */
-static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int who,
+static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int who, const char *shared_owner,
                                  const init_req *in, const char **link_token, int *fail)
 {
     const lenz_up_fr *fr = who == LENZ_UP_REQUEST ? lr->ctx : NULL;
@@ -192,6 +194,21 @@ static const char *join_transfer(request_rec *r, lenz_req *lr, lenz_db *db, int 
     lenz_rows rows;
     int max;
     *fail = 0;
+    if (shared_owner) {
+        /* Into a folder shared with the member: the owner's file, in a
+         * transfer of the owner's without a link, naming the uploader. */
+        args[0] = shared_owner;
+        args[1] = r->useragent_ip;
+        args[2] = NULL;
+        args[3] = lr->user->name && *lr->user->name ? lr->user->name : lr->user->email;
+        args[4] = NULL;
+        if (lenz_db_select(db, "lenz_up_transfer_request", &rows, 5, args) != APR_SUCCESS || rows.nrows != 1) {
+            *fail = 1;
+            return NULL;
+        }
+        *link_token = "";
+        return rows.rows[0][0];
+    }
     if (in->transfer_id) {
         const char **row;
         args[0] = in->transfer_id;
@@ -328,6 +345,10 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
     apr_int64_t ps;
     int kek_version = 0, fail = 0, over_quota = 0, pc;
     apr_off_t quota = 0;
+    /* Whose file it is: the member's, a request's owner's, or the owner
+     * of a folder shared with the member as editor (shared). */
+    const char *owner = lenz_up_owner(lr, who);
+    int shared = 0;
     apr_status_t rv = APR_SUCCESS;
 
     if (who == LENZ_UP_GUEST && !lenz_cfg_guest_uploads(lr->srv))
@@ -361,13 +382,34 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
     pc = in.size == 0 ? 1 : (int)((in.size + ps - 1) / ps);
     if (!(db = lenz_up_db(r)))
         return OK;
-    if (!size_allowed(r, lr, db, who, in.size)) {
+    if (in.folder_id && member && lenz_uuid_ok(in.folder_id)) {
+        /* A folder shared with the member (lenz_access, sql/024): editors
+         * upload into it as its owner's files; viewers and commenters see
+         * it but may not (403). */
+        const char *sa[3] = { lr->user->id, in.folder_id, lr->user->id };
+        lenz_rows srows;
+        if (lenz_db_select(db, "lenz_up_shared_folder", &srows, 3, sa) != APR_SUCCESS) {
+            lenz_db_close(db);
+            return lenz_fail(r, APLOG_ERR, LENZLOGNO(2000), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
+                             "Service unavailable", "the database is unavailable; try again shortly");
+        }
+        if (srows.nrows == 1 && strcmp(srows.rows[0][0], lr->user->id)) {
+            if (apr_atoi64(srows.rows[0][1]) < 3) {
+                lenz_db_close(db);
+                return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_FORBIDDEN, "role-forbids", "Not with your role",
+                                 "your role in this shared folder does not allow uploads");
+            }
+            owner = srows.rows[0][0];
+            shared = 1;
+        }
+    }
+    if (!size_allowed(r, lr, db, who, owner, shared, in.size)) {
         lenz_db_close(db);
         return OK;
     }
     if (in.folder_id) {
         /* A folder of someone else's is as unknown as one that is not. */
-        const char *fa[3] = { lenz_up_owner(lr, who), in.folder_id, in.folder_id };
+        const char *fa[3] = { owner, in.folder_id, in.folder_id };
         lenz_rows frows;
         if (!fa[0] || lenz_db_select(db, "lenz_up_folder", &frows, 3, fa) != APR_SUCCESS || frows.nrows != 1) {
             lenz_db_close(db);
@@ -397,7 +439,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
     key = apr_pstrcat(r->pool, "files/", fid, NULL);
     memset(&pp, 0, sizeof(pp));
     if (encrypted) {
-        kek_user = who != LENZ_UP_GUEST ? lenz_up_owner(lr, who) : lenz_guest_account(r, db);
+        kek_user = who != LENZ_UP_GUEST ? owner : lenz_guest_account(r, db);
         /* Format 2: no file-wide nonce prefix; each part's is drawn when
          * it is sealed (upload_part.c). */
         if (!kek_user || lenz_kek_current(r, db, kek_user, kek, &kek_version) != APR_SUCCESS
@@ -435,7 +477,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
     if (who != LENZ_UP_GUEST) {
         /* The quota, checked again with the member's usage row locked: two
          * initiates at once cannot both take the last bytes. */
-        const char *ua[1] = { lenz_up_owner(lr, who) };
+        const char *ua[1] = { owner };
         lenz_rows urows;
         if (lenz_db_exec(db, "lenz_up_usage_row", NULL, 1, ua) != APR_SUCCESS
             || lenz_db_select(db, "lenz_up_usage_lock", &urows, 1, ua) != APR_SUCCESS || urows.nrows != 1) {
@@ -445,7 +487,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
             over_quota = 1;
         }
     }
-    transfer = over_quota ? NULL : join_transfer(r, lr, db, who, &in, &sealed, &fail);
+    transfer = over_quota ? NULL : join_transfer(r, lr, db, who, shared ? owner : NULL, &in, &sealed, &fail);
     if (transfer && fr && !request_reserve(r, lr, db, in.size)) {
         transfer = NULL;
         answered = 1;
@@ -454,7 +496,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
         transfer = NULL;
     if (transfer) {
         args[0] = fid;
-        args[1] = lenz_up_owner(lr, who);
+        args[1] = owner;
         args[2] = transfer;
         args[3] = in.filename;
         args[4] = in.content_type;
@@ -487,9 +529,10 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
         lenz_s3_abort_multipart(lr->srv->s3, lenz_process_http(), r->pool, key, upload_id, &err);
         if (over_quota > 0)
             return lenz_fail(r, APLOG_INFO, LENZLOGNO(2003), HTTP_REQUEST_ENTITY_TOO_LARGE, "quota-exceeded",
-                             "Storage quota exceeded",
-                             apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT " bytes",
-                                          quota));
+                             "Storage quota exceeded", shared
+                             ? "the owner of this shared folder has no room for this file"
+                             : apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT " bytes",
+                                            quota));
         if (fail || answered)
             return OK;      /* join_transfer or request_reserve answered */
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2008), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
@@ -506,6 +549,8 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
     lenz_json_set_int(claims, "pc", pc);
     if (encrypted)
         lenz_json_set_int(claims, "g", LENZ_AEAD_SEGMENT_DEFAULT);
+    if (shared)
+        lenz_json_set_int(claims, "nl", 1);     /* the owner's file: completed without a link */
     if (lenz_token_seal(r->pool, lr->srv->keyring, "upload", lenz_up_subject(r, lr, who),
                         LENZ_UPLOAD_TOKEN_TTL, apr_time_sec(apr_time_now()), claims, &token) != APR_SUCCESS)
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2009), HTTP_INTERNAL_SERVER_ERROR, "token",

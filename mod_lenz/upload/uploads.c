@@ -48,6 +48,13 @@ const lenz_stmt lenz_uploads_stmts[] = {
     { "lenz_up_folder",
       "SELECT id FROM folders WHERE owner_id = %s::uuid AND trashed_at IS NULL AND left(path, 2) <> '//' "
       "AND (id::text = %s OR (%s = 'root' AND parent_id IS NULL))" },
+    /* A folder the member sees that is someone else's: its owner and the
+     * member's rank there (lenz_access, sql/024). */
+    { "lenz_up_shared_folder",
+      "SELECT f.owner_id, a.rk FROM folders f "
+      "CROSS JOIN LATERAL (SELECT lenz_access(%s::uuid, 'folder', f.id) AS rk) a "
+      "WHERE f.id = %s::uuid AND a.rk > 0 AND f.owner_id <> %s::uuid "
+      "AND f.trashed_at IS NULL AND left(f.path, 2) <> '//'" },
     { "lenz_up_transfer_get",
       "SELECT t.owner_id, t.guest_ip, t.state, (t.created_at > now() - interval '1 day'), "
       "(SELECT count(*) FROM files f WHERE f.transfer_id = t.id AND f.state <> 'deleted'), "
@@ -190,6 +197,7 @@ lenz_up *lenz_up_token(request_rec *r, lenz_req *lr, int who, const char *token)
     u->part_count = (int)v;
     u->encrypted = lenz_json_get_int(c, "g", &v) == APR_SUCCESS;
     u->segment_size = u->encrypted ? (int)v : 0;
+    u->no_link = lenz_json_get_int(c, "nl", &v) == APR_SUCCESS && v == 1;
     return u;
 }
 
@@ -628,8 +636,11 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int who, int encrypted)
             lenz_json_set_str(ch, "owner_id", rows.rows[0][5]);
             lenz_json_set_str(ch, "op", "uploaded");
             lenz_json_set_str(ch, "id", u->file_id);
+            lenz_json_set_str(ch, "kind", "file");
+            lenz_json_set_str(ch, "name", rows.rows[0][1]);
             lenz_json_arr_add_str(lenz_json_obj_add_array(ch, "folders"), rows.rows[0][4]);
-            rv = lenz_event_emit(db, "storage.changed", rows.rows[0][5], u->file_id, ch);
+            rv = lenz_event_emit(db, "storage.changed", who == LENZ_UP_MEMBER ? lr->user->id : rows.rows[0][5],
+                                 u->file_id, ch);
         }
     }
     lenz_db_end(db, rv != APR_SUCCESS);
@@ -639,8 +650,9 @@ int lenz_up_complete(request_rec *r, lenz_req *lr, int who, int encrypted)
                          "Service unavailable", "the upload is stored but could not be recorded; "
                          "complete it again");
     }
-    if (who == LENZ_UP_REQUEST) {
-        /* An uploader gets no link: the files are the owner's. */
+    if (who == LENZ_UP_REQUEST || u->no_link) {
+        /* An uploader gets no link: the files are the owner's (a
+         * request's, or a shared folder's). */
         lenz_json *out = lenz_json_new_object(r->pool);
         lenz_db_close(db);
         lenz_json_set_str(out, "file_id", u->file_id);
