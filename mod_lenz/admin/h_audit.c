@@ -39,8 +39,12 @@ const lenz_stmt lenz_admin_audit_stmts[] = {
       "AND (%s::date IS NULL OR a.created_at < %s::date + 1) "
       "AND (%s::text IS NULL OR to_tsvector('simple', a.type || ' ' || coalesce(a.subject, '') || ' ' "
       "     || a.payload::text) @@ plainto_tsquery('simple', %s)) "
-      "AND (%s::bigint IS NULL OR a.id < %s::bigint) "
-      "ORDER BY a.id DESC LIMIT %s::int" },
+      /* Newest first by when it happened: runners dispatch events in
+       * parallel, so the row ids need not follow the events' order.
+       * before: the entries after that one in this order. */
+      "AND (%s::bigint IS NULL OR (a.created_at, a.id) < "
+      "     (SELECT b.created_at, b.id FROM audit_log b WHERE b.id = %s::bigint)) "
+      "ORDER BY a.created_at DESC, a.id DESC LIMIT %s::int" },
     { NULL }
 };
 
