@@ -76,6 +76,7 @@ const lenz_area *const lenz_areas[] = {
     &lenz_area_files,
     &lenz_area_home,
     &lenz_area_admin,
+    &lenz_area_collab,
     NULL
 };
 

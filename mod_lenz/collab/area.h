@@ -14,6 +14,9 @@ extern const lenz_stmt lenz_comments_stmts[];
 extern const lenz_route lenz_api_activity_routes[];
 extern const lenz_stmt lenz_activity_stmts[];
 
+/* lenz-collab: the collaboration pages (/collab, h_pages.c). */
+extern const lenz_area lenz_area_collab;
+
 /* share.*, comment.created -> notices and mails (subscriber.c). */
 apr_status_t lenz_collab_on_event(lenz_eventctx *ec, const lenz_event *ev);
 /* storage.changed, share.*, comment.created -> the shared folders'

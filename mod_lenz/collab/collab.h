@@ -6,6 +6,7 @@
 #include "httpd/lenz.h"
 #include "httpd/router.h"
 #include "httpd/config.h"
+#include "httpd/dbd.h"
 
 #define LENZ_COLLAB_VIEWER    1
 #define LENZ_COLLAB_COMMENTER 2
@@ -22,5 +23,9 @@ const char *lenz_collab_role_name(int rank);
  * reason) or 429. */
 int lenz_collab_text_ok(request_rec *r, lenz_req *lr, const char *field, const char *text,
                         lenz_collab_limit kind);
+
+/* The folder's newest activity rows (h_activity.c), at most limit, for
+ * its page; 0 after answering. */
+int lenz_activity_recent(request_rec *r, lenz_req *lr, const char *folder, int limit, lenz_rows *rows);
 
 #endif

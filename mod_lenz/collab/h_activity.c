@@ -16,6 +16,7 @@
 
 #include "httpd/lenz.h"
 #include "area.h"
+#include "collab.h"
 #include "httpd/body.h"
 #include "httpd/problem.h"
 #include "httpd/dbd.h"
@@ -193,3 +194,23 @@ const lenz_route lenz_api_activity_routes[] = {
     { LENZ_POST, "/activity/seen", mark_seen, LENZ_ACCESS_MEMBER },
     { 0 }
 };
+
+/* The folder's newest rows, for its page (h_pages.c). */
+int lenz_activity_recent(request_rec *r, lenz_req *lr, const char *folder, int limit, lenz_rows *rows)
+{
+    const char *args[5];
+    lenz_db *db;
+    if (!lenz_uuid_ok(folder))
+        return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such folder"), 0;
+    if (!(db = lenz_db_open(r)))
+        return unavailable(r, LENZLOGNO(2733)), 0;
+    args[0] = folder;
+    args[1] = lr->user->id;
+    args[2] = folder;
+    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, APR_INT64_MAX);
+    args[4] = apr_itoa(r->pool, limit);
+    if (lenz_db_select(db, "lenz_act_folder_before", rows, 5, args) != APR_SUCCESS)
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2733)), 0;
+    lenz_db_close(db);
+    return 1;
+}

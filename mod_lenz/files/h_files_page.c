@@ -23,14 +23,17 @@
 #define PAGE_ROWS 200
 
 const lenz_stmt lenz_files_page_stmts[] = {
-    /* The folder's ancestors, root first, by their paths. */
+    /* The folder's ancestors the member sees (lenz_access, sql/024), root
+     * first, by their paths in the owner's tree.  Arguments: owner, paths,
+     * member. */
     { "lenz_fp_crumbs",
       "SELECT id, name, path FROM folders WHERE owner_id = %s::uuid AND trashed_at IS NULL "
-      "AND path = ANY (string_to_array(%s, E'\\n')) ORDER BY depth" },
-    /* Where an item can move to (a folder picker), at most 500. */
+      "AND path = ANY (string_to_array(%s, E'\\n')) AND lenz_access(%s::uuid, 'folder', id) > 0 ORDER BY depth" },
+    /* Where an item can move to (a folder picker), at most 500: the
+     * owner's folders the member may change.  Arguments: owner, member. */
     { "lenz_fp_folders",
-      "SELECT id, path FROM folders WHERE owner_id = %s::uuid AND trashed_at IS NULL "
-      "AND left(path, 2) <> '//' ORDER BY path COLLATE \"C\" LIMIT 500" },
+      "SELECT id, lenz_visible_path(%s::uuid, id) FROM folders WHERE owner_id = %s::uuid AND trashed_at IS NULL "
+      "AND left(path, 2) <> '//' AND lenz_access(%s::uuid, 'folder', id) >= 3 ORDER BY path COLLATE \"C\" LIMIT 500" },
     { NULL }
 };
 
@@ -108,7 +111,7 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
 {
     apr_pool_t *p = r->pool;
     lenz_json *ctx = lenz_json_new_object(p), *kids = lenz_json_new_array(p), *crumbs, *dests, *bulk_dests;
-    const char *root, *next = NULL, *args[2], *pre, *s, *where;
+    const char *root, *next = NULL, *args[3], *pre, *s, *where;
     apr_int64_t used = 0, trash = 0;
     apr_off_t quota;
     lenz_fs_item it;
@@ -148,17 +151,25 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
         lenz_db_close(db);
         return unavailable(r);
     }
-    /* Breadcrumb: every prefix of the path ("/", "/a", "/a/b"). */
+    /* Breadcrumb: every prefix of the path ("/", "/a", "/a/b") in the
+     * owner's tree, as far up as the member sees. */
     pre = "/";
-    for (s = it.path + 1; *s; s++)
+    for (s = it.stored_path + 1; *s; s++)
         if (*s == '/')
-            pre = apr_pstrcat(p, pre, "\n", apr_pstrmemdup(p, it.path, (apr_size_t)(s - it.path)), NULL);
-    if (strcmp(it.path, "/"))
-        pre = apr_pstrcat(p, pre, "\n", it.path, NULL);
-    args[0] = lr->user->id;
+            pre = apr_pstrcat(p, pre, "\n", apr_pstrmemdup(p, it.stored_path, (apr_size_t)(s - it.stored_path)), NULL);
+    if (strcmp(it.stored_path, "/"))
+        pre = apr_pstrcat(p, pre, "\n", it.stored_path, NULL);
+    args[0] = it.owner_id;
     args[1] = pre;
+    args[2] = lr->user->id;
     crumbs = lenz_json_obj_add_array(ctx, "crumbs");
-    if (lenz_db_select(db, "lenz_fp_crumbs", &rows, 2, args) == APR_SUCCESS)
+    if (it.rank != LENZ_RANK_OWNER) {
+        lenz_json *c = lenz_json_arr_add_object(crumbs);
+        lenz_json_set_str(c, "name", "Shared with me");
+        lenz_json_set_str(c, "url", "/collab/shares");
+        lenz_json_set_str(c, "id", "");
+    }
+    if (lenz_db_select(db, "lenz_fp_crumbs", &rows, 3, args) == APR_SUCCESS)
         for (k = 0; k < rows.nrows; k++) {
             lenz_json *c = lenz_json_arr_add_object(crumbs);
             lenz_json_set_str(c, "name", rows.rows[k][1][0] ? rows.rows[k][1] : "My files");
@@ -169,7 +180,10 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
     dests = lenz_json_new_array(p);
     where = lenz_fs_upload_default(db, lr->user->id);
     quota = lenz_member_quota(r, db, lr->user->id);
-    if (lenz_db_select(db, "lenz_fp_folders", &rows, 1, args) == APR_SUCCESS)
+    args[0] = lr->user->id;
+    args[1] = it.owner_id;
+    args[2] = lr->user->id;
+    if (lenz_db_select(db, "lenz_fp_folders", &rows, 3, args) == APR_SUCCESS)
         for (k = 0; k < rows.nrows; k++) {
             lenz_json *d = lenz_json_arr_add_object(dests);
             lenz_json_set_str(d, "id", rows.rows[k][0]);
@@ -177,7 +191,12 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
         }
     lenz_db_close(db);
 
-    lenz_json_set_str(ctx, "title", it.parent_id ? it.name : "My files");
+    lenz_json_set_str(ctx, "title", it.depth ? it.name : "My files");
+    /* What the member may do here (a folder shared with them: their role). */
+    lenz_json_set_bool(ctx, "can_edit", it.rank >= LENZ_RANK_EDITOR);
+    lenz_json_set_bool(ctx, "is_owner", it.rank == LENZ_RANK_OWNER);
+    if (it.rank != LENZ_RANK_OWNER)
+        lenz_json_set_str(ctx, "role", lenz_fs_role_name(it.rank));
     lenz_json_set_str(ctx, "csrf", lenz_csrf_token(r, lr));
     lenz_json_set_str(ctx, "folder_id", it.id);
     lenz_json_set_str(ctx, "back", folder_url(p, it.id, root));
@@ -229,7 +248,7 @@ static int folder_page(request_rec *r, lenz_req *lr, const char *id, int status,
     if (lenz_cfg_plain_above(lr->srv) > 0 && lenz_cfg_upload_policy(lr->srv) != LENZ_POLICY_PLAIN)
         lenz_json_set_int(ctx, "plain_above", lenz_cfg_plain_above(lr->srv));
     lenz_json_set_bool(ctx, "upload_plain", where && !strcmp(where, "plain"));
-    lenz_json_set_bool(ctx, "is_root", !it.parent_id);
+    lenz_json_set_bool(ctx, "is_root", it.depth == 0);
     lenz_json_set_copy(ctx, "children", kids);
     lenz_json_set_bool(ctx, "empty", lenz_json_array_len(kids) == 0 && !cursor);
     lenz_json_set_bool(ctx, "more", next != NULL);

@@ -19,9 +19,9 @@
  * what was shared with the caller, the parent are as the caller sees them
  * (lenz_visible_path): nothing of the owner's folders above a share. */
 #define FOLDER_COLS "f.id, f.name, CASE WHEN a.rk = 5 OR a.prk > 0 THEN f.parent_id END, " \
-    "lenz_visible_path(%s::uuid, f.id), f.depth, " TS("f") ", " ETAG("f") ", f.owner_id, a.rk, a.prk"
+    "lenz_visible_path(%s::uuid, f.id), f.depth, " TS("f") ", " ETAG("f") ", f.owner_id, a.rk, a.prk, f.path"
 #define FILE_COLS   "x.id, x.name, x.folder_id, lenz_visible_path(%s::uuid, p.id), x.size, " TS("x") ", " \
-    ETAG("x") ", x.owner_id, a.rk, a.rk"
+    ETAG("x") ", x.owner_id, a.rk, a.rk, p.path"
 /* Arguments: member (path), member, member (ranks), id; a file's:
  * member (path), member (rank), id. */
 #define FOLDER_FROM "FROM folders f CROSS JOIN LATERAL (SELECT lenz_access(%s::uuid, 'folder', f.id) AS rk, " \
@@ -121,6 +121,7 @@ static void folder_row(const char **row, lenz_fs_item *it)
     it->owner_id = row[7];
     it->rank = (int)apr_atoi64(row[8]);
     it->parent_rank = (int)apr_atoi64(row[9]);
+    it->stored_path = row[10];
 }
 
 static void file_row(apr_pool_t *p, const char **row, lenz_fs_item *it)
@@ -136,6 +137,7 @@ static void file_row(apr_pool_t *p, const char **row, lenz_fs_item *it)
     it->owner_id = row[7];
     it->rank = (int)apr_atoi64(row[8]);
     it->parent_rank = (int)apr_atoi64(row[9]);
+    it->stored_path = row[10];
 }
 
 const char *lenz_fs_role_name(int rank)

@@ -46,6 +46,7 @@ typedef struct {
     const char *owner_id;         /* whose storage it is */
     int rank;                     /* the caller's rank on it (lenz_access: 1 viewer .. 5 owner) */
     int parent_rank;              /* ... on the folder it is in (0: none, or the root) */
+    const char *stored_path;      /* the owner's path of the folder (of a file: of its folder) */
 } lenz_fs_item;
 
 #define LENZ_RANK_VIEWER    1
