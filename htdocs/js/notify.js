@@ -17,8 +17,18 @@ function timeText(iso) {
 }
 
 export function show(n) {
+  // A coalesced entry (the same kind on the same object, with a count)
+  // takes the place of the one it counts in.
+  let replaced = 0;
+  if (n.object)
+    for (const old of list.querySelectorAll('li[data-object]'))
+      if (old.dataset.object === n.object) {
+        if (old.classList.contains('unread')) replaced++;
+        old.remove();
+      }
   const li = document.createElement('li');
   li.className = 'unread';
+  if (n.object) li.dataset.object = n.object;
   const what = document.createElement('span');
   what.className = 'what';
   what.textContent = n.title;                 // text, never HTML
@@ -30,7 +40,7 @@ export function show(n) {
   const none = document.getElementById('no-notifications');
   if (none) none.remove();
   const unread = parseInt(count.textContent, 10);
-  count.textContent = `${Number.isFinite(unread) ? unread + 1 : 1} unread`;
+  count.textContent = `${Number.isFinite(unread) ? Math.max(unread - replaced, 0) + 1 : 1} unread`;
 }
 
 const RETRY_FIRST = Number(section && section.dataset.retryMs) || 30000;

@@ -261,6 +261,7 @@ static void recent_notifications(request_rec *r, lenz_req *lr, lenz_json *ctx)
             lenz_json_set_str(o, "title", rows.rows[i][2]);
             lenz_json_set_str(o, "when", rows.rows[i][4]);
             lenz_json_set_bool(o, "unread", rows.rows[i][5][0] != 't');
+            lenz_json_set_str(o, "object", rows.rows[i][6]);
         }
         lenz_json_set_bool(ctx, "has_notifications", rows.nrows > 0);
     }

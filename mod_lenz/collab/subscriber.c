@@ -86,9 +86,10 @@ static apr_status_t commented(lenz_eventctx *ec, const lenz_event *ev)
     }
     if (owner_told)
         return APR_SUCCESS;
-    return lenz_notice_add(ec, ev, owner, "comments",
-                           apr_psprintf(ec->pool, "%s commented on \u201c%s\u201d", by ? by : "Someone", name),
-                           ev->payload, 0);
+    /* Comments on one item within the window: one entry with a count. */
+    return lenz_notice_add_counted(ec, ev, owner, "comments", str(ev, "item_id"),
+                                   apr_psprintf(ec->pool, "%s commented on \u201c%s\u201d", by ? by : "Someone", name),
+                                   "", apr_psprintf(ec->pool, " new comments on \u201c%s\u201d", name), ev->payload);
 }
 
 apr_status_t lenz_collab_on_event(lenz_eventctx *ec, const lenz_event *ev)

@@ -18,4 +18,14 @@ extern const lenz_stmt lenz_notice_stmts[];
 apr_status_t lenz_notice_add(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
                              const char *title, const lenz_json *body, int live);
 
+/* Repeats coalesced (sql/026): an unread notice of ev's type about object
+ * made in the last LENZ_NOTICE_WINDOW seconds is replaced by one counting
+ * both, titled many_before, the count, many_after ("report.pdf was
+ * downloaded " 65 " times"); the first is titled title_one.  object NULL:
+ * lenz_notice_add. */
+#define LENZ_NOTICE_WINDOW 600
+apr_status_t lenz_notice_add_counted(lenz_eventctx *ec, const lenz_event *ev, const char *user, const char *kind,
+                                     const char *object, const char *title_one, const char *many_before,
+                                     const char *many_after, const lenz_json *body);
+
 #endif

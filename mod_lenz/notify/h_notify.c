@@ -47,7 +47,11 @@ static int list(request_rec *r, lenz_req *lr)
     lenz_json_set_int(out, "unread", apr_atoi64(unread.rows[0][0]));
     arr = lenz_json_obj_add_array(out, "notifications");
     for (i = 0; i < rows.nrows; i++)
-        lenz_notify_row_json(lenz_json_arr_add_object(arr), rows.rows[i], r->pool);
+    {
+        lenz_json *o = lenz_json_arr_add_object(arr);
+        lenz_notify_row_json(o, rows.rows[i], r->pool);
+        lenz_notify_row_count(o, rows.rows[i]);
+    }
     return lenz_send_json(r, HTTP_OK, out);
 }
 

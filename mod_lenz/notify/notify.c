@@ -18,13 +18,13 @@ const lenz_stmt lenz_notify_stmts[] = {
       "AND (sf.id = f.id OR left(f.path, length(sf.path) + 1) = sf.path || '/')" },
     { "lenz_notify_after",
       "SELECT id, type, title, body::text, "
-      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (read_at IS NOT NULL), live "
-      "FROM notifications WHERE user_id = %s::uuid AND id > %s::bigint "
+      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (read_at IS NOT NULL), live, "
+      "object, count FROM notifications WHERE user_id = %s::uuid AND id > %s::bigint "
       "AND (%s::text IS NULL OR read_at IS NULL) AND (%s::text IS NOT NULL OR NOT live) "
       "ORDER BY id LIMIT %s::int" },
     { "lenz_notify_recent",
       "SELECT id, type, title, body::text, "
-      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), (read_at IS NOT NULL) "
+      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"'), (read_at IS NOT NULL), object "
       "FROM notifications WHERE user_id = %s::uuid AND NOT live ORDER BY id DESC LIMIT %s::int" },
     { "lenz_notify_latest",
       "SELECT coalesce(max(id), 0) FROM notifications WHERE user_id = %s::uuid" },
@@ -53,10 +53,14 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev)
     lenz_json_get_str(ev->payload, "name", &name);
     name = lenz_name_neutral(ec->pool, name);     /* a title shown as it is (names.h) */
     if (strcmp(ev->type, "link.downloaded") == 0) {
+        const char *link = NULL, *what = name ? name : "your shared files";
         lenz_json_get_str(ev->payload, "owner_id", &owner);
-        return add(ec, ev, owner, "downloads",
-                   apr_psprintf(ec->pool, "Downloaded: %s", name ? name : "your shared files"),
-                   ev->payload);
+        lenz_json_get_str(ev->payload, "link_id", &link);
+        /* Repeats of one link within the window: one entry with a count
+         * (ranged downloads make many events a second). */
+        return lenz_notice_add_counted(ec, ev, owner, "downloads", link ? link : ev->subject,
+                                       apr_psprintf(ec->pool, "Downloaded: %s", what),
+                                       apr_psprintf(ec->pool, "%s was downloaded ", what), " times", ev->payload);
     }
     if (strcmp(ev->type, "storage.changed") == 0) {
         /* To the open pages of the owner and of the members of the
@@ -119,5 +123,11 @@ void lenz_notify_row_json(lenz_json *o, const char **row, apr_pool_t *p)
         lenz_json_set_copy(o, "body", body);
     lenz_json_set_str(o, "created_at", row[4]);
     lenz_json_set_bool(o, "read", row[5][0] == 't');
+}
+
+void lenz_notify_row_count(lenz_json *o, const char **row)
+{
+    lenz_json_set_str(o, "object", row[7]);
+    lenz_json_set_int(o, "count", apr_atoi64(row[8]));
 }
 

@@ -26,6 +26,8 @@ apr_status_t lenz_notify_on_event(lenz_eventctx *ec, const lenz_event *ev);
 
 /* A row of lenz_notify_after as the API's notification object. */
 void lenz_notify_row_json(lenz_json *o, const char **row, apr_pool_t *p);
+/* ... and its "object" and "count" (sql/026: a coalesced entry). */
+void lenz_notify_row_count(lenz_json *o, const char **row);
 /* A notification id from the client: 0 when absent, -1 when not one. */
 apr_int64_t lenz_notify_id_arg(const char *s);
 /* GET /events/stream (stream.c). */

@@ -84,6 +84,7 @@ static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bu
     for (i = 0; i < rows.nrows; i++) {
         lenz_json *o = lenz_json_new_object(p);
         lenz_notify_row_json(o, rows.rows[i], p);
+        lenz_notify_row_count(o, rows.rows[i]);
         /* A live change: what changed, where (no notice to show). */
         if (rows.rows[i][6][0] == 't')
             apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: storage\ndata: %s\n\n",
