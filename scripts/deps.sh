@@ -5,7 +5,7 @@ set -eu
 
 BUILD="gcc make autoconf pkg-config apache2-dev libapr1-dev libaprutil1-dev
        libpq-dev libssl-dev libcurl4-openssl-dev libjson-c-dev libarchive-dev
-       libqrencode-dev"
+       libqrencode-dev libcmark-dev"
 RUN="apache2 apache2-bin apache2-utils libaprutil1-dbd-pgsql postgresql-15 postgresql-client-15
      ceph-mon ceph-osd radosgw ceph-common python3-aiosmtpd openssl curl procps"
 # nodejs (18+) and node-jsdom: t/upload_page.t runs the upload page's
