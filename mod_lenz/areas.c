@@ -36,6 +36,7 @@
 #include "status/area.h"
 #include "files/area.h"
 #include "collab/area.h"
+#include "topics/area.h"
 #include "home/area.h"
 
 /* lenz-api: the REST API for mobile and script clients, mounted at
@@ -59,6 +60,7 @@ static const lenz_route *const api_tables[] = {
     lenz_api_share_routes,
     lenz_api_comment_routes,
     lenz_api_activity_routes,
+    lenz_api_topic_routes,
     NULL
 };
 
@@ -77,6 +79,7 @@ const lenz_area *const lenz_areas[] = {
     &lenz_area_home,
     &lenz_area_admin,
     &lenz_area_collab,
+    &lenz_area_topics,
     NULL
 };
 
@@ -127,10 +130,12 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_shares_stmts,
     lenz_comments_stmts,
     lenz_activity_stmts,
+    lenz_topics_stmts,
     /* the event subscribers' (subscribers.c) */
     lenz_audit_stmts,
     lenz_notify_stmts,
     lenz_notice_stmts,
     lenz_mailsub_stmts,
+    lenz_topic_sub_stmts,
     NULL
 };

@@ -10,6 +10,7 @@
 #include "notify/notify.h"
 #include "jobs/mailsub.h"
 #include "collab/area.h"
+#include "topics/area.h"
 
 const lenz_subscriber lenz_subscribers[] = {
     { "*", "audit", lenz_audit_on_event },
@@ -25,5 +26,6 @@ const lenz_subscriber lenz_subscribers[] = {
     { "storage.changed", "activity", lenz_activity_on_event },
     { "share.*", "activity", lenz_activity_on_event },
     { "comment.created", "activity", lenz_activity_on_event },
+    { "post.created", "topics", lenz_topic_on_event },
     { NULL }
 };

@@ -7,8 +7,10 @@
  *   PATCH /api/v1/me/notification-preferences   {"digest", "kinds": {KIND: {"in_app","mail"}}}
  *   POST  /account/settings/notifications       (the settings page's form)
  *
- * Kinds: downloads (of the member's links), requests (files received
- * through their file requests).  Security notices (password, two-factor)
+ * Kinds: comments (on their items, and mentions), downloads (of the
+ * member's links), requests (files received through their file requests),
+ * shares (invitations, people joining), topics (posts in topics they
+ * joined, replies to them).  Security notices (password, two-factor)
  * are always mailed and are listed as fixed. */
 #include <apr_strings.h>
 
@@ -19,13 +21,13 @@
 #include "httpd/body.h"
 #include "httpd/problem.h"
 
-static const char *const kinds[] = { "downloads", "requests" };
+static const char *const kinds[] = { "comments", "downloads", "requests", "shares", "topics" };
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 const lenz_stmt lenz_prefs_stmts[] = {
     { "lenz_prefs_get",
       "SELECT k.kind, coalesce(p.in_app, true), coalesce(p.mail, true), u.mail_digest "
-      "FROM users u CROSS JOIN (VALUES ('downloads'), ('requests')) AS k(kind) "
+      "FROM users u CROSS JOIN (VALUES ('comments'), ('downloads'), ('requests'), ('shares'), ('topics')) AS k(kind) "
       "LEFT JOIN notification_prefs p ON p.user_id = u.id AND p.kind = k.kind "
       "WHERE u.id = %s::uuid ORDER BY k.kind" },
     { "lenz_prefs_set",
@@ -168,7 +170,7 @@ static int each_kind(void *baton, const char *key, lenz_json *val)
             return 1;
         }
     w->bad = !lenz_field_bad(w->r, apr_pstrcat(w->r->pool, "kinds.", key, NULL),
-                             "not a kind: downloads, requests");
+                             "not a kind: comments, downloads, requests, shares, topics");
     return 0;
 }
 
