@@ -37,6 +37,7 @@
 #include "files/area.h"
 #include "collab/area.h"
 #include "topics/area.h"
+#include "search/area.h"
 #include "home/area.h"
 
 /* lenz-api: the REST API for mobile and script clients, mounted at
@@ -61,6 +62,7 @@ static const lenz_route *const api_tables[] = {
     lenz_api_comment_routes,
     lenz_api_activity_routes,
     lenz_api_topic_routes,
+    lenz_api_search_routes,
     NULL
 };
 
@@ -80,6 +82,7 @@ const lenz_area *const lenz_areas[] = {
     &lenz_area_admin,
     &lenz_area_collab,
     &lenz_area_topics,
+    &lenz_area_search,
     NULL
 };
 
@@ -131,6 +134,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_comments_stmts,
     lenz_activity_stmts,
     lenz_topics_stmts,
+    lenz_search_stmts,
     /* the event subscribers' (subscribers.c) */
     lenz_audit_stmts,
     lenz_notify_stmts,

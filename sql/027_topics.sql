@@ -27,7 +27,7 @@ CREATE TABLE topics (
     created_at       timestamptz NOT NULL DEFAULT now(),
     last_activity_at timestamptz NOT NULL DEFAULT now(),
     search           tsvector GENERATED ALWAYS AS (
-        setweight(to_tsvector('english', title), 'A') || setweight(to_tsvector('english', body), 'B')
+        setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')
         || setweight(to_tsvector('simple', lenz_tags_text(tags)), 'A')) STORED
 );
 CREATE INDEX topics_activity ON topics (pinned DESC, last_activity_at DESC, id) WHERE removed_at IS NULL;
@@ -49,7 +49,7 @@ CREATE TABLE posts (
     created_at timestamptz NOT NULL DEFAULT now(),
     edited_at  timestamptz,
     removed_at timestamptz,
-    search     tsvector GENERATED ALWAYS AS (setweight(to_tsvector('english', body), 'B')) STORED
+    search     tsvector GENERATED ALWAYS AS (setweight(to_tsvector('simple', body), 'B')) STORED
 );
 CREATE INDEX posts_topic ON posts (topic_id, created_at, id);
 CREATE INDEX posts_author ON posts (author_id);

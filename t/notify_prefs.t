@@ -40,6 +40,7 @@ sub mails_about { my ($n) = @_; scalar grep { my $m = read_file($_); $m =~ /^X-E
 my $p = prefs();
 is_deeply($p, { digest => 'off', kinds => { downloads => { in_app => $T, mail => $T },
                                            requests => { in_app => $T, mail => $T },
+                                           (map { $_ => { in_app => $T, mail => $T } } qw(shares comments topics)),
                                            security => { in_app => $F, mail => $T, fixed => $T } } },
           'GET /me/notification-preferences: everything on, mails at once, security fixed');
 shared_and_downloaded("one-$tag.txt");
