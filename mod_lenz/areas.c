@@ -63,6 +63,7 @@ static const lenz_route *const api_tables[] = {
     lenz_api_activity_routes,
     lenz_api_topic_routes,
     lenz_api_search_routes,
+    lenz_api_message_routes,
     NULL
 };
 
@@ -135,6 +136,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_activity_stmts,
     lenz_topics_stmts,
     lenz_search_stmts,
+    lenz_messages_stmts,
     /* the event subscribers' (subscribers.c) */
     lenz_audit_stmts,
     lenz_notify_stmts,

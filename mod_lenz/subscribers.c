@@ -23,6 +23,7 @@ const lenz_subscriber lenz_subscribers[] = {
     { "file_request.received", "mail", lenz_mailsub_on_event },
     { "share.*", "collab", lenz_collab_on_event },
     { "comment.created", "collab", lenz_collab_on_event },
+    { "message.created", "collab", lenz_collab_on_event },
     { "storage.changed", "activity", lenz_activity_on_event },
     { "share.*", "activity", lenz_activity_on_event },
     { "comment.created", "activity", lenz_activity_on_event },

@@ -22,7 +22,7 @@ my %mount = (
     'h_api_admin.c' => '/api/v1', 'h_notify.c' => '/events', 'h_files.c' => '/api/v1', 'h_api_content.c' => '/api/v1',
     'h_files_page.c' => '/files', 'h_home.c' => '', 'h_request.c' => '/upload', 'h_requests.c' => '/api/v1',
     'h_share_page.c' => '/files', 'h_tokens.c' => '/account', 'h_settings.c' => '/account', 'h_prefs.c' => '/account',
-    'h_shares.c' => '/api/v1', 'h_comments.c' => '/api/v1', 'h_activity.c' => '/api/v1', 'h_pages.c' => '/collab', 'h_topics.c' => '/api/v1', 'h_topic_pages.c' => '/topics', 'h_search.c' => '/search',
+    'h_shares.c' => '/api/v1', 'h_comments.c' => '/api/v1', 'h_activity.c' => '/api/v1', 'h_pages.c' => '/collab', 'h_topics.c' => '/api/v1', 'h_topic_pages.c' => '/topics', 'h_search.c' => '/search', 'h_messages.c' => '/api/v1',
     'h_admin.c' => '/admin', 'h_jobs.c' => '/admin', 'h_audit.c' => '/admin', 'h_links.c' => '/admin', 'h_system.c' => '/admin',
 );
 my @routes;

@@ -13,6 +13,8 @@ extern const lenz_route lenz_api_comment_routes[];
 extern const lenz_stmt lenz_comments_stmts[];
 extern const lenz_route lenz_api_activity_routes[];
 extern const lenz_stmt lenz_activity_stmts[];
+extern const lenz_route lenz_api_message_routes[];
+extern const lenz_stmt lenz_messages_stmts[];
 
 /* lenz-collab: the collaboration pages (/collab, h_pages.c). */
 extern const lenz_area lenz_area_collab;

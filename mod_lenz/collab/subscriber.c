@@ -4,6 +4,8 @@
  *                       an address without an account: a mail that leads
  *                       through sign-up to the invitation (always sent)
  *   share.accepted   -> the folder's owner: a notice
+ *   message.created  -> each other member of the conversation: a live row
+ *                       (their open pages get "event: message"), no notice
  *   comment.created  -> each person mentioned who can see the item (the
  *                       comment's handler resolved them): a notice and a
  *                       mail (kind "comments"); the item's owner, when
@@ -105,5 +107,14 @@ apr_status_t lenz_collab_on_event(lenz_eventctx *ec, const lenz_event *ev)
     }
     if (!strcmp(ev->type, "comment.created"))
         return commented(ec, ev);
+    if (!strcmp(ev->type, "message.created")) {
+        lenz_json *to = lenz_json_get(ev->payload, "to");
+        apr_size_t i, n = to ? lenz_json_array_len(to) : 0;
+        for (i = 0; i < n; i++)
+            if (lenz_notice_add(ec, ev, lenz_json_string(lenz_json_array_get(to, i)), NULL, "New message",
+                                ev->payload, 1) != APR_SUCCESS)
+                return APR_EGENERAL;
+        return APR_SUCCESS;
+    }
     return APR_SUCCESS;
 }

@@ -85,10 +85,12 @@ static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bu
         lenz_json *o = lenz_json_new_object(p);
         lenz_notify_row_json(o, rows.rows[i], p);
         lenz_notify_row_count(o, rows.rows[i]);
-        /* A live change: what changed, where (no notice to show). */
+        /* A live row (no notice to show): a change to folders ("event:
+         * storage": what changed, where) or a message ("event: message"). */
         if (rows.rows[i][6][0] == 't')
-            apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: storage\ndata: %s\n\n",
-                               rows.rows[i][0], lenz_json_dump(p, lenz_json_get(o, "body")));
+            apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: %s\ndata: %s\n\n", rows.rows[i][0],
+                               strcmp(rows.rows[i][1], "message.created") ? "storage" : "message",
+                               lenz_json_dump(p, lenz_json_get(o, "body")));
         else
             apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: notification\ndata: %s\n\n",
                                rows.rows[i][0], lenz_json_dump(p, o));
