@@ -21,6 +21,7 @@
 #include "jobs/mailsub.h"
 #include "jobs/traffic.h"
 #include "jobs/notice.h"
+#include "jobs/rooms.h"
 #include "jobs/requests.h"
 #include "account/area.h"
 #include "account/accounts.h"
@@ -141,6 +142,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_audit_stmts,
     lenz_notify_stmts,
     lenz_notice_stmts,
+    lenz_rooms_stmts,
     lenz_mailsub_stmts,
     lenz_topic_sub_stmts,
     NULL

@@ -9,6 +9,7 @@
 #include "jobs/audit.h"
 #include "notify/notify.h"
 #include "jobs/mailsub.h"
+#include "jobs/rooms.h"
 #include "collab/area.h"
 #include "topics/area.h"
 
@@ -28,5 +29,7 @@ const lenz_subscriber lenz_subscribers[] = {
     { "share.*", "activity", lenz_activity_on_event },
     { "comment.created", "activity", lenz_activity_on_event },
     { "post.created", "topics", lenz_topic_on_event },
+    { "post.created", "rooms", lenz_rooms_on_event },
+    { "message.created", "rooms", lenz_rooms_on_event },
     { NULL }
 };

@@ -54,6 +54,7 @@ const lenz_stmt lenz_expire_stmts[] = {
       IN_BATCH("notifications", "(live AND created_at < now() - interval '1 day') "
                "OR read_at < now() - interval '90 days' "
                                 "OR created_at < now() - interval '365 days'") },
+    { "lenz_expire_room_events", IN_BATCH("room_events", "created_at < now() - interval '1 day'") },
     { "lenz_expire_file_rows",
       IN_BATCH("files", "state = 'deleted' AND updated_at < now() - interval '30 days'") },
     { "lenz_expire_transfers",
@@ -80,6 +81,7 @@ apr_status_t lenz_purge_expired_job(lenz_jobctx *jc)
         { "lenz_expire_pats", "long-ended personal access tokens", 0 },
         { "lenz_expire_links", "long-expired share links", 0 },
         { "lenz_expire_notifications", "old notifications", 0 },
+        { "lenz_expire_room_events", "day-old room events", 0 },
         { "lenz_expire_file_rows", "rows of deleted files", 0 },
         { "lenz_expire_transfers", "empty expired transfers", 0 },
     };

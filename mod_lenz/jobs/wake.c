@@ -48,7 +48,9 @@ void lenz_wake_poke(const char *user_id)
         return;
     apr_thread_mutex_lock(wake.mutex);
     wake.gen++;
-    wake.ring[wake.gen % RING] = lenz_wake_user_hash(user_id);
+    /* A room's event ("room:...") wakes every stream: each looks at its
+     * own rooms (0 is "anyone"). */
+    wake.ring[wake.gen % RING] = strncmp(user_id, "room:", 5) ? lenz_wake_user_hash(user_id) : 0;
     apr_thread_cond_broadcast(wake.cond);
     apr_thread_mutex_unlock(wake.mutex);
 }

@@ -16,6 +16,14 @@ const lenz_stmt lenz_notify_stmts[] = {
       "JOIN shares s ON s.folder_id = sf.id AND s.status = 'active' "
       "WHERE f.id IN (SELECT value::uuid FROM jsonb_array_elements_text(%s::jsonb -> 'folders')) "
       "AND (sf.id = f.id OR left(f.path, length(sf.path) + 1) = sf.path || '/')" },
+    /* Rooms (sql/030): the ones the member may not join, the newest id,
+     * and what is new in them that they may still see. */
+    { "lenz_notify_rooms_denied",
+      "SELECT r FROM unnest(%s::text[]) r WHERE lenz_room_access(%s::uuid, r) = 0" },
+    { "lenz_notify_rooms_latest", "SELECT coalesce(max(id), 0) FROM room_events" },
+    { "lenz_notify_rooms_after",
+      "SELECT id, event, payload::text FROM room_events WHERE room = ANY (%s::text[]) AND id > %s::bigint "
+      "AND lenz_room_access(%s::uuid, room) > 0 ORDER BY id LIMIT %s::int" },
     { "lenz_notify_after",
       "SELECT id, type, title, body::text, "
       "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), (read_at IS NOT NULL), live, "

@@ -12,6 +12,11 @@
  * APR_SUCCESS, never ran) and with httpd's own mod_dialup (30,000 bytes
  * at 7,000 a second: the first 7,000 came, then nothing for 10 s).
  *
+ * Rooms (?room=topic:ID&room=chat:ID, sql/030): the stream also sends
+ * what is new in those rooms, each row's access checked as it is read;
+ * event ids are then "N.M" (notifications, room events) so Last-Event-ID
+ * resumes both.
+ *
  * Per stream memory is bounded: each round's query and output live in a
  * subpool cleared before the next round; at most PAGE rows per round.
  */
@@ -30,6 +35,7 @@
 #include "httpd/metrics.h"
 #include "httpd/streams.h"
 #include "httpd/directives.h"
+#include "codec.h"
 
 #define PAGE        50
 #define HEARTBEAT   apr_time_from_sec(15)
@@ -61,14 +67,46 @@ static int stopping(void)
     return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS && state == AP_MPMQ_STOPPING;
 }
 
-/* Sends what is new since *last; returns the client's state. */
+/* The stream's position as an event id: the last notification's id, and
+ * with rooms the last room event's after a dot ("41.7"). */
+static const char *event_id(apr_pool_t *p, apr_int64_t last, const char *rooms, apr_int64_t rlast)
+{
+    return rooms ? apr_psprintf(p, "%" APR_INT64_T_FMT ".%" APR_INT64_T_FMT, last, rlast)
+                 : apr_psprintf(p, "%" APR_INT64_T_FMT, last);
+}
+
+/* What is new in the stream's rooms since *rlast (access checked for each
+ * row: a member who lost access gets nothing more of that room). */
+static int send_rooms(request_rec *r, lenz_req *lr, apr_pool_t *p, lenz_db *db, apr_bucket_brigade *bb,
+                      const char *rooms, apr_int64_t last, apr_int64_t *rlast)
+{
+    const char *args[4];
+    lenz_rows rows;
+    int i;
+    args[0] = rooms;
+    args[1] = apr_psprintf(p, "%" APR_INT64_T_FMT, *rlast);
+    args[2] = lr->user->id;
+    args[3] = apr_itoa(p, PAGE);
+    if (lenz_db_select(db, "lenz_notify_rooms_after", &rows, 4, args) != APR_SUCCESS)
+        return 0;
+    for (i = 0; i < rows.nrows; i++) {
+        *rlast = apr_atoi64(rows.rows[i][0]);
+        apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: %s\ndata: %s\n\n", event_id(p, last, rooms, *rlast),
+                           rows.rows[i][1], rows.rows[i][2]);
+    }
+    (void)r;
+    return rows.nrows;
+}
+
+/* Sends what is new since *last (and *rlast in rooms); returns the
+ * client's state. */
 static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bucket_brigade *bb,
-                             apr_int64_t *last, int *more)
+                             apr_int64_t *last, const char *rooms, apr_int64_t *rlast, int *more)
 {
     const char *args[5];
     lenz_rows rows;
     lenz_db *db = lenz_db_open_in(r, p);
-    int i;
+    int i, rn = 0;
 
     *more = 0;
     if (!db)
@@ -80,24 +118,27 @@ static apr_status_t send_new(request_rec *r, lenz_req *lr, apr_pool_t *p, apr_bu
     args[4] = apr_itoa(p, PAGE);
     if (lenz_db_select(db, "lenz_notify_after", &rows, 5, args) != APR_SUCCESS)
         rows.nrows = 0;
-    lenz_db_close(db);
     for (i = 0; i < rows.nrows; i++) {
         lenz_json *o = lenz_json_new_object(p);
+        const char *eid = event_id(p, apr_atoi64(rows.rows[i][0]), rooms, *rlast);
         lenz_notify_row_json(o, rows.rows[i], p);
         lenz_notify_row_count(o, rows.rows[i]);
         /* A live row (no notice to show): a change to folders ("event:
          * storage": what changed, where) or a message ("event: message"). */
         if (rows.rows[i][6][0] == 't')
-            apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: %s\ndata: %s\n\n", rows.rows[i][0],
+            apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: %s\ndata: %s\n\n", eid,
                                strcmp(rows.rows[i][1], "message.created") ? "storage" : "message",
                                lenz_json_dump(p, lenz_json_get(o, "body")));
         else
             apr_brigade_printf(bb, NULL, NULL, "id: %s\nevent: notification\ndata: %s\n\n",
-                               rows.rows[i][0], lenz_json_dump(p, o));
+                               eid, lenz_json_dump(p, o));
         *last = apr_atoi64(rows.rows[i][0]);
     }
-    *more = rows.nrows == PAGE;
-    return rows.nrows ? flush(r, bb) : APR_SUCCESS;
+    if (rooms)
+        rn = send_rooms(r, lr, p, db, bb, rooms, *last, rlast);
+    lenz_db_close(db);
+    *more = rows.nrows == PAGE || rn == PAGE;
+    return rows.nrows || rn ? flush(r, bb) : APR_SUCCESS;
 }
 
 /* A client that closed its end is seen without writing to it: the socket
@@ -163,6 +204,8 @@ typedef struct sse {
     apr_pool_t *round;          /* cleared every round */
     apr_bucket_brigade *bb;
     apr_int64_t last;           /* the last id sent */
+    const char *rooms;          /* the rooms subscribed to, as a text[] literal, or NULL */
+    apr_int64_t rlast;          /* the last room event sent */
     apr_time_t end, beat;
     apr_uint32_t uh, gen;       /* the member's wake-up hash; the generation last looked at */
     int more;                   /* a full page came: look again at once */
@@ -175,7 +218,7 @@ static int sse_round(sse *s)
     apr_time_t now;
     apr_pool_clear(s->round);
     s->gen = lenz_wake_generation();         /* a poke after this wakes the next round */
-    if (send_new(s->r, s->lr, s->round, s->bb, &s->last, &s->more) != APR_SUCCESS)
+    if (send_new(s->r, s->lr, s->round, s->bb, &s->last, s->rooms, &s->rlast, &s->more) != APR_SUCCESS)
         return 0;
     now = apr_time_now();
     if (now >= s->beat) {
@@ -192,14 +235,72 @@ static int sse_over(sse *s)
     return apr_time_now() >= s->end || stopping() || client_gone(s->r);
 }
 
+/* ?room=topic:ID&room=chat:ID (at most MAX_ROOMS) as a text[] literal;
+ * NULL when none; 0 after answering 400. */
+#define MAX_ROOMS 20
+static int rooms_of(request_rec *r, const char **out)
+{
+    char *args = r->args ? apr_pstrdup(r->pool, r->args) : NULL, *last, *kv;
+    const char *lit = NULL;
+    int n = 0;
+    *out = NULL;
+    for (kv = args ? apr_strtok(args, "&", &last) : NULL; kv; kv = apr_strtok(NULL, "&", &last)) {
+        char *v;
+        if (strncmp(kv, "room=", 5))
+            continue;
+        v = kv + 5;
+        if (ap_unescape_url(v) != OK || (strncmp(v, "topic:", 6) && strncmp(v, "chat:", 5))
+            || !lenz_uuid_ok(strchr(v, ':') + 1) || ++n > MAX_ROOMS)
+            return lenz_field_bad(r, "room", apr_psprintf(r->pool, "topic:ID or chat:ID, at most %d", MAX_ROOMS)), 0;
+        lit = apr_pstrcat(r->pool, lit ? lit : "{", lit ? "," : "", v, NULL);
+    }
+    if (lit)
+        *out = apr_pstrcat(r->pool, lit, "}", NULL);
+    return 1;
+}
+
 int lenz_notify_stream(request_rec *r, lenz_req *lr)
 {
-    const char *leid = apr_table_get(r->headers_in, "Last-Event-ID");
-    apr_int64_t last = lenz_notify_id_arg(leid ? leid : lenz_query(r, "last_event_id"));
+    const char *leid = apr_table_get(r->headers_in, "Last-Event-ID"), *given, *dot, *rooms;
+    apr_int64_t last, rlast = -1;
     sse *s;
 
+    if (!rooms_of(r, &rooms))
+        return OK;
+    given = leid ? leid : lenz_query(r, "last_event_id");
+    /* "N", or with rooms "N.M" (the last notification, the last room event). */
+    dot = given ? strchr(given, '.') : NULL;
+    last = lenz_notify_id_arg(dot ? apr_pstrmemdup(r->pool, given, dot - given) : given);
+    if (dot && (rlast = lenz_notify_id_arg(dot + 1)) < 0)
+        last = -1;
     if (last < 0)
-        return lenz_field_bad(r, "Last-Event-ID", "a notification id"), OK;
+        return lenz_field_bad(r, "Last-Event-ID", "a notification id (N, or N.M with rooms)"), OK;
+    if (rooms) {
+        /* Access per room at subscribe time (and again for every row). */
+        const char *args[2] = { rooms, lr->user->id };
+        lenz_rows rows;
+        lenz_db *db = lenz_db_open(r);
+        if (!db)
+            return unavailable(r);
+        if (lenz_db_select(db, "lenz_notify_rooms_denied", &rows, 2, args) != APR_SUCCESS) {
+            lenz_db_close(db);
+            return unavailable(r);
+        }
+        if (rows.nrows) {
+            lenz_db_close(db);
+            return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "No such room",
+                             apr_pstrcat(r->pool, "room: no such room: ", rows.rows[0][0], NULL));
+        }
+        if (rlast < 0) {
+            /* Rooms start from now, unless the id says where. */
+            if (lenz_db_select(db, "lenz_notify_rooms_latest", &rows, 0, args) != APR_SUCCESS || rows.nrows != 1) {
+                lenz_db_close(db);
+                return unavailable(r);
+            }
+            rlast = apr_atoi64(rows.rows[0][0]);
+        }
+        lenz_db_close(db);
+    }
     {
         lenz_stream_verdict v = lenz_streams_admit(r, lr->user->id);
         if (v != LENZ_STREAM_OK)
@@ -226,6 +327,8 @@ int lenz_notify_stream(request_rec *r, lenz_req *lr)
     s->r = r;
     s->lr = lr;
     s->last = last;
+    s->rooms = rooms;
+    s->rlast = rlast < 0 ? 0 : rlast;
     s->uh = lenz_wake_user_hash(lr->user->id);
     s->end = apr_time_now() + STREAM_MAX;
     s->beat = apr_time_now() + HEARTBEAT;
