@@ -108,11 +108,12 @@ is(api($t{out}, 'POST', "/topics/$tp2->{id}/join")->code, 204, 'a member joins a
 my $mark = psql("SELECT coalesce(max(id), 0) FROM notifications");
 api($t{ann}, 'POST', "/topics/$tp2->{id}/posts", { body => "post $_" }) for 1 .. 3;
 ok(wait_until(sub { psql("SELECT coalesce(sum(count), 0) FROM notifications WHERE id > $mark AND user_id = '"
-                         . $uid->($mail{out}) . "' AND type = 'post.created'") == 3 }, 10), 'three new posts are told');
+                         . $uid->($mail{out}) . "' AND type = 'post.created' AND object = '$tp2->{id}'") == 3 }, 10),
+   'three new posts are told');
 is(psql("SELECT count(*) || ' ' || max(title) FROM notifications WHERE id > $mark AND user_id = '" . $uid->($mail{out})
         . "' AND type = 'post.created'"), '1 3 new posts in “Glossy or satin?”', '... as one entry with a count');
-is(psql("SELECT count(*) FROM notifications WHERE id > $mark AND user_id = '" . $uid->($mail{ann}) . "' AND type = 'post.created'"),
-   0, '... the poster hears nothing of their own');
+is(psql("SELECT count(*) FROM notifications WHERE id > $mark AND user_id = '" . $uid->($mail{ann}) . "' AND type = 'post.created' "
+        . "AND body->>'topic_id' = '$tp2->{id}'"), 0, '... the poster hears nothing of their own');
 is(api($t{out}, 'DELETE', "/topics/$tp2->{id}/join")->code, 204, 'leaving');
 
 # --- Moderators ---------------------------------------------------------------------------------------------
