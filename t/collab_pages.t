@@ -110,6 +110,24 @@ $res = post_form('own', "/collab/share/$sid/remove");
 is($res->code, 303, 'the owner removes them');
 is(page('viewer', "/files/folder/$team->{id}")->code, 404, '... and the folder is 404 to them');
 
+# --- Messages ---------------------------------------------------------------------------------------------------------
+$res = post_form('own', '/collab/messages/new', to => $mail{viewer}, body => "Hello Vic\nhow are you?");
+is($res->code, 303, 'a conversation started through the form: 303');
+my ($conv) = loc($res) =~ m{^/collab/messages/([0-9a-f-]{36})$};
+ok($conv, '... to the conversation');
+like(page('viewer', '/collab/messages')->content, qr{Pat Owner</strong></a> <span class="tag">1 unread</span>},
+     'the recipient\'s list: the conversation, 1 unread');
+$res = page('viewer', "/collab/messages/$conv");
+is($res->code, 200, 'the conversation page');
+like($res->content, qr{<p class="comment-body">Hello Vic\nhow are you\?</p>}, '... the message, its line break kept');
+like(page('viewer', '/collab/messages')->content, qr{<p>0 unread\.</p>}, '... and seeing it marked it read');
+is(post_form('viewer', "/collab/messages/$conv/send", body => 'Fine, thanks')->code, 303, 'a reply through the form');
+like(page('own', "/collab/messages/$conv")->content, qr{Fine, thanks}, '... which the sender sees');
+is(page('out', "/collab/messages/$conv")->code, 404, "an outsider's GET of it: 404");
+is(post_form('out', "/collab/messages/$conv/send", body => 'hi')->code, 404, '... sending into it: 404');
+is(post_form('own', '/collab/messages/new', to => "nobody-$tag\@example.org", body => 'x')->code, 404,
+   'to an address without an account: 404');
+
 # --- The outsider ----------------------------------------------------------------------------------------------------
 for my $p ("/collab/folder/$team->{id}", "/collab/file/$doc->{file_id}", "/files/folder/$team->{id}") {
     $res = page('out', $p);

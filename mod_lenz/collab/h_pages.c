@@ -7,8 +7,11 @@
  *                                remove for owners and co-owners), its
  *                                comments and its recent activity
  *   GET  /file/{id}              a file's comments
+ *   GET  /messages               conversations, and the form to start one
+ *   GET  /messages/{id}          a conversation (seeing it marks it read)
  *   POST /folder/{id}/invite, /share/{id}/role|remove|accept|decline|leave,
- *        /folder/{id}/comment, /file/{id}/comment, /comment/{id}/delete
+ *        /folder/{id}/comment, /file/{id}/comment, /comment/{id}/delete,
+ *        /messages/new, /messages/{id}/send
  *
  * The logic is the API's (shares.c, comments.c): the same checks, the
  * same 404 for other people's things, answered as pages. */
@@ -19,6 +22,7 @@
 #include "collab.h"
 #include "shares.h"
 #include "comments.h"
+#include "messages.h"
 #include "httpd/body.h"
 #include "httpd/problem.h"
 #include "httpd/render.h"
@@ -262,7 +266,114 @@ static int delete_comment(request_rec *r, lenz_req *lr)
     return redirect(r, lr, back);
 }
 
+/* GET /collab/messages */
+static int messages_page(request_rec *r, lenz_req *lr)
+{
+    lenz_json *ctx = lenz_json_new_object(r->pool), *arr;
+    apr_int64_t unread = 0;
+    lenz_rows rows;
+    int i;
+    if (!lenz_msg_conversations(r, lr, &rows))
+        return OK;
+    arr = lenz_json_obj_add_array(ctx, "conversations");
+    for (i = 0; i < rows.nrows; i++) {
+        lenz_json *o = lenz_json_arr_add_object(arr), *m, *last;
+        const char *names = "";
+        apr_size_t k;
+        lenz_json_set_str(o, "id", rows.rows[i][0]);
+        lenz_msg_members_json(r->pool, o, rows.rows[i][1]);
+        m = lenz_json_get(o, "members");
+        for (k = 0; m && k < lenz_json_array_len(m); k++) {
+            lenz_json *one = lenz_json_array_get(m, k);
+            const char *id = lenz_json_string(lenz_json_get(one, "id"));
+            if (id && strcmp(id, lr->user->id))
+                names = apr_pstrcat(r->pool, names, *names ? ", " : "",
+                                    lenz_json_string(lenz_json_get(one, "name")), NULL);
+        }
+        lenz_json_set_str(o, "names", names);
+        if (rows.rows[i][2] && (last = lenz_json_parse(r->pool, rows.rows[i][2], strlen(rows.rows[i][2]), 0, NULL)))
+            lenz_json_set_copy(o, "last", last);
+        lenz_json_set_int(o, "unread", apr_atoi64(rows.rows[i][3]));
+        lenz_json_set_bool(o, "has_unread", apr_atoi64(rows.rows[i][3]) > 0);
+        unread += apr_atoi64(rows.rows[i][3]);
+    }
+    lenz_json_set_bool(ctx, "no_conversations", rows.nrows == 0);
+    lenz_json_set_int(ctx, "unread", unread);
+    lenz_json_set_str(ctx, "title", "Messages");
+    lenz_json_set_str(ctx, "csrf", lenz_csrf_token(r, lr));
+    return lenz_render_page(r, HTTP_OK, "collab/messages", ctx);
+}
+
+/* GET /collab/messages/{id}: its messages; seeing them marks them read. */
+static int thread_page(request_rec *r, lenz_req *lr)
+{
+    const char *id = lenz_param(lr, "id"), **one;
+    lenz_json *ctx = lenz_json_new_object(r->pool), *arr, *m;
+    const char *names = "";
+    apr_int64_t last_read, unread;
+    lenz_rows rows;
+    apr_size_t k;
+    int i;
+    if (!lenz_msg_thread(r, lr, id, NULL, 500, &one, &rows))
+        return OK;
+    lenz_msg_members_json(r->pool, ctx, one[1]);
+    m = lenz_json_get(ctx, "members");
+    for (k = 0; m && k < lenz_json_array_len(m); k++) {
+        lenz_json *o = lenz_json_array_get(m, k);
+        const char *uid = lenz_json_string(lenz_json_get(o, "id"));
+        if (uid && strcmp(uid, lr->user->id))
+            names = apr_pstrcat(r->pool, names, *names ? ", " : "", lenz_json_string(lenz_json_get(o, "name")), NULL);
+    }
+    arr = lenz_json_obj_add_array(ctx, "messages");
+    for (i = 0; i < rows.nrows; i++) {
+        lenz_json *o = lenz_json_arr_add_object(arr);
+        lenz_json_set_str(o, "id", rows.rows[i][0]);
+        lenz_json_set_str(o, "author", rows.rows[i][2]);
+        lenz_json_set_bool(o, "mine", rows.rows[i][1] && !strcmp(rows.rows[i][1], lr->user->id));
+        lenz_json_set_str(o, "body", rows.rows[i][3]);
+        lenz_json_set_str(o, "at", rows.rows[i][4]);
+    }
+    if (rows.nrows && !lenz_msg_mark(r, lr, id, apr_atoi64(rows.rows[rows.nrows - 1][0]), &last_read, &unread))
+        return OK;
+    lenz_json_set_str(ctx, "title", apr_pstrcat(r->pool, "Messages with ", names, NULL));
+    lenz_json_set_str(ctx, "conversation_id", id);
+    lenz_json_set_str(ctx, "csrf", lenz_csrf_token(r, lr));
+    return lenz_render_page(r, HTTP_OK, "collab/thread", ctx);
+}
+
+static int start_conversation(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    const char *to = f ? apr_table_get(f, "to") : NULL, *conv;
+    lenz_json *arr = lenz_json_new_array(r->pool);
+    char *s, *last, *w;
+    if (!f)
+        return OK;
+    if (!to || !*to)
+        return lenz_field_bad(r, "to", "one or more e-mail addresses"), OK;
+    s = apr_pstrdup(r->pool, to);
+    for (w = apr_strtok(s, " ,;", &last); w; w = apr_strtok(NULL, " ,;", &last))
+        lenz_json_arr_add_str(arr, w);
+    if (!lenz_msg_start(r, lr, arr, apr_table_get(f, "body") ? apr_table_get(f, "body") : "", &conv))
+        return OK;
+    return redirect(r, lr, apr_pstrcat(r->pool, "/collab/messages/", conv, NULL));
+}
+
+static int send_message(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    const char *id;
+    if (!f || !lenz_msg_send(r, lr, lenz_param(lr, "id"), apr_table_get(f, "body") ? apr_table_get(f, "body") : "",
+                             &id))
+        return OK;
+    return redirect(r, lr, apr_pstrcat(r->pool, "/collab/messages/", lenz_param(lr, "id"), "#m-", id, NULL));
+}
+
 static const lenz_route routes[] = {
+    { LENZ_GET, "/messages", messages_page, LENZ_ACCESS_MEMBER },
+    { LENZ_GET, "/messages/{id}", thread_page, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/messages/new", start_conversation, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/messages/{id}/send", send_message, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/shares", shares_page, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/folder/{id}", folder_page, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/file/{id}", file_page, LENZ_ACCESS_MEMBER },

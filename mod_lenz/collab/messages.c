@@ -1,23 +1,17 @@
-/* h_messages.c - messages between members under /api/v1 (docs/api.md,
- * "Messages"; sql/029):
- *
- *   POST /conversations {"members":[emails],"body"}  -> 201 {"id"} (a pair's
- *        one-to-one conversation is reused; a group holds up to 20)
- *   GET  /conversations                              -> 200 {"unread","conversations":[...]}
- *   GET  /conversations/{id}?after=&limit=           -> 200 the members with their
- *        read markers and the messages after `after`, oldest first
- *   POST /conversations/{id}/messages {"body"}       -> 201 {"id"}
- *   POST /conversations/{id}/read {"last_id"}        -> 200 {"last_read","unread"}
- *
- * Who may read a conversation is lenz_access(member, 'conversation', id)
- * inside the statements: anyone else gets 404.  A message reaches the
- * other members' open pages as "event: message" on their event streams
- * (message.created -> a live row each: subscriber.c), within a second. */
+/* messages.c - messages between members (messages.h; sql/029): one-to-one
+ * (one conversation per pair) and group conversations, read markers,
+ * delivery as "event: message" on the other members' streams
+ * (message.created -> a live row each: subscriber.c).  The API
+ * (h_messages.c) and the pages (h_pages.c) call these functions; each
+ * answers an error itself and returns 0.  Who may read a conversation is
+ * lenz_access(member, 'conversation', id) inside the statements: anyone
+ * else gets 404. */
 #include <apr_strings.h>
 
 #include "httpd/lenz.h"
 #include "area.h"
 #include "collab.h"
+#include "messages.h"
 #include "httpd/body.h"
 #include "httpd/problem.h"
 #include "httpd/dbd.h"
@@ -27,7 +21,7 @@
 #include "mail.h"
 
 #define GROUP_MAX 20
-#define BODY_MAX 5000
+#define BODY_MAX LENZ_MSG_BODY_MAX
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 500
 
@@ -129,26 +123,21 @@ static apr_status_t add(request_rec *r, lenz_req *lr, lenz_db *db, const char *c
     return lenz_event_emit(db, "message.created", lr->user->id, conv, ev);
 }
 
-/* POST /api/v1/conversations */
-static int create(request_rec *r, lenz_req *lr)
+int lenz_msg_start(request_rec *r, lenz_req *lr, const lenz_json *members, const char *body, const char **out)
 {
-    lenz_json *b = lenz_body_json(r, lr), *members, *out;
-    const char *body = NULL, *lit = "{", *args[3], *conv, *id;
+    const char *lit = "{", *args[3], *conv, *id;
     apr_size_t i, n;
     lenz_rows users, rows;
     lenz_db *db;
     int k, self = 0;
 
-    if (!b || !lenz_field_str(r, b, "body", 1, BODY_MAX, &body))
-        return OK;
-    members = lenz_json_get(b, "members");
     n = members && lenz_json_typeof(members) == LENZ_JSON_ARRAY ? lenz_json_array_len(members) : 0;
     if (n < 1 || n > GROUP_MAX - 1)
-        return lenz_field_bad(r, "members", apr_psprintf(r->pool, "1 to %d e-mail addresses", GROUP_MAX - 1)), OK;
+        return lenz_field_bad(r, "members", apr_psprintf(r->pool, "1 to %d e-mail addresses", GROUP_MAX - 1)), 0;
     for (i = 0; i < n; i++) {
         const char *e = lenz_json_string(lenz_json_array_get(members, i));
         if (!e || !lenz_mail_addr_ok(e) || strchr(e, '"') || strchr(e, '\\'))
-            return lenz_field_bad(r, "members", "e-mail addresses"), OK;
+            return lenz_field_bad(r, "members", "e-mail addresses"), 0;
         if (!strcasecmp(e, lr->user->email)) {
             self = 1;
             continue;
@@ -156,21 +145,21 @@ static int create(request_rec *r, lenz_req *lr)
         lit = apr_pstrcat(r->pool, lit, strlen(lit) > 1 ? "," : "", "\"", e, "\"", NULL);
     }
     if (self && n == 1)
-        return lenz_field_bad(r, "members", "someone other than yourself"), OK;
+        return lenz_field_bad(r, "members", "someone other than yourself"), 0;
     if (!body_ok(r, lr, body))
-        return OK;
+        return 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2770));
+        return unavailable(r, LENZLOGNO(2770)), 0;
     args[0] = apr_pstrcat(r->pool, lit, "}", NULL);
     if (lenz_db_select(db, "lenz_msg_users", &users, 1, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2770));
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2770)), 0;
     if ((apr_size_t)users.nrows != n - (apr_size_t)self) {
         lenz_db_close(db);
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "no-such-member", "No such member",
-                         "members: every address must be a member's"), OK;
+                         "members: every address must be a member's"), 0;
     }
     if (lenz_db_begin(db) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2771));
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2771)), 0;
     if (users.nrows == 1) {
         /* A pair has one conversation: "smaller:larger" of the two ids. */
         const char *a = lr->user->id, *o = users.rows[0][0];
@@ -195,186 +184,114 @@ static int create(request_rec *r, lenz_req *lr)
     if (add(r, lr, db, conv, body, &id) != APR_SUCCESS || lenz_db_end(db, 0) != APR_SUCCESS)
         goto failed;
     lenz_db_close(db);
-    out = lenz_json_new_object(r->pool);
-    lenz_json_set_str(out, "id", conv);
-    apr_table_setn(r->headers_out, "Location", apr_pstrcat(r->pool, "/api/v1/conversations/", conv, NULL));
-    return lenz_send_json(r, HTTP_CREATED, out);
+    *out = conv;
+    return 1;
 failed:
     lenz_db_end(db, 1);
     lenz_db_close(db);
-    return unavailable(r, LENZLOGNO(2771));
+    return unavailable(r, LENZLOGNO(2771)), 0;
 }
 
-/* POST /api/v1/conversations/{id}/messages */
-static int post(request_rec *r, lenz_req *lr)
+int lenz_msg_send(request_rec *r, lenz_req *lr, const char *conv, const char *body, const char **id)
 {
-    lenz_json *b = lenz_body_json(r, lr), *out;
-    const char *conv = lenz_param(lr, "id"), *body = NULL, *args[2], *id;
+    const char *args[2];
     lenz_rows rows;
     lenz_db *db;
-    if (!b || !lenz_field_str(r, b, "body", 1, BODY_MAX, &body))
-        return OK;
     if (!lenz_uuid_ok(conv))
-        return not_found(r);
+        return not_found(r), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2772));
+        return unavailable(r, LENZLOGNO(2772)), 0;
     args[0] = conv;
     args[1] = lr->user->id;
     if (lenz_db_select(db, "lenz_msg_visible", &rows, 2, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2772));
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2772)), 0;
     if (rows.nrows != 1)
-        return lenz_db_close(db), not_found(r);
+        return lenz_db_close(db), not_found(r), 0;
     if (!body_ok(r, lr, body))
-        return lenz_db_close(db), OK;
-    if (lenz_db_begin(db) != APR_SUCCESS || add(r, lr, db, conv, body, &id) != APR_SUCCESS
+        return lenz_db_close(db), 0;
+    if (lenz_db_begin(db) != APR_SUCCESS || add(r, lr, db, conv, body, id) != APR_SUCCESS
         || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2772));
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2772)), 0;
     }
     lenz_db_close(db);
-    out = lenz_json_new_object(r->pool);
-    lenz_json_set_int(out, "id", apr_atoi64(id));
-    return lenz_send_json(r, HTTP_CREATED, out);
+    return 1;
 }
 
-static void members_json(apr_pool_t *p, lenz_json *o, const char *text)
+void lenz_msg_members_json(apr_pool_t *p, lenz_json *o, const char *text)
 {
     lenz_json *m = text ? lenz_json_parse(p, text, strlen(text), 0, NULL) : NULL;
     if (m)
         lenz_json_set_copy(o, "members", m);
 }
 
-/* GET /api/v1/conversations */
-static int list(request_rec *r, lenz_req *lr)
+int lenz_msg_conversations(request_rec *r, lenz_req *lr, lenz_rows *rows)
 {
     const char *args[4] = { lr->user->id, lr->user->id, lr->user->id, lr->user->id };
-    lenz_json *out, *arr;
-    apr_int64_t unread = 0;
-    lenz_rows rows;
     lenz_db *db;
-    int i;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2773));
-    if (lenz_db_select(db, "lenz_msg_list", &rows, 4, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2773));
+        return unavailable(r, LENZLOGNO(2773)), 0;
+    if (lenz_db_select(db, "lenz_msg_list", rows, 4, args) != APR_SUCCESS)
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2773)), 0;
     lenz_db_close(db);
-    out = lenz_json_new_object(r->pool);
-    arr = lenz_json_obj_add_array(out, "conversations");
-    for (i = 0; i < rows.nrows; i++) {
-        lenz_json *o = lenz_json_arr_add_object(arr), *last;
-        lenz_json_set_str(o, "id", rows.rows[i][0]);
-        members_json(r->pool, o, rows.rows[i][1]);
-        if (rows.rows[i][2] && (last = lenz_json_parse(r->pool, rows.rows[i][2], strlen(rows.rows[i][2]), 0, NULL)))
-            lenz_json_set_copy(o, "last_message", last);
-        lenz_json_set_int(o, "unread", apr_atoi64(rows.rows[i][3]));
-        unread += apr_atoi64(rows.rows[i][3]);
-    }
-    lenz_json_set_int(out, "unread", unread);
-    return lenz_send_json(r, HTTP_OK, out);
+    return 1;
 }
 
-/* GET /api/v1/conversations/{id}?after=&limit= */
-static int show(request_rec *r, lenz_req *lr)
+int lenz_msg_thread(request_rec *r, lenz_req *lr, const char *conv, const char *after, long limit,
+                    const char ***one, lenz_rows *rows)
 {
-    const char *conv = lenz_param(lr, "id"), *after = lenz_query(r, "after"), *limit_s = lenz_query(r, "limit");
     const char *args[5];
-    lenz_json *out, *arr;
-    lenz_rows one, rows;
+    lenz_rows o;
     lenz_db *db;
-    long limit = PAGE_DEFAULT;
-    int i;
-    if (after) {
-        char *end;
-        apr_int64_t v = apr_strtoi64(after, &end, 10);
-        if (!*after || *end || v < 0)
-            return lenz_field_bad(r, "after", "a message id"), OK;
-    }
-    if (limit_s) {
-        char *end;
-        limit = strtol(limit_s, &end, 10);
-        if (!*limit_s || *end || limit < 1 || limit > PAGE_MAX)
-            return lenz_field_bad(r, "limit", apr_psprintf(r->pool, "1 to %d", PAGE_MAX)), OK;
-    }
     if (!lenz_uuid_ok(conv))
-        return not_found(r);
+        return not_found(r), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2774));
+        return unavailable(r, LENZLOGNO(2774)), 0;
     args[0] = args[1] = lr->user->id;
     args[2] = conv;
     args[3] = lr->user->id;
-    if (lenz_db_select(db, "lenz_msg_one", &one, 4, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2774));
-    if (one.nrows != 1)
-        return lenz_db_close(db), not_found(r);
+    if (lenz_db_select(db, "lenz_msg_one", &o, 4, args) != APR_SUCCESS)
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2774)), 0;
+    if (o.nrows != 1)
+        return lenz_db_close(db), not_found(r), 0;
     args[0] = conv;
     args[1] = after ? after : "0";
     args[2] = lr->user->id;
     args[3] = conv;
     args[4] = apr_ltoa(r->pool, limit);
-    if (lenz_db_select(db, "lenz_msg_page", &rows, 5, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2774));
+    if (lenz_db_select(db, "lenz_msg_page", rows, 5, args) != APR_SUCCESS)
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2774)), 0;
     lenz_db_close(db);
-    out = lenz_json_new_object(r->pool);
-    lenz_json_set_str(out, "id", conv);
-    members_json(r->pool, out, one.rows[0][1]);
-    lenz_json_set_int(out, "unread", apr_atoi64(one.rows[0][2]));
-    arr = lenz_json_obj_add_array(out, "messages");
-    for (i = 0; i < rows.nrows; i++) {
-        lenz_json *o = lenz_json_arr_add_object(arr), *a;
-        lenz_json_set_int(o, "id", apr_atoi64(rows.rows[i][0]));
-        a = lenz_json_obj_add_object(o, "author");
-        lenz_json_set_str(a, "id", rows.rows[i][1]);
-        lenz_json_set_str(a, "name", rows.rows[i][2]);
-        lenz_json_set_str(o, "body", rows.rows[i][3]);
-        lenz_json_set_str(o, "created_at", rows.rows[i][4]);
-    }
-    if (rows.nrows == limit)
-        lenz_json_set_str(out, "next_cursor", rows.rows[rows.nrows - 1][0]);
-    else
-        lenz_json_set_null(out, "next_cursor");
-    return lenz_send_json(r, HTTP_OK, out);
+    *one = o.rows[0];
+    return 1;
 }
 
-/* POST /api/v1/conversations/{id}/read {"last_id"}: the read marker,
- * never moved back. */
-static int mark_read(request_rec *r, lenz_req *lr)
+int lenz_msg_mark(request_rec *r, lenz_req *lr, const char *conv, apr_int64_t last, apr_int64_t *last_read,
+                  apr_int64_t *unread)
 {
-    lenz_json *b = lenz_body_json(r, lr), *out;
-    const char *conv = lenz_param(lr, "id"), *args[4];
-    apr_int64_t last = 0;
+    const char *args[4];
     lenz_rows rows;
     lenz_db *db;
-    if (!b || !lenz_field_int(r, b, "last_id", 1, 0, APR_INT64_MAX, &last))
-        return OK;
     if (!lenz_uuid_ok(conv))
-        return not_found(r);
+        return not_found(r), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2775));
+        return unavailable(r, LENZLOGNO(2775)), 0;
     args[0] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, last);
     args[1] = args[2] = conv;
     args[3] = lr->user->id;
     if (lenz_db_select(db, "lenz_msg_read", &rows, 4, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2775));
+        return lenz_db_close(db), unavailable(r, LENZLOGNO(2775)), 0;
     if (rows.nrows != 1)
-        return lenz_db_close(db), not_found(r);
+        return lenz_db_close(db), not_found(r), 0;
     {
         const char *oa[4] = { lr->user->id, lr->user->id, conv, lr->user->id };
         lenz_rows one;
         if (lenz_db_select(db, "lenz_msg_one", &one, 4, oa) != APR_SUCCESS || one.nrows != 1)
-            return lenz_db_close(db), unavailable(r, LENZLOGNO(2775));
+            return lenz_db_close(db), unavailable(r, LENZLOGNO(2775)), 0;
         lenz_db_close(db);
-        out = lenz_json_new_object(r->pool);
-        lenz_json_set_int(out, "last_read", apr_atoi64(rows.rows[0][0]));
-        lenz_json_set_int(out, "unread", apr_atoi64(one.rows[0][2]));
+        *last_read = apr_atoi64(rows.rows[0][0]);
+        *unread = apr_atoi64(one.rows[0][2]);
     }
-    return lenz_send_json(r, HTTP_OK, out);
+    return 1;
 }
 
-const lenz_route lenz_api_message_routes[] = {
-    { LENZ_POST, "/conversations", create, LENZ_ACCESS_MEMBER },
-    { LENZ_GET, "/conversations", list, LENZ_ACCESS_MEMBER },
-    { LENZ_GET, "/conversations/{id}", show, LENZ_ACCESS_MEMBER },
-    { LENZ_POST, "/conversations/{id}/messages", post, LENZ_ACCESS_MEMBER },
-    { LENZ_POST, "/conversations/{id}/read", mark_read, LENZ_ACCESS_MEMBER },
-    { 0 }
-};

@@ -173,6 +173,7 @@ static void add_nav(request_rec *r, lenz_json *ctx)
     lenz_json_set_bool(nav, "account", !strncmp(u, "/account", 8));
     lenz_json_set_bool(nav, "topics", !strncmp(u, "/topics", 7));
     lenz_json_set_bool(nav, "search", !strncmp(u, "/search", 7));
+    lenz_json_set_bool(nav, "messages", !strncmp(u, "/collab/messages", 16));
     lenz_json_set_bool(nav, "admin_here", !strncmp(u, "/admin", 6));
     /* Resolved already, or resolvable without answering (a bad bearer token
      * would answer 401 itself: pages are not for bearer tokens). */

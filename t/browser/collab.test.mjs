@@ -106,6 +106,18 @@ try {
     is(r?.status(), 200, 'the editor comments through the form (303, then the page)');
     ok(/Looks right to me\./.test(await editor.$eval('ol.comments', (e) => e.textContent)), '... and the comment is there');
     clean(editor, 'comment');
+    r = await open(editor, '/collab/messages');
+    await checkPage(b, editor, r, { name: 'collab-messages', path: '/collab/messages', h1: 'Messages',
+                                    primary: 'form.form button[type="submit"]' });
+    await fill(editor, '#msg-to', env.LENZ_OWNER_EMAIL);
+    await fill(editor, '#msg-body', 'About the draft');
+    r = await submit(editor, 'form.form button[type="submit"]');
+    is(r?.status(), 200, 'the editor starts a conversation through the form');
+    r = await open(editor, editor.url());
+    await checkPage(b, editor, r, { name: 'collab-thread', path: '/collab/messages/{id}', h1: (await editor.$eval('h1', (e) => e.textContent)),
+                                    primary: 'form.form button[type="submit"]' });
+    ok(/About the draft/.test(await editor.$eval('#thread', (e) => e.textContent)), '... the message is in the conversation');
+    clean(editor, 'messages');
   });
   await ownerCtx.close();
   await editorCtx.close();
