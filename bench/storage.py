@@ -102,16 +102,22 @@ def listing_args(folder, t, k, cid, limit):
     return branch + branch + [limit]
 
 
-FOLDER_COLS = "f.id, f.name, f.parent_id, f.path, f.depth, " + TS % "f" + ", " + ETAG % "f"
+# files/store.c's FOLDER_COLS and FOLDER_FROM: the caller's rank on the
+# folder and on its parent from lenz_access (sql/024), and the path as the
+# caller sees it.  Arguments: member (path), member, member (ranks), id.
+FOLDER_COLS = ("f.id, f.name, CASE WHEN a.rk = 5 OR a.prk > 0 THEN f.parent_id END, "
+               "lenz_visible_path(%s::uuid, f.id), f.depth, " + TS % "f" + ", " + ETAG % "f"
+               + ", f.owner_id, a.rk, a.prk, f.path")
+FOLDER_FROM = ("FROM folders f CROSS JOIN LATERAL (SELECT lenz_access(%s::uuid, 'folder', f.id) AS rk, "
+               "coalesce(lenz_access(%s::uuid, 'folder', f.parent_id), 0) AS prk) a "
+               "WHERE f.id = %s::uuid AND a.rk > 0 AND f.trashed_at IS NULL AND left(f.path, 2) <> '//'")
 
 STMTS = {
     "lenz_auth_family_user":
         "SELECT u.id, u.email, u.name, u.roles::text, u.status FROM token_families f "
         "JOIN users u ON u.id = f.user_id WHERE f.id = %s::uuid AND f.revoked_at IS NULL",
     "lenz_fs_root_get": "SELECT id FROM folders WHERE owner_id = %s::uuid AND parent_id IS NULL",
-    "lenz_fs_folder":
-        "SELECT " + FOLDER_COLS + " FROM folders f WHERE f.id = %s::uuid AND f.owner_id = %s::uuid "
-        "AND f.trashed_at IS NULL AND left(f.path, 2) <> '//'",
+    "lenz_fs_folder": "SELECT " + FOLDER_COLS + " " + FOLDER_FROM,
     "lenz_ls_name_asc": by_name(">", "ASC"),
     "lenz_ls_size_desc": by_size("<", "DESC"),
     "lenz_ls_search":
@@ -592,7 +598,7 @@ def run(st, conninfo, http, pg, full, empty, fill_s):
         def sql():
             return [execute("lenz_auth_family_user", [full.family]),
                     execute("lenz_fs_root_get", [full.id]),
-                    execute("lenz_fs_folder", [root, full.id]),
+                    execute("lenz_fs_folder", [full.id, full.id, full.id, root]),
                     execute(label, listing_args(root, *extra, PAGE + 1))]
         k = {"name": name, "path": path, "limit": PAGE}
 
