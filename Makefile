@@ -8,7 +8,7 @@ export FUZZ_SECONDS
 SOAK_SECONDS ?= 60
 
 .PHONY: all build deps run stop test test-asan test-valgrind unit fuzz bench bench-upload bench-download \
-	bench-storage bench-health bench-aead soak install clean distclean
+	bench-storage bench-health bench-search bench-aead soak install clean distclean
 
 all build:
 	@scripts/build.sh
@@ -74,6 +74,11 @@ bench-health:
 
 bench-storage:
 	@bench/run.sh storage
+
+# Search over a million rows through httpd against the same SQL in psql
+# (bench/search.py; not part of `make bench`).
+bench-search:
+	@bench/run.sh search
 
 # Segment seal/open throughput against `openssl speed` (bench/aead.sh).
 bench-aead:

@@ -3,7 +3,7 @@
 # `make bench-storage`): the harness for the benchmarks that need the whole
 # platform.
 #
-#   bench/run.sh [upload] [download] [aead] [storage] [health]
+#   bench/run.sh [upload] [download] [aead] [storage] [health] [search]
 #                                                (no argument: upload download)
 #
 # It takes the machine-wide test lock (the one scripts/test.sh takes), so a
@@ -69,16 +69,16 @@ export PYTHONDONTWRITEBYTECODE=1
 
 benches=${*:-upload download}
 for b in $benches; do
-    case $b in upload | download | aead | storage | health) ;;
-        *) echo "bench: unknown bench '$b' (want upload, download, aead, storage, health)" >&2; exit 2 ;;
+    case $b in upload | download | aead | storage | health | search) ;;
+        *) echo "bench: unknown bench '$b' (want upload, download, aead, storage, health, search)" >&2; exit 2 ;;
     esac
 done
 need_stack=0
-case " $benches " in *" upload "* | *" download "* | *" storage "* | *" health "*) need_stack=1 ;; esac
+case " $benches " in *" upload "* | *" download "* | *" storage "* | *" health "* | *" search "*) need_stack=1 ;; esac
 health=0
 case " $benches " in *" health "*) health=1 ;; esac
 storage=0
-case " $benches " in *" storage "*) storage=1 ;; esac
+case " $benches " in *" storage "* | *" search "*) storage=1 ;; esac
 
 # var/ may be a link out of the checkout (scripts/stack.sh var): real paths.
 var="$(scripts/stack.sh var)/bench"
