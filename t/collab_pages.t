@@ -100,7 +100,9 @@ like(page('viewer', "/collab/folder/$team->{id}")->content, qr{&lt;script&gt;ale
 # --- Activity, roles, removal ------------------------------------------------------------------------------------
 ok(wait_until(sub { page('own', "/collab/folder/$team->{id}")->content =~ /Vic Viewer joined/ }, 10),
    'the activity shows the viewer joining');
-like(page('own', "/collab/folder/$team->{id}")->content, qr{Pat Owner commented on Team}, '... and the comment');
+# (events are dispatched by the runners after the request: wait for it)
+ok(wait_until(sub { page('own', "/collab/folder/$team->{id}")->content =~ /Pat Owner commented on Team/ }, 10),
+   '... and the comment');
 $res = post_form('own', "/collab/share/$sid/role", role => 'editor', folder => $team->{id});
 is($res->code, 303, 'the role changed through the form');
 like(page('viewer', "/files/folder/$team->{id}")->content, qr{/files/item/$doc->{file_id}/rename}, '... the editor now can rename');
