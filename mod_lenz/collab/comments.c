@@ -78,18 +78,6 @@ const lenz_stmt lenz_comments_stmts[] = {
     { NULL }
 };
 
-static int unavailable(request_rec *r, const char *tag)
-{
-    return lenz_fail(r, APLOG_ERR, tag, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
-                     "the database is unavailable; try again shortly");
-}
-
-static int not_found(request_rec *r, const char *what)
-{
-    return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found",
-                     apr_pstrcat(r->pool, "no such ", what, NULL));
-}
-
 void lenz_comment_json(lenz_json *o, const char **row, const char *me)
 {
     lenz_json *a;
@@ -143,17 +131,17 @@ int lenz_comment_add(request_rec *r, lenz_req *lr, const char *kind, const char 
     if (!*body || strspn(body, " \t\r\n") == strlen(body) || strlen(body) > 10000)
         return lenz_field_bad(r, "body", "1 to 10000 characters, not only spaces"), 0;
     if (!lenz_uuid_ok(item))
-        return not_found(r, kind), 0;
+        return lenz_fail_not_found(r, kind), 0;
     if (reply && !lenz_uuid_ok(reply))
-        return not_found(r, "comment to reply to"), 0;
+        return lenz_fail_not_found(r, "comment to reply to"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2720)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2720)), 0;
     args[0] = kind; args[1] = item; args[2] = kind; args[3] = item;
     args[4] = lr->user->id; args[5] = kind; args[6] = item;
     if (lenz_db_select(db, "lenz_cm_item", &it, 7, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2720)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2720)), 0;
     if (it.nrows != 1)
-        return lenz_db_close(db), not_found(r, kind), 0;
+        return lenz_db_close(db), lenz_fail_not_found(r, kind), 0;
     rank = (int)apr_atoi64(it.rows[0][0]);
     if (it.rows[0][1][0] != 't')
         return lenz_db_close(db), lenz_fail(r, APLOG_DEBUG, NULL, HTTP_CONFLICT, "in-trash", "In the trash",
@@ -166,13 +154,13 @@ int lenz_comment_add(request_rec *r, lenz_req *lr, const char *kind, const char 
     if (reply) {
         args[0] = reply; args[1] = item; args[2] = item;
         if (lenz_db_select(db, "lenz_cm_parent", &rows, 3, args) != APR_SUCCESS)
-            return lenz_db_close(db), unavailable(r, LENZLOGNO(2720)), 0;
+            return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2720)), 0;
         if (rows.nrows != 1)
-            return lenz_db_close(db), not_found(r, "comment to reply to"), 0;
+            return lenz_db_close(db), lenz_fail_not_found(r, "comment to reply to"), 0;
         parent = rows.rows[0][0];
     }
     if (lenz_db_begin(db) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2721)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2721)), 0;
     args[0] = file; args[1] = folder; args[2] = lr->user->id; args[3] = parent; args[4] = body;
     if (lenz_db_select(db, "lenz_cm_insert", &rows, 5, args) != APR_SUCCESS || rows.nrows != 1)
         goto failed;
@@ -205,7 +193,7 @@ int lenz_comment_add(request_rec *r, lenz_req *lr, const char *kind, const char 
 failed:
     lenz_db_end(db, 1);
     lenz_db_close(db);
-    return unavailable(r, LENZLOGNO(2721)), 0;
+    return lenz_fail_db(r, LENZLOGNO(2721)), 0;
 }
 
 int lenz_comment_list(request_rec *r, lenz_req *lr, const char *kind, const char *item, const char ***itrow,
@@ -215,18 +203,18 @@ int lenz_comment_list(request_rec *r, lenz_req *lr, const char *kind, const char
     lenz_rows it;
     lenz_db *db;
     if (!lenz_uuid_ok(item))
-        return not_found(r, kind), 0;
+        return lenz_fail_not_found(r, kind), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2722)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2722)), 0;
     args[0] = kind; args[1] = item; args[2] = kind; args[3] = item;
     args[4] = lr->user->id; args[5] = kind; args[6] = item;
     if (lenz_db_select(db, "lenz_cm_item", &it, 7, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2722)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2722)), 0;
     if (it.nrows != 1 || it.rows[0][1][0] != 't')
-        return lenz_db_close(db), not_found(r, kind), 0;
+        return lenz_db_close(db), lenz_fail_not_found(r, kind), 0;
     args[0] = item; args[1] = item; args[2] = lr->user->id; args[3] = kind; args[4] = item;
     if (lenz_db_select(db, "lenz_cm_list", rows, 5, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2722)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2722)), 0;
     lenz_db_close(db);
     *itrow = it.rows[0];
     return 1;
@@ -239,18 +227,18 @@ static int get_comment(request_rec *r, lenz_req *lr, lenz_db *db, const char *id
     const char *args[2];
     lenz_rows rows;
     if (!lenz_uuid_ok(id))
-        return not_found(r, "comment"), 0;
+        return lenz_fail_not_found(r, "comment"), 0;
     if (lenz_db_begin(db) != APR_SUCCESS)
-        return unavailable(r, LENZLOGNO(2723)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2723)), 0;
     args[0] = lr->user->id;
     args[1] = id;
     if (lenz_db_select(db, "lenz_cm_get", &rows, 2, args) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return unavailable(r, LENZLOGNO(2723)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2723)), 0;
     }
     if (rows.nrows != 1) {
         lenz_db_end(db, 1);
-        return not_found(r, "comment"), 0;
+        return lenz_fail_not_found(r, "comment"), 0;
     }
     *row = rows.rows[0];
     return 1;
@@ -262,7 +250,7 @@ int lenz_comment_edit(request_rec *r, lenz_req *lr, const char *id, const char *
     lenz_rows rows;
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2724)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2724)), 0;
     if (!get_comment(r, lr, db, id, &row))
         return lenz_db_close(db), 0;
     if (!row[2] || strcmp(row[2], lr->user->id)) {
@@ -283,11 +271,11 @@ int lenz_comment_edit(request_rec *r, lenz_req *lr, const char *id, const char *
     args[1] = row[0];
     if (lenz_db_exec(db, "lenz_cm_edit", NULL, 2, args) != APR_SUCCESS || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2724)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2724)), 0;
     }
     args[0] = lr->user->id;
     if (lenz_db_select(db, "lenz_cm_get", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2724)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2724)), 0;
     lenz_db_close(db);
     *out = rows.rows[0];
     return 1;
@@ -300,7 +288,7 @@ int lenz_comment_delete(request_rec *r, lenz_req *lr, const char *id)
     const char **row, *args[1];
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2725)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2725)), 0;
     if (!get_comment(r, lr, db, id, &row))
         return lenz_db_close(db), 0;
     if ((!row[2] || strcmp(row[2], lr->user->id)) && apr_atoi64(row[8]) < LENZ_COLLAB_COOWNER) {
@@ -311,7 +299,7 @@ int lenz_comment_delete(request_rec *r, lenz_req *lr, const char *id)
     args[0] = row[0];
     if (lenz_db_exec(db, "lenz_cm_delete", NULL, 1, args) != APR_SUCCESS || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2725)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2725)), 0;
     }
     lenz_db_close(db);
     return 1;

@@ -26,12 +26,6 @@
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
 
-static int unavailable(request_rec *r, const char *tag)
-{
-    return lenz_fail(r, APLOG_ERR, tag, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
-                     "the database is unavailable; try again shortly");
-}
-
 /* A row id from the client: 0 when absent, -1 when not one. */
 static apr_int64_t id_arg(const char *s)
 {
@@ -102,11 +96,11 @@ static int folder_feed(request_rec *r, lenz_req *lr)
     if (!lenz_uuid_ok(folder))
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such folder");
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2730));
+        return lenz_fail_db(r, LENZLOGNO(2730));
     args[0] = folder;
     args[1] = lr->user->id;
     if (lenz_db_select(db, "lenz_act_visible", &rows, 2, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2730));
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2730));
     if (rows.nrows != 1)
         return lenz_db_close(db), lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found",
                                            "no such folder");
@@ -117,7 +111,7 @@ static int folder_feed(request_rec *r, lenz_req *lr)
     args[4] = apr_itoa(r->pool, limit);
     if (lenz_db_select(db, back ? "lenz_act_folder_before" : "lenz_act_folder_after", &rows, 5, args)
         != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2730));
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2730));
     lenz_db_close(db);
     out = lenz_json_new_object(r->pool);
     rows_json(lenz_json_obj_add_array(out, "activity"), &rows, r->pool);
@@ -148,16 +142,16 @@ static int my_feed(request_rec *r, lenz_req *lr)
     if (!limit_arg(r, &limit))
         return OK;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2731));
+        return lenz_fail_db(r, LENZLOGNO(2731));
     args[0] = lr->user->id;
     if (lenz_db_select(db, "lenz_act_seen_get", &rows, 1, args) != APR_SUCCESS || rows.nrows != 1)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2731));
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2731));
     seen = apr_atoi64(rows.rows[0][0]);
     args[0] = args[1] = args[2] = args[4] = lr->user->id;
     args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, given ? after : seen);
     args[5] = apr_itoa(r->pool, limit);
     if (lenz_db_select(db, "lenz_act_mine", &rows, 6, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2731));
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2731));
     lenz_db_close(db);
     out = lenz_json_new_object(r->pool);
     lenz_json_set_int(out, "seen", seen);
@@ -177,11 +171,11 @@ static int mark_seen(request_rec *r, lenz_req *lr)
     if (!b || !lenz_field_int(r, b, "last_id", 1, 0, APR_INT64_MAX, &last))
         return OK;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2732));
+        return lenz_fail_db(r, LENZLOGNO(2732));
     args[0] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, last);
     args[1] = lr->user->id;
     if (lenz_db_select(db, "lenz_act_seen_set", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2732));
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2732));
     lenz_db_close(db);
     out = lenz_json_new_object(r->pool);
     lenz_json_set_int(out, "seen", apr_atoi64(rows.rows[0][0]));
@@ -203,14 +197,14 @@ int lenz_activity_recent(request_rec *r, lenz_req *lr, const char *folder, int l
     if (!lenz_uuid_ok(folder))
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such folder"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2733)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2733)), 0;
     args[0] = folder;
     args[1] = lr->user->id;
     args[2] = folder;
     args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, APR_INT64_MAX);
     args[4] = apr_itoa(r->pool, limit);
     if (lenz_db_select(db, "lenz_act_folder_before", rows, 5, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2733)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2733)), 0;
     lenz_db_close(db);
     return 1;
 }

@@ -78,17 +78,6 @@ const lenz_stmt lenz_messages_stmts[] = {
     { NULL }
 };
 
-static int unavailable(request_rec *r, const char *tag)
-{
-    return lenz_fail(r, APLOG_ERR, tag, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
-                     "the database is unavailable; try again shortly");
-}
-
-static int not_found(request_rec *r)
-{
-    return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", "no such conversation");
-}
-
 static int body_ok(request_rec *r, lenz_req *lr, const char *body)
 {
     if (!body || !*body || strspn(body, " \t\r\n") == strlen(body) || strlen(body) > BODY_MAX)
@@ -149,17 +138,17 @@ int lenz_msg_start(request_rec *r, lenz_req *lr, const lenz_json *members, const
     if (!body_ok(r, lr, body))
         return 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2770)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2770)), 0;
     args[0] = apr_pstrcat(r->pool, lit, "}", NULL);
     if (lenz_db_select(db, "lenz_msg_users", &users, 1, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2770)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2770)), 0;
     if ((apr_size_t)users.nrows != n - (apr_size_t)self) {
         lenz_db_close(db);
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "no-such-member", "No such member",
                          "members: every address must be a member's"), 0;
     }
     if (lenz_db_begin(db) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2771)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2771)), 0;
     if (users.nrows == 1) {
         /* A pair has one conversation: "smaller:larger" of the two ids. */
         const char *a = lr->user->id, *o = users.rows[0][0];
@@ -189,7 +178,7 @@ int lenz_msg_start(request_rec *r, lenz_req *lr, const lenz_json *members, const
 failed:
     lenz_db_end(db, 1);
     lenz_db_close(db);
-    return unavailable(r, LENZLOGNO(2771)), 0;
+    return lenz_fail_db(r, LENZLOGNO(2771)), 0;
 }
 
 int lenz_msg_send(request_rec *r, lenz_req *lr, const char *conv, const char *body, const char **id)
@@ -198,21 +187,21 @@ int lenz_msg_send(request_rec *r, lenz_req *lr, const char *conv, const char *bo
     lenz_rows rows;
     lenz_db *db;
     if (!lenz_uuid_ok(conv))
-        return not_found(r), 0;
+        return lenz_fail_not_found(r, "conversation"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2772)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2772)), 0;
     args[0] = conv;
     args[1] = lr->user->id;
     if (lenz_db_select(db, "lenz_msg_visible", &rows, 2, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2772)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2772)), 0;
     if (rows.nrows != 1)
-        return lenz_db_close(db), not_found(r), 0;
+        return lenz_db_close(db), lenz_fail_not_found(r, "conversation"), 0;
     if (!body_ok(r, lr, body))
         return lenz_db_close(db), 0;
     if (lenz_db_begin(db) != APR_SUCCESS || add(r, lr, db, conv, body, id) != APR_SUCCESS
         || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2772)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2772)), 0;
     }
     lenz_db_close(db);
     return 1;
@@ -230,9 +219,9 @@ int lenz_msg_conversations(request_rec *r, lenz_req *lr, lenz_rows *rows)
     const char *args[4] = { lr->user->id, lr->user->id, lr->user->id, lr->user->id };
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2773)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2773)), 0;
     if (lenz_db_select(db, "lenz_msg_list", rows, 4, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2773)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2773)), 0;
     lenz_db_close(db);
     return 1;
 }
@@ -244,23 +233,23 @@ int lenz_msg_thread(request_rec *r, lenz_req *lr, const char *conv, const char *
     lenz_rows o;
     lenz_db *db;
     if (!lenz_uuid_ok(conv))
-        return not_found(r), 0;
+        return lenz_fail_not_found(r, "conversation"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2774)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2774)), 0;
     args[0] = args[1] = lr->user->id;
     args[2] = conv;
     args[3] = lr->user->id;
     if (lenz_db_select(db, "lenz_msg_one", &o, 4, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2774)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2774)), 0;
     if (o.nrows != 1)
-        return lenz_db_close(db), not_found(r), 0;
+        return lenz_db_close(db), lenz_fail_not_found(r, "conversation"), 0;
     args[0] = conv;
     args[1] = after ? after : "0";
     args[2] = lr->user->id;
     args[3] = conv;
     args[4] = apr_ltoa(r->pool, limit);
     if (lenz_db_select(db, "lenz_msg_page", rows, 5, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2774)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2774)), 0;
     lenz_db_close(db);
     *one = o.rows[0];
     return 1;
@@ -273,21 +262,21 @@ int lenz_msg_mark(request_rec *r, lenz_req *lr, const char *conv, apr_int64_t la
     lenz_rows rows;
     lenz_db *db;
     if (!lenz_uuid_ok(conv))
-        return not_found(r), 0;
+        return lenz_fail_not_found(r, "conversation"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2775)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2775)), 0;
     args[0] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, last);
     args[1] = args[2] = conv;
     args[3] = lr->user->id;
     if (lenz_db_select(db, "lenz_msg_read", &rows, 4, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2775)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2775)), 0;
     if (rows.nrows != 1)
-        return lenz_db_close(db), not_found(r), 0;
+        return lenz_db_close(db), lenz_fail_not_found(r, "conversation"), 0;
     {
         const char *oa[4] = { lr->user->id, lr->user->id, conv, lr->user->id };
         lenz_rows one;
         if (lenz_db_select(db, "lenz_msg_one", &one, 4, oa) != APR_SUCCESS || one.nrows != 1)
-            return lenz_db_close(db), unavailable(r, LENZLOGNO(2775)), 0;
+            return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2775)), 0;
         lenz_db_close(db);
         *last_read = apr_atoi64(rows.rows[0][0]);
         *unread = apr_atoi64(one.rows[0][2]);

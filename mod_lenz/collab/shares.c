@@ -70,18 +70,6 @@ const lenz_stmt lenz_shares_stmts[] = {
     { NULL }
 };
 
-static int unavailable(request_rec *r, const char *tag)
-{
-    return lenz_fail(r, APLOG_ERR, tag, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
-                     "the database is unavailable; try again shortly");
-}
-
-static int not_found(request_rec *r, const char *what)
-{
-    return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found",
-                     apr_pstrcat(r->pool, "no such ", what, NULL));
-}
-
 static int role_forbids(request_rec *r, const char *detail)
 {
     return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_FORBIDDEN, "role-forbids", "Not with your role", detail);
@@ -150,15 +138,15 @@ int lenz_share_invite(request_rec *r, lenz_req *lr, const char *folder, const ch
         return lenz_field_bad(r, "email", "not a valid e-mail address"), 0;
     email = lenz_ascii_lower(r->pool, email);
     if (!lenz_uuid_ok(folder))
-        return not_found(r, "folder"), 0;
+        return lenz_fail_not_found(r, "folder"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2700)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2700)), 0;
     args[0] = lr->user->id;
     args[1] = folder;
     if (lenz_db_select(db, "lenz_sh_folder", &f, 2, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2700)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2700)), 0;
     if (f.nrows != 1)
-        return lenz_db_close(db), not_found(r, "folder"), 0;
+        return lenz_db_close(db), lenz_fail_not_found(r, "folder"), 0;
     rank = (int)apr_atoi64(f.rows[0][3]);
     if (rank < LENZ_COLLAB_COOWNER)
         return lenz_db_close(db), role_forbids(r, "only the folder's owner and co-owners invite people"), 0;
@@ -172,10 +160,10 @@ int lenz_share_invite(request_rec *r, lenz_req *lr, const char *folder, const ch
         return lenz_db_close(db), 0;
     args[0] = email;
     if (lenz_db_select(db, "lenz_sh_member", &rows, 1, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2701)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2701)), 0;
     user = rows.nrows == 1 ? rows.rows[0][0] : NULL;
     if (lenz_db_begin(db) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2701)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2701)), 0;
     args[0] = folder;
     args[1] = email;
     args[2] = user;
@@ -183,7 +171,7 @@ int lenz_share_invite(request_rec *r, lenz_req *lr, const char *folder, const ch
     args[4] = lr->user->id;
     if (lenz_db_select(db, "lenz_sh_invite", &rows, 5, args) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2701)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2701)), 0;
     }
     if (rows.nrows != 1) {
         lenz_db_end(db, 1);
@@ -195,7 +183,7 @@ int lenz_share_invite(request_rec *r, lenz_req *lr, const char *folder, const ch
                     role) != APR_SUCCESS
         || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2701)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2701)), 0;
     }
     lenz_db_close(db);
     *out = rows.rows[0];
@@ -208,18 +196,18 @@ int lenz_share_list(request_rec *r, lenz_req *lr, const char *folder, const char
     lenz_rows f;
     lenz_db *db;
     if (!lenz_uuid_ok(folder))
-        return not_found(r, "folder"), 0;
+        return lenz_fail_not_found(r, "folder"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2702)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2702)), 0;
     args[0] = lr->user->id;
     args[1] = folder;
     if (lenz_db_select(db, "lenz_sh_folder", &f, 2, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2702)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2702)), 0;
     if (f.nrows != 1)
-        return lenz_db_close(db), not_found(r, "folder"), 0;
+        return lenz_db_close(db), lenz_fail_not_found(r, "folder"), 0;
     args[0] = folder;
     if (lenz_db_select(db, "lenz_sh_list", shares, 1, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2702)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2702)), 0;
     lenz_db_close(db);
     *frow = f.rows[0];
     return 1;
@@ -237,20 +225,20 @@ static int get_share(request_rec *r, lenz_req *lr, lenz_db *db, const char *id, 
     const char *args[4];
     lenz_rows rows;
     if (!lenz_uuid_ok(id))
-        return not_found(r, "share"), 0;
+        return lenz_fail_not_found(r, "share"), 0;
     if (lenz_db_begin(db) != APR_SUCCESS)
-        return unavailable(r, LENZLOGNO(2703)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2703)), 0;
     args[0] = lr->user->id;
     args[1] = lr->user->email;
     args[2] = lr->user->id;
     args[3] = id;
     if (lenz_db_select(db, "lenz_sh_get", &rows, 4, args) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return unavailable(r, LENZLOGNO(2703)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2703)), 0;
     }
     if (rows.nrows != 1) {
         lenz_db_end(db, 1);
-        return not_found(r, "share"), 0;
+        return lenz_fail_not_found(r, "share"), 0;
     }
     s->id = rows.rows[0][0];
     s->folder = rows.rows[0][1];
@@ -266,7 +254,7 @@ static int get_share(request_rec *r, lenz_req *lr, lenz_db *db, const char *id, 
      * (a declined one is the invitee's no longer). */
     if (s->rank == 0 && !(s->mine && strcmp(s->status, "declined"))) {
         lenz_db_end(db, 1);
-        return not_found(r, "share"), 0;
+        return lenz_fail_not_found(r, "share"), 0;
     }
     return 1;
 }
@@ -280,7 +268,7 @@ static int reread(request_rec *r, lenz_db *db, const char *label, const char *id
     if (lenz_db_end(db, 0) != APR_SUCCESS || lenz_db_select(db, label, &rows, 1, args) != APR_SUCCESS
         || rows.nrows != 1) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, tag), 0;
+        return lenz_db_close(db), lenz_fail_db(r, tag), 0;
     }
     lenz_db_close(db);
     *row = rows.rows[0];
@@ -295,7 +283,7 @@ int lenz_share_change(request_rec *r, lenz_req *lr, const char *id, const char *
     if (!role_rank(role))
         return lenz_field_bad(r, "role", "viewer, commenter, editor or co-owner"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2704)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2704)), 0;
     if (!get_share(r, lr, db, id, &s))
         return lenz_db_close(db), 0;
     if (s.rank < LENZ_COLLAB_COOWNER) {
@@ -309,7 +297,7 @@ int lenz_share_change(request_rec *r, lenz_req *lr, const char *id, const char *
             || share_event(db, lr, "share.role_changed", s.id, s.folder, s.folder_name, s.owner, s.email, s.user,
                            role) != APR_SUCCESS)) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2704)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2704)), 0;
     }
     return reread(r, db, "lenz_sh_one", s.id, LENZLOGNO(2704), row);
 }
@@ -320,7 +308,7 @@ int lenz_share_remove(request_rec *r, lenz_req *lr, const char *id, const char *
     share_row s;
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2705)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2705)), 0;
     if (!get_share(r, lr, db, id, &s))
         return lenz_db_close(db), 0;
     if (!s.mine && s.rank < LENZ_COLLAB_COOWNER) {
@@ -333,7 +321,7 @@ int lenz_share_remove(request_rec *r, lenz_req *lr, const char *id, const char *
                        s.email, s.user, s.role) != APR_SUCCESS
         || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2705)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2705)), 0;
     }
     lenz_db_close(db);
     if (folder)
@@ -347,7 +335,7 @@ int lenz_share_respond(request_rec *r, lenz_req *lr, const char *id, int accept,
     share_row s;
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2706)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2706)), 0;
     if (!get_share(r, lr, db, id, &s))
         return lenz_db_close(db), 0;
     if (!s.mine) {
@@ -369,7 +357,7 @@ int lenz_share_respond(request_rec *r, lenz_req *lr, const char *id, int accept,
             || share_event(db, lr, accept ? "share.accepted" : "share.declined", s.id, s.folder, s.folder_name,
                            s.owner, s.email, lr->user->id, s.role) != APR_SUCCESS) {
             lenz_db_end(db, 1);
-            return lenz_db_close(db), unavailable(r, LENZLOGNO(2706)), 0;
+            return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2706)), 0;
         }
     }
     return reread(r, db, "lenz_sh_incoming_one", s.id, LENZLOGNO(2706), row);
@@ -380,9 +368,9 @@ int lenz_share_incoming(request_rec *r, lenz_req *lr, lenz_rows *rows)
     const char *args[2] = { lr->user->id, lr->user->email };
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2707)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2707)), 0;
     if (lenz_db_select(db, "lenz_sh_incoming", rows, 2, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2707)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2707)), 0;
     lenz_db_close(db);
     return 1;
 }

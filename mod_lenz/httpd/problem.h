@@ -28,4 +28,14 @@ int lenz_fail_at(const char *file, int line, int module_index, request_rec *r,
                  int level, const char *tag, int status, const char *slug,
                  const char *title, const char *detail, const lenz_json *ext);
 
+/* The two answers every area gives: 503 db-unavailable (logged with tag at
+ * error level) and 404 not-found "no such WHAT" (not logged: other
+ * people's things answer as ids that do not exist). */
+#define lenz_fail_db(r, tag) \
+    lenz_fail((r), APLOG_ERR, (tag), HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable", \
+              "the database is unavailable; try again shortly")
+#define lenz_fail_not_found(r, what) \
+    lenz_fail((r), APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found", \
+              apr_pstrcat((r)->pool, "no such ", (what), NULL))
+
 #endif

@@ -42,12 +42,6 @@ const lenz_stmt lenz_search_stmts[] = {
     { NULL }
 };
 
-static int unavailable(request_rec *r)
-{
-    return lenz_fail(r, APLOG_ERR, LENZLOGNO(2760), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",
-                     "Service unavailable", "the database is unavailable; try again shortly");
-}
-
 /* The words of q as a tsquery: "w1 & w2 & w3:*" (the last as a prefix:
  * as you type).  Words are letters and digits (any UTF-8 letter); the rest
  * separates them.  NULL when there is none. */
@@ -145,7 +139,7 @@ static int run(request_rec *r, lenz_req *lr, const char *q, const char *type, co
         offset = (int)v;
     }
     if (!(db = lenz_db_open(r)))
-        return unavailable(r), 0;
+        return lenz_fail_db(r, LENZLOGNO(2760)), 0;
     args[0] = tq;
     args[1] = q;
     args[2] = apr_itoa(r->pool, mask);
@@ -154,7 +148,7 @@ static int run(request_rec *r, lenz_req *lr, const char *q, const char *type, co
     args[5] = apr_itoa(r->pool, offset);
     args[6] = apr_itoa(r->pool, limit + 1);
     if (lenz_db_select(db, "lenz_search", rows, 7, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2760)), 0;
     lenz_db_close(db);
     *next = NULL;
     if (rows->nrows > limit) {

@@ -95,18 +95,6 @@ const lenz_stmt lenz_topics_stmts[] = {
     { NULL }
 };
 
-static int unavailable(request_rec *r, const char *tag)
-{
-    return lenz_fail(r, APLOG_ERR, tag, HTTP_SERVICE_UNAVAILABLE, "db-unavailable", "Service unavailable",
-                     "the database is unavailable; try again shortly");
-}
-
-int lenz_topic_not_found(request_rec *r, const char *what)
-{
-    return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_NOT_FOUND, "not-found", "Not found",
-                     apr_pstrcat(r->pool, "no such ", what, NULL));
-}
-
 static int forbidden(request_rec *r, const char *detail)
 {
     return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_FORBIDDEN, "role-forbids", "Not allowed", detail);
@@ -180,28 +168,28 @@ int lenz_topic_create(request_rec *r, lenz_req *lr, const char *title, const cha
     if (!title_ok(r, title) || !body_ok(r, body))
         return 0;
     if (folder && !lenz_uuid_ok(folder))
-        return lenz_topic_not_found(r, "folder"), 0;
+        return lenz_fail_not_found(r, "folder"), 0;
     if (!render(r, lr, "title", title, &html) || !render(r, lr, "body", body, &html))
         return 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2741)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2741)), 0;
     if (folder) {
         /* A topic for a shared folder's members: commenters and up open one. */
         int rank;
         args[0] = lr->user->id;
         args[1] = folder;
         if (lenz_db_select(db, "lenz_tp_folder_rank", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
-            return lenz_db_close(db), unavailable(r, LENZLOGNO(2741)), 0;
+            return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2741)), 0;
         rank = (int)apr_atoi64(rows.rows[0][0]);
         if (rank == 0)
-            return lenz_db_close(db), lenz_topic_not_found(r, "folder"), 0;
+            return lenz_db_close(db), lenz_fail_not_found(r, "folder"), 0;
         if (rank < 2)
             return lenz_db_close(db), forbidden(r, "viewers of a folder read its topics; commenters and up open them"), 0;
     }
     if (!lenz_rate_check(r, "collab-posts", lr->user->id, lenz_cfg_collab_limit(lr->srv, LENZ_COLLAB_POSTS), 3600))
         return lenz_db_close(db), 0;
     if (lenz_db_begin(db) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2742)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2742)), 0;
     args[0] = lr->user->id;
     args[1] = title;
     args[2] = body;
@@ -227,7 +215,7 @@ int lenz_topic_create(request_rec *r, lenz_req *lr, const char *title, const cha
 failed:
     lenz_db_end(db, 1);
     lenz_db_close(db);
-    return unavailable(r, LENZLOGNO(2742)), 0;
+    return lenz_fail_db(r, LENZLOGNO(2742)), 0;
 }
 
 int lenz_topic_get(request_rec *r, lenz_req *lr, lenz_db *db, const char *id, const char ***row)
@@ -235,11 +223,11 @@ int lenz_topic_get(request_rec *r, lenz_req *lr, lenz_db *db, const char *id, co
     const char *args[4] = { lr->user->id, lr->user->id, lr->user->id, id };
     lenz_rows rows;
     if (!lenz_uuid_ok(id))
-        return lenz_topic_not_found(r, "topic"), 0;
+        return lenz_fail_not_found(r, "topic"), 0;
     if (lenz_db_select(db, "lenz_tp_get", &rows, 4, args) != APR_SUCCESS)
-        return unavailable(r, LENZLOGNO(2743)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2743)), 0;
     if (rows.nrows != 1)
-        return lenz_topic_not_found(r, "topic"), 0;
+        return lenz_fail_not_found(r, "topic"), 0;
     *row = rows.rows[0];
     return 1;
 }
@@ -249,14 +237,14 @@ int lenz_topic_read(request_rec *r, lenz_req *lr, const char *id, const char ***
     const char *args[3];
     lenz_db *db = lenz_db_open(r);
     if (!db)
-        return unavailable(r, LENZLOGNO(2743)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2743)), 0;
     if (!lenz_topic_get(r, lr, db, id, topic))
         return lenz_db_close(db), 0;
     args[0] = lr->user->id;
     args[1] = lr->user->id;
     args[2] = id;
     if (lenz_db_select(db, "lenz_tp_posts", posts, 3, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2743)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2743)), 0;
     lenz_db_close(db);
     return 1;
 }
@@ -280,9 +268,9 @@ int lenz_topic_list(request_rec *r, lenz_req *lr, int by_votes, const char *tag,
         c3 = d2 + 1;
     }
     if (folder && !lenz_uuid_ok(folder))
-        return lenz_topic_not_found(r, "folder"), 0;
+        return lenz_fail_not_found(r, "folder"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2744)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2744)), 0;
     args[0] = args[1] = args[2] = lr->user->id;
     args[3] = args[4] = tag;
     args[5] = args[6] = folder;
@@ -299,7 +287,7 @@ int lenz_topic_list(request_rec *r, lenz_req *lr, int by_votes, const char *tag,
                                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_usec);
     }
     if (lenz_db_select(db, by_votes ? "lenz_tp_votes" : "lenz_tp_activity", rows, 12, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2744)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2744)), 0;
     lenz_db_close(db);
     return 1;
 }
@@ -321,9 +309,9 @@ int lenz_post_create(request_rec *r, lenz_req *lr, const char *topic, const char
     if (!body_ok(r, body))
         return 0;
     if (reply_to && !lenz_uuid_ok(reply_to))
-        return lenz_topic_not_found(r, "post to reply to"), 0;
+        return lenz_fail_not_found(r, "post to reply to"), 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2745)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2745)), 0;
     if (!lenz_topic_get(r, lr, db, topic, &t))
         return lenz_db_close(db), 0;
     rank = (int)apr_atoi64(t[16]);
@@ -338,15 +326,15 @@ int lenz_post_create(request_rec *r, lenz_req *lr, const char *topic, const char
         args[0] = reply_to;
         args[1] = topic;
         if (lenz_db_select(db, "lenz_tp_reply_to", &rows, 2, args) != APR_SUCCESS)
-            return lenz_db_close(db), unavailable(r, LENZLOGNO(2745)), 0;
+            return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2745)), 0;
         if (rows.nrows != 1)
-            return lenz_db_close(db), lenz_topic_not_found(r, "post to reply to"), 0;
+            return lenz_db_close(db), lenz_fail_not_found(r, "post to reply to"), 0;
         reply_author = rows.rows[0][0];
     }
     if (!lenz_rate_check(r, "collab-posts", lr->user->id, lenz_cfg_collab_limit(lr->srv, LENZ_COLLAB_POSTS), 3600))
         return lenz_db_close(db), 0;
     if (lenz_db_begin(db) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2746)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2746)), 0;
     args[0] = topic;
     args[1] = lr->user->id;
     args[2] = reply_to;
@@ -371,7 +359,7 @@ int lenz_post_create(request_rec *r, lenz_req *lr, const char *topic, const char
 failed:
     lenz_db_end(db, 1);
     lenz_db_close(db);
-    return unavailable(r, LENZLOGNO(2746)), 0;
+    return lenz_fail_db(r, LENZLOGNO(2746)), 0;
 }
 
 /* A post the caller sees, locked in a transaction begun here. */
@@ -380,14 +368,14 @@ static int post_get(request_rec *r, lenz_req *lr, lenz_db *db, const char *id, c
     const char *args[3] = { lr->user->id, lr->user->id, id };
     lenz_rows rows;
     if (!lenz_uuid_ok(id))
-        return lenz_topic_not_found(r, "post"), 0;
+        return lenz_fail_not_found(r, "post"), 0;
     if (lenz_db_begin(db) != APR_SUCCESS || lenz_db_select(db, "lenz_tp_post_get", &rows, 3, args) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return unavailable(r, LENZLOGNO(2747)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2747)), 0;
     }
     if (rows.nrows != 1) {
         lenz_db_end(db, 1);
-        return lenz_topic_not_found(r, "post"), 0;
+        return lenz_fail_not_found(r, "post"), 0;
     }
     *row = rows.rows[0];
     return 1;
@@ -401,7 +389,7 @@ int lenz_post_change(request_rec *r, lenz_req *lr, const char *id, const char *b
     if (!remove && !body_ok(r, body))
         return 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2747)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2747)), 0;
     if (!post_get(r, lr, db, id, &row))
         return lenz_db_close(db), 0;
     rank = (int)apr_atoi64(row[11]);
@@ -422,7 +410,7 @@ int lenz_post_change(request_rec *r, lenz_req *lr, const char *id, const char *b
     if (lenz_db_exec(db, remove ? "lenz_tp_post_remove" : "lenz_tp_post_edit", NULL, remove ? 1 : 3, args)
         != APR_SUCCESS || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2747)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2747)), 0;
     }
     lenz_db_close(db);
     return 1;
@@ -436,7 +424,7 @@ int lenz_topic_change(request_rec *r, lenz_req *lr, const char *id, const lenz_t
     if ((e->title && !title_ok(r, e->title)) || (e->body && !body_ok(r, e->body)))
         return 0;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2748)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2748)), 0;
     if (!lenz_topic_get(r, lr, db, id, &t))
         return lenz_db_close(db), 0;
     rank = (int)apr_atoi64(t[16]);
@@ -455,7 +443,7 @@ int lenz_topic_change(request_rec *r, lenz_req *lr, const char *id, const lenz_t
     args[6] = id;
     if (lenz_db_exec(db, e->remove ? "lenz_tp_remove" : "lenz_tp_edit", NULL, e->remove ? 1 : 7,
                      e->remove ? args + 6 : args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2748)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2748)), 0;
     lenz_db_close(db);
     return 1;
 }
@@ -466,7 +454,7 @@ int lenz_topic_vote(request_rec *r, lenz_req *lr, int post, const char *id, int 
     lenz_rows rows;
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2749)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2749)), 0;
     if (post) {
         if (!post_get(r, lr, db, id, &row))
             return lenz_db_close(db), 0;
@@ -480,7 +468,7 @@ int lenz_topic_vote(request_rec *r, lenz_req *lr, int post, const char *id, int 
                                 : (up ? "lenz_tp_vote_topic" : "lenz_tp_unvote_topic"), &rows, 3, args) != APR_SUCCESS
         || rows.nrows != 1 || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2749)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2749)), 0;
     }
     lenz_db_close(db);
     *votes = apr_atoi64(rows.rows[0][0]);
@@ -492,11 +480,11 @@ int lenz_topic_membership(request_rec *r, lenz_req *lr, const char *id, int join
     const char *args[2] = { id, lr->user->id }, **t;
     lenz_db *db;
     if (!(db = lenz_db_open(r)))
-        return unavailable(r, LENZLOGNO(2750)), 0;
+        return lenz_fail_db(r, LENZLOGNO(2750)), 0;
     if (!lenz_topic_get(r, lr, db, id, &t))
         return lenz_db_close(db), 0;
     if (lenz_db_exec(db, join ? "lenz_tp_join" : "lenz_tp_leave", NULL, 2, args) != APR_SUCCESS)
-        return lenz_db_close(db), unavailable(r, LENZLOGNO(2750)), 0;
+        return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2750)), 0;
     lenz_db_close(db);
     return 1;
 }

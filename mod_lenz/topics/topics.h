@@ -44,7 +44,6 @@ int lenz_post_change(request_rec *r, lenz_req *lr, const char *id, const char *b
 /* Up-votes (up) or takes one back, on a post or a topic; *votes after. */
 int lenz_topic_vote(request_rec *r, lenz_req *lr, int post, const char *id, int up, apr_int64_t *votes);
 int lenz_topic_membership(request_rec *r, lenz_req *lr, const char *id, int join);
-int lenz_topic_not_found(request_rec *r, const char *what);
 
 void lenz_topic_json(apr_pool_t *p, lenz_json *o, const char **row, int full);
 void lenz_post_json(lenz_json *o, const char **row, const char *me);
