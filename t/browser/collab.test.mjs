@@ -6,8 +6,9 @@
 //     adds or renames shows up in the other's page by itself (the event
 //     stream), both ways;
 //   - the editor comments on the file through its comments page;
-//   - "Shared with me", a folder's people and activity, and a file's
-//     comments pass the site's page checks (checks.mjs: axe-core, names,
+//   - "Shared with me", a folder's people and activity, a file's comments,
+//     messages, a conversation, the topic list, a topic and search pass the
+//     site's page checks (checks.mjs: axe-core, names,
 //     keyboard, headers).
 import { writeFileSync } from 'node:fs';
 import {
@@ -118,6 +119,24 @@ try {
                                     primary: 'form.form button[type="submit"]' });
     ok(/About the draft/.test(await editor.$eval('#thread', (e) => e.textContent)), '... the message is in the conversation');
     clean(editor, 'messages');
+
+    // Topics and search, as the owner.
+    r = await open(owner, '/topics/');
+    await checkPage(b, owner, r, { name: 'topics', path: '/topics/', h1: 'Topics',
+                                   primary: 'form.form button[type="submit"]' });
+    await fill(owner, '#topic-title', 'Browser topic');
+    await fill(owner, '#topic-body', 'Which **paper** for the prints?');
+    r = await submit(owner, 'form.form button[type="submit"]');
+    is(r?.status(), 200, 'a topic opened through the form (303, then its page)');
+    r = await open(owner, owner.url());
+    await checkPage(b, owner, r, { name: 'topic', path: '/topics/{id}', h1: 'Browser topic',
+                                   primary: 'form.form button[type="submit"]' });
+    is(await owner.$eval('.post-body strong', (e) => e.textContent), 'paper', "the topic's Markdown is rendered");
+    r = await open(owner, '/search?q=renamed');
+    await checkPage(b, owner, r, { name: 'search', path: '/search', h1: 'Search',
+                                   primary: 'form[role="search"] button' });
+    ok(/renamed-by-owner/.test(await owner.$eval('ol.results', (e) => e.textContent)), 'search finds the renamed file');
+    clean(owner, 'topics and search');
   });
   await ownerCtx.close();
   await editorCtx.close();
