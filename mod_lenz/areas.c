@@ -133,6 +133,7 @@ const lenz_stmt *const lenz_shared_stmts[] = {
     lenz_requests_api_stmts,
     lenz_share_page_stmts,
     lenz_shares_stmts,
+    lenz_transfer_stmts,
     lenz_comments_stmts,
     lenz_activity_stmts,
     lenz_topics_stmts,

@@ -130,6 +130,32 @@ is(post_form('out', "/collab/messages/$conv/send", body => 'hi')->code, 404, '..
 is(post_form('own', '/collab/messages/new', to => "nobody-$tag\@example.org", body => 'x')->code, 404,
    'to an address without an account: 404');
 
+# --- Ownership ---------------------------------------------------------------------------------------------------
+my $ho = J(api($tok{own}, 'POST', '/folders', { name => 'Handover' }));
+my $hs = J(api($tok{own}, 'POST', "/folders/$ho->{id}/shares", { email => $mail{viewer}, role => 'editor' }));
+api($tok{viewer}, 'POST', "/shares/$hs->{id}/accept");
+$res = page('own', "/collab/folder/$ho->{id}");
+like($res->content, qr{<legend>Give ownership to a member</legend>}, "the owner's page offers to give the folder away");
+like($res->content, qr{<option>\Q$mail{viewer}\E</option>}, '... to its member');
+unlike(page('viewer', "/collab/folder/$ho->{id}")->content, qr{Give ownership}, "... a member's page does not");
+is(post_form('viewer', "/collab/folder/$ho->{id}/transfer", email => $mail{viewer})->code, 403,
+   '... and the form answers them 403');
+$res = post_form('own', "/collab/folder/$ho->{id}/transfer", email => $mail{viewer});
+is($res->code, 303, 'offered through the form: 303');
+like(page('own', "/collab/folder/$ho->{id}")->content, qr{You offered ownership to <strong>\Q$mail{viewer}\E</strong>},
+     '... the owner sees the offer pending');
+like(page('viewer', "/collab/folder/$ho->{id}")->content, qr{Pat Owner offers you ownership of this folder},
+     '... the member sees it with Accept and Decline');
+$res = post_form('viewer', "/collab/folder/$ho->{id}/transfer/accept");
+is($res->code, 303, 'accepted through the form: 303');
+is(loc($res), "/files/folder/$ho->{id}", '... into the folder, now theirs');
+is(J(api($tok{viewer}, 'GET', "/folders/$ho->{id}"))->{role}, 'owner', '... its owner');
+like(page('own', "/collab/folder/$ho->{id}")->content, qr{Your role: <strong>co-owner</strong>},
+     '... the former owner a co-owner');
+ok(wait_until(sub { page('own', "/collab/folder/$ho->{id}")->content =~ /Vic Viewer became the owner; \Q$mail{own}\E is a co-owner now/ }, 10),
+   '... as the activity says');
+is(post_form('out', "/collab/folder/$ho->{id}/transfer/accept")->code, 404, 'the outsider accepting: 404');
+
 # --- The outsider ----------------------------------------------------------------------------------------------------
 for my $p ("/collab/folder/$team->{id}", "/collab/file/$doc->{file_id}", "/files/folder/$team->{id}") {
     $res = page('out', $p);

@@ -36,6 +36,7 @@ sub fixture {
     $f{T} = J(api($tok{O}, 'POST', '/topics', { title => "Topic $n", body => 'about', folder_id => $f{F} }))->{id};
     $f{P} = J(api($tok{O}, 'POST', "/topics/$f{T}/posts", { body => 'a post' }))->{id};
     $f{V} = J(api($tok{O}, 'POST', '/conversations', { members => [ $mail{M} ], body => 'hi' }))->{id};
+    api($tok{O}, 'POST', "/folders/$f{F}/transfer", { email => $mail{M} });     # ownership offered to M
     return \%f;
 }
 sub fill { my ($s, $f) = @_; $s =~ s/\{(\w+)\}/$f->{$1} \/\/ die "no fixture $1"/ge; $s }
@@ -49,6 +50,10 @@ my @api = (
     [ 'DELETE', '/shares/{S}', undef, 204, 204, 404 ],
     [ 'POST', '/shares/{S}/accept', undef, 403, 200, 404 ],
     [ 'POST', '/shares/{S}/decline', undef, 403, 409, 404 ],
+    [ 'POST', '/folders/{F}/transfer', { email => $mail{M} }, 201, 403, 404 ],
+    [ 'GET', '/folders/{F}/transfer', undef, 200, 200, 404 ],
+    [ 'DELETE', '/folders/{F}/transfer', undef, 204, 204, 404 ],
+    [ 'POST', '/folders/{F}/transfer/accept', undef, 404, 200, 404 ],
     [ 'POST', '/comments', { file_id => '{file}', body => 'hello' }, 201, 201, 404 ],
     [ 'GET', '/comments?file_id={file}', undef, 200, 200, 404 ],
     [ 'GET', '/comments?folder_id={F}', undef, 200, 200, 404 ],
@@ -102,6 +107,9 @@ my @pages = (
     [ 'POST', '/collab/share/{S}/leave', {}, 303, 303, 404 ],
     [ 'POST', '/collab/share/{S}/accept', {}, 403, 303, 404 ],
     [ 'POST', '/collab/share/{S}/decline', {}, 403, 409, 404 ],
+    [ 'POST', '/collab/folder/{F}/transfer', { email => $mail{M} }, 303, 403, 404 ],
+    [ 'POST', '/collab/folder/{F}/transfer/accept', {}, 404, 303, 404 ],
+    [ 'POST', '/collab/folder/{F}/transfer/cancel', {}, 303, 303, 404 ],
     [ 'POST', '/collab/comment/{C}/delete', {}, 303, 403, 404 ],
     [ 'POST', '/topics/new', { title => 'From the page', body => 'x' }, 303, 303, 303 ],
     [ 'POST', '/topics/{T}/post', { body => 'x' }, 303, 303, 404 ],

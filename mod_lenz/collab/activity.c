@@ -82,6 +82,8 @@ static const char *share_verb(const char *type)
     static const char *const map[][2] = {
         { "share.invited", "invited" }, { "share.accepted", "joined" }, { "share.declined", "declined" },
         { "share.left", "left" }, { "share.revoked", "removed" }, { "share.role_changed", "role changed" },
+        { "share.transfer_offered", "offered ownership" }, { "share.transferred", "took ownership" },
+        { "share.transfer_declined", "declined ownership" }, { "share.transfer_withdrawn", "withdrew ownership" },
     };
     unsigned i;
     for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)

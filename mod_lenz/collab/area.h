@@ -9,6 +9,7 @@
 
 extern const lenz_route lenz_api_share_routes[];
 extern const lenz_stmt lenz_shares_stmts[];
+extern const lenz_stmt lenz_transfer_stmts[];
 extern const lenz_route lenz_api_comment_routes[];
 extern const lenz_stmt lenz_comments_stmts[];
 extern const lenz_route lenz_api_activity_routes[];

@@ -10,6 +10,7 @@
  *   GET  /messages               conversations, and the form to start one
  *   GET  /messages/{id}          a conversation (seeing it marks it read)
  *   POST /folder/{id}/invite, /share/{id}/role|remove|accept|decline|leave,
+ *        /folder/{id}/transfer, /folder/{id}/transfer/accept|cancel,
  *        /folder/{id}/comment, /file/{id}/comment, /comment/{id}/delete,
  *        /messages/new, /messages/{id}/send
  *
@@ -21,6 +22,7 @@
 #include "area.h"
 #include "collab.h"
 #include "shares.h"
+#include "transfer.h"
 #include "comments.h"
 #include "messages.h"
 #include "httpd/body.h"
@@ -120,6 +122,13 @@ static const char *activity_text(apr_pool_t *p, const char **row)
         return apr_psprintf(p, "%s %s", who, row[1]);
     if (!strcmp(row[1], "removed"))
         return apr_psprintf(p, "%s removed %s", who, email ? email : "someone");
+    if (!strcmp(row[1], "offered ownership"))
+        return apr_psprintf(p, "%s offered ownership to %s", who, email ? email : "someone");
+    if (!strcmp(row[1], "took ownership"))
+        return apr_psprintf(p, "%s became the owner; %s is a co-owner now", who, email ? email : "the former owner");
+    if (!strcmp(row[1], "declined ownership") || !strcmp(row[1], "withdrew ownership"))
+        return apr_psprintf(p, "%s %s", who, !strcmp(row[1], "withdrew ownership") ? "withdrew the ownership offer"
+                                                                              : "declined ownership");
     if (!strcmp(row[1], "commented"))
         return apr_psprintf(p, "%s commented on %s", who, what);
     return apr_psprintf(p, "%s %s %s", who, row[1], what);
@@ -129,7 +138,7 @@ static const char *activity_text(apr_pool_t *p, const char **row)
 static int folder_page(request_rec *r, lenz_req *lr)
 {
     const char *id = lenz_param(lr, "id"), **f, **it;
-    lenz_json *ctx = lenz_json_new_object(r->pool), *people, *acts, *owner;
+    lenz_json *ctx = lenz_json_new_object(r->pool), *people, *acts, *owner, *offer, *members;
     lenz_rows shares, comments, recent;
     int rank, i;
 
@@ -154,6 +163,20 @@ static int folder_page(request_rec *r, lenz_req *lr)
         role_options(r->pool, lenz_json_obj_add_array(o, "roles"), shares.rows[i][2]);
     }
     lenz_json_set_bool(ctx, "no_people", shares.nrows == 0);
+    /* Ownership: the offer pending, to the two it concerns; else, for the
+     * owner, the members who could take it. */
+    if (lenz_transfer_get(r, lr, f[0], 1, &offer)) {
+        lenz_json_set_copy(ctx, "offer", offer);
+        lenz_json_set_bool(ctx, "offer_to_me", rank < LENZ_COLLAB_OWNER);
+        lenz_json_set_bool(ctx, "offer_by_me", rank == LENZ_COLLAB_OWNER);
+    }
+    else if (rank == LENZ_COLLAB_OWNER) {
+        members = lenz_json_obj_add_array(ctx, "members");
+        for (i = 0; i < shares.nrows; i++)
+            if (!strcmp(shares.rows[i][3], "active"))
+                lenz_json_arr_add_str(members, shares.rows[i][1]);
+        lenz_json_set_bool(ctx, "can_transfer", lenz_json_array_len(members) > 0);
+    }
     role_options(r->pool, lenz_json_obj_add_array(ctx, "roles"), "viewer");
     comments_ctx(r, lr, ctx, &comments, rank, apr_pstrcat(r->pool, "/collab/folder/", f[0], NULL));
     acts = lenz_json_obj_add_array(ctx, "activity");
@@ -231,6 +254,37 @@ static int respond(request_rec *r, lenz_req *lr, int accept)
     if (!lenz_body_form(r, lr) || !lenz_share_respond(r, lr, lenz_param(lr, "id"), accept, &row))
         return OK;
     return redirect(r, lr, accept ? apr_pstrcat(r->pool, "/files/folder/", row[1], NULL) : "/collab/shares");
+}
+
+static int transfer(request_rec *r, lenz_req *lr)
+{
+    apr_table_t *f = lenz_body_form(r, lr);
+    const char *id = lenz_param(lr, "id"), *email = f ? apr_table_get(f, "email") : NULL;
+    lenz_json *out;
+    if (!f)
+        return OK;
+    if (!email)
+        return lenz_field_bad(r, "email", "choose the member who takes the folder"), OK;
+    if (!lenz_transfer_offer(r, lr, id, email, &out))
+        return OK;
+    return redirect(r, lr, apr_pstrcat(r->pool, "/collab/folder/", id, NULL));
+}
+
+static int transfer_accept(request_rec *r, lenz_req *lr)
+{
+    const char *id = lenz_param(lr, "id");
+    lenz_json *out;
+    if (!lenz_body_form(r, lr) || !lenz_transfer_accept(r, lr, id, &out))
+        return OK;
+    return redirect(r, lr, apr_pstrcat(r->pool, "/files/folder/", id, NULL));
+}
+
+static int transfer_cancel(request_rec *r, lenz_req *lr)
+{
+    const char *id = lenz_param(lr, "id");
+    if (!lenz_body_form(r, lr) || !lenz_transfer_cancel(r, lr, id))
+        return OK;
+    return redirect(r, lr, apr_pstrcat(r->pool, "/collab/folder/", id, NULL));
 }
 
 static int accept_share(request_rec *r, lenz_req *lr) { return respond(r, lr, 1); }
@@ -378,6 +432,9 @@ static const lenz_route routes[] = {
     { LENZ_GET, "/folder/{id}", folder_page, LENZ_ACCESS_MEMBER },
     { LENZ_GET, "/file/{id}", file_page, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/folder/{id}/invite", invite, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/folder/{id}/transfer", transfer, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/folder/{id}/transfer/accept", transfer_accept, LENZ_ACCESS_MEMBER },
+    { LENZ_POST, "/folder/{id}/transfer/cancel", transfer_cancel, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/folder/{id}/comment", folder_comment, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/file/{id}/comment", file_comment, LENZ_ACCESS_MEMBER },
     { LENZ_POST, "/share/{id}/role", change_role, LENZ_ACCESS_MEMBER },

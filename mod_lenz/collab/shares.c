@@ -107,9 +107,9 @@ static int role_rank(const char *role)
 }
 
 /* The event of a share's change, in the change's transaction. */
-static apr_status_t share_event(lenz_db *db, lenz_req *lr, const char *type, const char *share,
-                                const char *folder, const char *folder_name, const char *owner,
-                                const char *email, const char *user, const char *role)
+apr_status_t lenz_share_event(lenz_db *db, lenz_req *lr, const char *type, const char *share,
+                              const char *folder, const char *folder_name, const char *owner,
+                              const char *email, const char *user, const char *role)
 {
     lenz_json *ev = lenz_json_new_object(lenz_db_pool(db));
     lenz_json_set_str(ev, "share_id", share);
@@ -179,7 +179,7 @@ int lenz_share_invite(request_rec *r, lenz_req *lr, const char *folder, const ch
         return lenz_fail(r, APLOG_DEBUG, NULL, HTTP_CONFLICT, "already-shared", "Shared already",
                          "this address is invited to the folder or a member of it already"), 0;
     }
-    if (share_event(db, lr, "share.invited", rows.rows[0][0], folder, f.rows[0][1], f.rows[0][2], email, user,
+    if (lenz_share_event(db, lr, "share.invited", rows.rows[0][0], folder, f.rows[0][1], f.rows[0][2], email, user,
                     role) != APR_SUCCESS
         || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
@@ -294,7 +294,7 @@ int lenz_share_change(request_rec *r, lenz_req *lr, const char *id, const char *
     args[1] = s.id;
     if (strcmp(role, s.role)
         && (lenz_db_exec(db, "lenz_sh_role", NULL, 2, args) != APR_SUCCESS
-            || share_event(db, lr, "share.role_changed", s.id, s.folder, s.folder_name, s.owner, s.email, s.user,
+            || lenz_share_event(db, lr, "share.role_changed", s.id, s.folder, s.folder_name, s.owner, s.email, s.user,
                            role) != APR_SUCCESS)) {
         lenz_db_end(db, 1);
         return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2704)), 0;
@@ -317,7 +317,7 @@ int lenz_share_remove(request_rec *r, lenz_req *lr, const char *id, const char *
     }
     args[0] = s.id;
     if (lenz_db_exec(db, "lenz_sh_remove", NULL, 1, args) != APR_SUCCESS
-        || share_event(db, lr, s.mine ? "share.left" : "share.revoked", s.id, s.folder, s.folder_name, s.owner,
+        || lenz_share_event(db, lr, s.mine ? "share.left" : "share.revoked", s.id, s.folder, s.folder_name, s.owner,
                        s.email, s.user, s.role) != APR_SUCCESS
         || lenz_db_end(db, 0) != APR_SUCCESS) {
         lenz_db_end(db, 1);
@@ -354,7 +354,7 @@ int lenz_share_respond(request_rec *r, lenz_req *lr, const char *id, int accept,
         args[2] = args[0];
         args[3] = s.id;
         if (lenz_db_exec(db, "lenz_sh_answer", NULL, 4, args) != APR_SUCCESS
-            || share_event(db, lr, accept ? "share.accepted" : "share.declined", s.id, s.folder, s.folder_name,
+            || lenz_share_event(db, lr, accept ? "share.accepted" : "share.declined", s.id, s.folder, s.folder_name,
                            s.owner, s.email, lr->user->id, s.role) != APR_SUCCESS) {
             lenz_db_end(db, 1);
             return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2706)), 0;

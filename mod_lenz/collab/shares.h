@@ -25,6 +25,13 @@ int lenz_share_respond(request_rec *r, lenz_req *lr, const char *id, int accept,
 /* The caller's invitations and shares (rows for lenz_share_incoming_json). */
 int lenz_share_incoming(request_rec *r, lenz_req *lr, lenz_rows *rows);
 
+/* The event of a share's change (share.*), in the change's transaction:
+ * {"share_id","folder_id","folder_name","owner_id","email","user_id",
+ * "role","by"}; the actor is the caller. */
+apr_status_t lenz_share_event(lenz_db *db, lenz_req *lr, const char *type, const char *share,
+                              const char *folder, const char *folder_name, const char *owner,
+                              const char *email, const char *user, const char *role);
+
 /* {"id","email","role","status","name","created_at"} */
 void lenz_share_json(lenz_json *o, const char **row);
 /* {"id","folder_id","folder_name","role","status","owner","owner_email"} */

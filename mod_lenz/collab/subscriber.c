@@ -4,6 +4,10 @@
  *                       an address without an account: a mail that leads
  *                       through sign-up to the invitation (always sent)
  *   share.accepted   -> the folder's owner: a notice
+ *   share.transfer_offered -> the member offered the folder: a notice and
+ *                       a mail (kind "shares"); share.transferred -> the
+ *                       former owner, share.transfer_declined -> the
+ *                       owner: a notice
  *   message.created  -> each other member of the conversation: a live row
  *                       (their open pages get "event: message"), no notice
  *   comment.created  -> each person mentioned who can see the item (the
@@ -94,8 +98,41 @@ static apr_status_t commented(lenz_eventctx *ec, const lenz_event *ev)
                                    "", apr_psprintf(ec->pool, " new comments on \u201c%s\u201d", name), ev->payload);
 }
 
+/* Ownership offered: the member is told (a notice, a mail by their
+ * preferences for "shares"); taken: the former owner; declined: the
+ * owner. */
+static apr_status_t ownership(lenz_eventctx *ec, const lenz_event *ev)
+{
+    const char *by = str(ev, "by"), *folder = lenz_name_neutral(ec->pool, str(ev, "folder_name"));
+    const char *fid = str(ev, "folder_id");
+    lenz_json *data;
+    by = by ? by : "Someone";
+    if (!strcmp(ev->type, "share.transferred"))
+        return lenz_notice_add(ec, ev, str(ev, "user_id"), "shares",
+                               apr_psprintf(ec->pool, "%s is now the owner of \u201c%s\u201d; you are a co-owner",
+                                            by, folder), ev->payload, 0);
+    if (!strcmp(ev->type, "share.transfer_declined"))
+        return lenz_notice_add(ec, ev, str(ev, "owner_id"), "shares",
+                               apr_psprintf(ec->pool, "%s declined ownership of \u201c%s\u201d", by, folder),
+                               ev->payload, 0);
+    data = lenz_json_new_object(ec->pool);
+    lenz_json_set_str(data, "by", by);
+    lenz_json_set_str(data, "folder", folder);
+    lenz_json_set_str(data, "url", apr_pstrcat(ec->pool, lenz_srv(ec->s)->public_url, "/collab/folder/",
+                                               fid ? fid : "", NULL));
+    {
+        const char *subject = apr_psprintf(ec->pool, "%s offers you ownership of \u201c%s\u201d", by, folder);
+        if (lenz_notice_add(ec, ev, str(ev, "user_id"), "shares", subject, ev->payload, 0) != APR_SUCCESS)
+            return APR_EGENERAL;
+        return lenz_mailsub_to_user(ec, ev, str(ev, "user_id"), "shares", "share_transfer", subject, data);
+    }
+}
+
 apr_status_t lenz_collab_on_event(lenz_eventctx *ec, const lenz_event *ev)
 {
+    if (!strcmp(ev->type, "share.transfer_offered") || !strcmp(ev->type, "share.transferred")
+        || !strcmp(ev->type, "share.transfer_declined"))
+        return ownership(ec, ev);
     if (!strcmp(ev->type, "share.invited"))
         return invited(ec, ev);
     if (!strcmp(ev->type, "share.accepted")) {

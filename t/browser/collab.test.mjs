@@ -138,6 +138,23 @@ try {
     ok(/renamed-by-owner/.test(await owner.$eval('ol.results', (e) => e.textContent)), 'search finds the renamed file');
     clean(owner, 'topics and search');
   });
+
+  await section('ownership', async () => {
+    let r = await open(owner, `/collab/folder/${folder}`);
+    is(r?.status(), 200, "the owner's people page");
+    await owner.select('#transfer-email', env.LENZ_EDITOR_EMAIL);
+    r = await submit(owner, 'form[action$="/transfer"] button');
+    is(r?.status(), 200, 'ownership offered to the editor through the form (303, then the page)');
+    r = await open(editor, `/collab/folder/${folder}`);
+    await checkPage(b, editor, r, { name: 'collab-folder-offer', path: '/collab/folder/{id} (an offer)',
+                                    h1: 'Studio: people and activity',
+                                    primary: 'form[action$="/transfer/accept"] button' });
+    r = await submit(editor, 'form[action$="/transfer/accept"] button');
+    is(r?.status(), 200, 'the editor accepts it (303, then the folder)');
+    ok(/\/files\/folder\//.test(editor.url()), '... and lands in the folder, now theirs');
+    clean(owner, 'ownership (owner)');
+    clean(editor, 'ownership (editor)');
+  });
   await ownerCtx.close();
   await editorCtx.close();
 } finally {
