@@ -9,6 +9,7 @@ use strict;
 use warnings FATAL => 'all';
 use Test::More;
 use JSON::PP;
+use Time::HiRes ();
 use IO::Uncompress::Unzip qw($UnzipError);
 use Lenz::Test;
 use Lenz::Jobs;
@@ -173,6 +174,30 @@ is(api($N, 'POST', "/folders/$team->{id}/transfer", { email => $mail{view} })->c
 is(api($N, 'DELETE', "/folders/$team->{id}/transfer")->code, 204, '... withdrawn: 204');
 is(api($V, 'GET', "/folders/$team->{id}/transfer")->code, 404, '... the viewer sees no offer');
 is(api($V, 'POST', "/folders/$team->{id}/transfer/accept")->code, 404, '... and cannot accept');
+
+# --- Many keys: the batches ---------------------------------------------------------------------------
+# 2,000 copies of one encrypted file (the rows a copy makes: the same
+# wrapped key, bound to the original's id) and the original in one folder:
+# five batches of re-wrapping, every row under the new owner's key after.
+my $many = J(api($O, 'POST', '/folders', { name => 'Many' }));
+my $orig = up($O, 'orig.txt', 'M' x 700, $many->{id});
+my $cols = psql("SELECT string_agg(column_name, ',') FROM information_schema.columns WHERE table_name = 'files' "
+                . "AND is_generated = 'NEVER' AND column_name NOT IN ('id', 'name', 's3_key', 'crypt_id', 'created_at', 'updated_at')");
+psql("INSERT INTO files ($cols, name, s3_key, crypt_id) SELECT $cols, 'copy-' || g || '.txt', s3_key || '/' || g, "
+     . "coalesce(crypt_id, id) FROM files, generate_series(1, 2000) g WHERE id = '$orig'");
+is(psql("SELECT count(*) FROM files WHERE folder_id = '$many->{id}' AND kek_user_id = '$uid{owner}'"), 2001,
+   'Many holds 2,001 encrypted files under the owner\'s key');
+my $ms = J(api($O, 'POST', "/folders/$many->{id}/shares", { email => $mail{view}, role => 'viewer' }));
+api($V, 'POST', "/shares/$ms->{id}/accept");
+is(api($O, 'POST', "/folders/$many->{id}/transfer", { email => $mail{view} })->code, 201, '... offered to the viewer');
+my $t0 = Time::HiRes::time();
+$res = api($V, 'POST', "/folders/$many->{id}/transfer/accept");
+my $took = Time::HiRes::time() - $t0;
+is($res->code . ' ' . (J($res)->{files} // ''), '200 2001', '... accepted: 2,001 files');
+is(psql("SELECT count(*) FROM files WHERE folder_id = '$many->{id}' AND kek_user_id = '$uid{view}' "
+        . "AND owner_id = '$uid{view}'"), 2001, "... every key re-wrapped under the new owner's");
+is(api($V, 'GET', "/files/$orig/content")->content, 'M' x 700, '... and the original reads byte for byte');
+Lenz::Jobs::figure(sprintf('ownership of a folder of 2,001 encrypted files accepted in %.2f s', $took));
 
 # --- Too many files for one transfer ------------------------------------------------------------------
 my $big = J(api($N, 'POST', '/folders', { name => 'Big' }));
