@@ -8,7 +8,7 @@ export FUZZ_SECONDS
 SOAK_SECONDS ?= 60
 
 .PHONY: all build deps run stop test test-asan test-valgrind unit fuzz bench bench-upload bench-download \
-	bench-storage bench-health bench-search bench-aead soak install clean distclean
+	bench-storage bench-health bench-search bench-rooms bench-aead soak install clean distclean
 
 all build:
 	@scripts/build.sh
@@ -79,6 +79,11 @@ bench-storage:
 # (bench/search.py; not part of `make bench`).
 bench-search:
 	@bench/run.sh search
+
+# 2,000 SSE streams in one topic's room: httpd's threads and memory, and a
+# post's time to reach them all (bench/rooms.py; not part of `make bench`).
+bench-rooms:
+	@bench/run.sh rooms
 
 # Segment seal/open throughput against `openssl speed` (bench/aead.sh).
 bench-aead:

@@ -3,7 +3,7 @@
 # `make bench-storage`): the harness for the benchmarks that need the whole
 # platform.
 #
-#   bench/run.sh [upload] [download] [aead] [storage] [health] [search]
+#   bench/run.sh [upload] [download] [aead] [storage] [health] [search] [rooms]
 #                                                (no argument: upload download)
 #
 # It takes the machine-wide test lock (the one scripts/test.sh takes), so a
@@ -69,12 +69,14 @@ export PYTHONDONTWRITEBYTECODE=1
 
 benches=${*:-upload download}
 for b in $benches; do
-    case $b in upload | download | aead | storage | health | search) ;;
-        *) echo "bench: unknown bench '$b' (want upload, download, aead, storage, health, search)" >&2; exit 2 ;;
+    case $b in upload | download | aead | storage | health | search | rooms) ;;
+        *) echo "bench: unknown bench '$b' (want upload, download, aead, storage, health, search, rooms)" >&2; exit 2 ;;
     esac
 done
 need_stack=0
-case " $benches " in *" upload "* | *" download "* | *" storage "* | *" health "* | *" search "*) need_stack=1 ;; esac
+case " $benches " in *" upload "* | *" download "* | *" storage "* | *" health "* | *" search "* | *" rooms "*) need_stack=1 ;; esac
+rooms=0
+case " $benches " in *" rooms "*) rooms=1 ;; esac
 health=0
 case " $benches " in *" health "*) health=1 ;; esac
 storage=0
@@ -210,6 +212,31 @@ sed -e "s|@VAR@|$(esc "$var")|g" -e "s|@TOP@|$(esc "$top")|g" -e "s|@PORT@|$port
     -e "s|@S3_SECRET_FILE@|$(esc "$LENZ_S3_SECRET_FILE")|" -e "s|@SMTP_URL@|$(esc "$LENZ_SMTP_URL")|" \
     -e "s|@SMTP_CA_FILE@|$(esc "$LENZ_SMTP_CA_FILE")|" \
     bench/httpd.conf.in >"$var/httpd/httpd.conf"
+# bench/rooms holds thousands of streams, each a worker thread on this
+# httpd (issue 17): one child with 2,100 threads, the streams' caps raised
+# to match, and descriptors for them.
+if [ $rooms = 1 ]; then
+    sed -i -e 's/^ThreadLimit .*/ThreadLimit             2100/' -e 's/^ThreadsPerChild .*/ThreadsPerChild         2100/' \
+        -e 's/^MaxRequestWorkers .*/MaxRequestWorkers       2100/' -e 's/^MaxSpareThreads .*/MaxSpareThreads         4200/' \
+        -e 's/^DBDMax .*/DBDMax 32/' "$var/httpd/httpd.conf"
+    cat >>"$var/httpd/httpd.conf" <<EOF
+
+# Added by bench/run.sh for bench/rooms.
+LenzEventStreams 2050 250
+LenzCollabLimits posts=1000
+<Location /api/v1>
+    SetHandler lenz-api
+    LenzBase /api/v1
+    Require all granted
+</Location>
+<Location /events>
+    SetHandler lenz-events
+    LenzBase /events
+    Require all granted
+</Location>
+EOF
+    ulimit -n 8192 2>/dev/null || log "ulimit -n 8192 refused: httpd keeps $(ulimit -n) descriptors"
+fi
 # bench/health compares /health with a static file of the same httpd.
 if [ $health = 1 ] && [ $storage = 0 ]; then
     cat >>"$var/httpd/httpd.conf" <<EOF
@@ -274,6 +301,9 @@ export BENCH_HTTPD_CONF="$var/httpd/httpd.conf"
 export BENCH_RESULTS_DIR="$var/results"
 export BENCH_STATE_FILE="$var/bench-file.json"
 rm -f "$BENCH_STATE_FILE"
+if [ $storage = 1 ] || [ $rooms = 1 ]; then
+    export BENCH_LENZCTL="$top/build/lenzctl" BENCH_MASTER_KEY="$var/master.key"
+fi
 if [ $storage = 1 ]; then
     export BENCH_LENZCTL="$top/build/lenzctl" BENCH_MASTER_KEY="$var/master.key"
     # The page half: Debian 12's Node 18 and the pinned puppeteer-core, as

@@ -53,6 +53,7 @@ static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback
 
 typedef struct runner {
     int index;                      /* 1..LenzJobWorkers */
+    int listening;                  /* its LISTEN is up (counted by wake.c) */
     server_rec *s;                  /* whose settings jobs use */
     const char *conninfo;           /* LenzJobsDB, normalised */
     const char *kinds;              /* the kinds we have handlers for */
@@ -128,6 +129,10 @@ static void *native(runner *r)
 
 static void disconnect(runner *r)
 {
+    if (r->listening) {
+        lenz_wake_listener(0);
+        r->listening = 0;
+    }
     if (r->cpool) {
         if (r->conn.handle)
             apr_dbd_close(r->driver, r->conn.handle);
@@ -205,6 +210,8 @@ static apr_status_t connect_db(runner *r)
     r->failures = 0;
     r->wake_at = 0;
     r->reap_at = 0;
+    r->listening = 1;
+    lenz_wake_listener(1);          /* streams: look once, then wait for pokes */
     return APR_SUCCESS;
 }
 
