@@ -32,13 +32,17 @@ $$;
 -- owner keeps it as an active co-owner.  Returns the folder's new name.
 -- The caller has locked the folder and its subtree and re-wrapped the
 -- encrypted files' keys (kek_user_id = new_owner) first.
-CREATE FUNCTION lenz_transfer_move(folder uuid, new_owner uuid, new_root uuid) RETURNS text
+CREATE FUNCTION lenz_transfer_move(folder uuid, new_owner uuid) RETURNS text
     LANGUAGE plpgsql AS $$
 DECLARE
     f folders%ROWTYPE;
     ids uuid[];
     nm text;
+    new_root uuid;
 BEGIN
+    INSERT INTO folders (owner_id, name, path, depth) VALUES (new_owner, '', '/', 0)
+        ON CONFLICT (owner_id) WHERE parent_id IS NULL DO NOTHING;
+    SELECT id INTO new_root FROM folders WHERE owner_id = new_owner AND parent_id IS NULL;
     SELECT * INTO f FROM folders WHERE id = folder;
     SELECT array_agg(s.id) INTO ids FROM lenz_subtree(folder) s;
     nm := lenz_free_name(new_root, f.name, f.id);

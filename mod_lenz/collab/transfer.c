@@ -24,7 +24,6 @@
 #include "httpd/auth.h"
 #include "httpd/keystore.h"
 #include "httpd/quota.h"
-#include "files/store.h"
 #include "codec.h"
 #include "crypto.h"
 #include "keys.h"
@@ -75,7 +74,7 @@ const lenz_stmt lenz_transfer_stmts[] = {
     { "lenz_tr_rewrap",
       "UPDATE files SET wrapped_dek = decode(%s, 'hex'), kek_user_id = %s::uuid, kek_version = %s::int "
       "WHERE id = %s::uuid" },
-    { "lenz_tr_move", "SELECT lenz_transfer_move(%s::uuid, %s::uuid, %s::uuid)" },
+    { "lenz_tr_move", "SELECT lenz_transfer_move(%s::uuid, %s::uuid)" },
     { "lenz_tr_user", "SELECT email FROM users WHERE id = %s::uuid" },
     { NULL }
 };
@@ -305,7 +304,7 @@ static int refuse(request_rec *r, lenz_db *db, int status, const char *slug, con
 
 int lenz_transfer_accept(request_rec *r, lenz_req *lr, const char *folder, lenz_json **out)
 {
-    const char **row, *args[3], *root, *name, *from, *prev;
+    const char **row, *args[3], *name, *from, *prev;
     apr_int64_t nfiles, bytes;
     apr_off_t quota;
     lenz_rows rows, u;
@@ -340,16 +339,13 @@ int lenz_transfer_accept(request_rec *r, lenz_req *lr, const char *folder, lenz_
         return refuse(r, db, HTTP_REQUEST_ENTITY_TOO_LARGE, "quota-exceeded", "Storage quota exceeded",
                       apr_psprintf(r->pool, "the folder holds %" APR_INT64_T_FMT " bytes, more than is left "
                                    "of your quota of %" APR_OFF_T_FMT " bytes", bytes, quota));
-    if (!(root = lenz_fs_root(db, lr->user->id)))
-        goto db_fail;
     if (rewrap(r, db, folder, lr->user->id, &rewrapped) != APR_SUCCESS) {
         lenz_db_end(db, 1);
         return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2778)), 0;
     }
     args[0] = folder;
     args[1] = lr->user->id;
-    args[2] = root;
-    if (lenz_db_select(db, "lenz_tr_move", &rows, 3, args) != APR_SUCCESS || rows.nrows != 1)
+    if (lenz_db_select(db, "lenz_tr_move", &rows, 2, args) != APR_SUCCESS || rows.nrows != 1)
         goto db_fail;
     name = rows.rows[0][0];
     args[0] = from;
