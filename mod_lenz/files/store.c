@@ -90,15 +90,17 @@ const lenz_stmt lenz_files_stmts[] = {
       "  WHERE owner_id = %s::uuid AND trashed_at IS NOT NULL AND state = 'ready') t "
       "ORDER BY trashed_at DESC, id LIMIT 1000" },
     /* The trash: files trashed themselves (files_trash), and the files
-     * of trashed folders (their paths under '//', folders_path): two
-     * indexed sums instead of joining every file of the member's. */
+     * of trashed folders (their paths under '//', folders_path), summed
+     * folder by folder (files_folder): a join let the planner scan every
+     * file of the member's, 5.6 ms for 100,000 files and an empty trash,
+     * 0.1 ms this way (docs/bench.md). */
     { "lenz_fs_usage",
       "SELECT coalesce((SELECT used FROM storage_usage WHERE user_id = %s::uuid), 0), "
       "coalesce((SELECT sum(x.size) FROM files x WHERE x.owner_id = %s::uuid AND x.trashed_at IS NOT NULL "
       "  AND x.state <> 'deleted'), 0) "
-      "+ coalesce((SELECT sum(x.size) FROM folders f JOIN files x ON x.folder_id = f.id "
-      "  WHERE f.owner_id = %s::uuid AND f.path LIKE '//%%' AND x.trashed_at IS NULL "
-      "  AND x.state <> 'deleted'), 0)" },
+      "+ coalesce((SELECT sum(s.n) FROM folders f CROSS JOIN LATERAL (SELECT sum(x.size) AS n FROM files x "
+      "  WHERE x.folder_id = f.id AND x.trashed_at IS NULL AND x.state <> 'deleted') s "
+      "  WHERE f.owner_id = %s::uuid AND f.path LIKE '//%%'), 0)" },
     { "lenz_fs_upload_default", "SELECT coalesce(upload_default, 'encrypted') FROM users WHERE id = %s::uuid" },
     { "lenz_fs_set_upload_default", "UPDATE users SET upload_default = %s WHERE id = %s::uuid" },
     { NULL }
