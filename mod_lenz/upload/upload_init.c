@@ -343,7 +343,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
     lenz_db *db;
     apr_table_t *meta;
     apr_int64_t ps;
-    int kek_version = 0, fail = 0, over_quota = 0, pc;
+    int kek_version = 0, fail = 0, over_quota = 0, moved = 0, pc;
     apr_off_t quota = 0;
     /* Whose file it is: the member's, a request's owner's, or the owner
      * of a folder shared with the member as editor (shared). */
@@ -474,7 +474,19 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
     }
 
     lenz_db_begin(db);
-    if (who != LENZ_UP_GUEST) {
+    if (who != LENZ_UP_GUEST && in.folder_id && owner) {
+        /* The folder is still the owner's, its row share-locked until the
+         * file is recorded: giving a folder away (collab/transfer.c) locks
+         * its rows, so a file is recorded before (and moves with it) or
+         * after (and sees the new owner here: start again). */
+        const char *ha[2] = { in.folder_id, owner };
+        lenz_rows hrows;
+        if (lenz_db_select(db, "lenz_up_folder_hold", &hrows, 2, ha) != APR_SUCCESS)
+            over_quota = -1;
+        else if (hrows.nrows != 1)
+            moved = 1;
+    }
+    if (who != LENZ_UP_GUEST && !moved && over_quota == 0) {
         /* The quota, checked again with the member's usage row locked: two
          * initiates at once cannot both take the last bytes. */
         const char *ua[1] = { owner };
@@ -487,7 +499,7 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
             over_quota = 1;
         }
     }
-    transfer = over_quota ? NULL : join_transfer(r, lr, db, who, shared ? owner : NULL, &in, &sealed, &fail);
+    transfer = over_quota || moved ? NULL : join_transfer(r, lr, db, who, shared ? owner : NULL, &in, &sealed, &fail);
     if (transfer && fr && !request_reserve(r, lr, db, in.size)) {
         transfer = NULL;
         answered = 1;
@@ -533,6 +545,9 @@ int lenz_up_initiate(request_rec *r, lenz_req *lr, int who, int encrypted)
                              ? "the owner of this shared folder has no room for this file"
                              : apr_psprintf(r->pool, "this upload would pass your quota of %" APR_OFF_T_FMT " bytes",
                                             quota));
+        if (moved)
+            return lenz_fail(r, APLOG_INFO, LENZLOGNO(2025), HTTP_CONFLICT, "folder-changed", "The folder changed",
+                             "the folder changed owner or went away while the upload started; start it again");
         if (fail || answered)
             return OK;      /* join_transfer or request_reserve answered */
         return lenz_fail(r, APLOG_ERR, LENZLOGNO(2008), HTTP_SERVICE_UNAVAILABLE, "db-unavailable",

@@ -43,6 +43,11 @@ const lenz_stmt lenz_uploads_stmts[] = {
       "INSERT INTO storage_usage (user_id) VALUES (%s::uuid) ON CONFLICT (user_id) DO NOTHING" },
     { "lenz_up_usage_lock",
       "SELECT used FROM storage_usage WHERE user_id = %s::uuid FOR UPDATE" },
+    /* The upload's folder, still live and the owner's, held until the file
+     * is recorded (a transfer of ownership waits, or is waited for). */
+    { "lenz_up_folder_hold",
+      "SELECT 1 FROM folders WHERE id = %s::uuid AND owner_id = %s::uuid AND trashed_at IS NULL "
+      "AND left(path, 2) <> '//' FOR SHARE" },
     /* A folder of the member's that can take a file (live, not in the
      * trash); "root" names the root. */
     { "lenz_up_folder",
