@@ -35,11 +35,6 @@
 #define TS(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 
 const lenz_stmt lenz_transfer_stmts[] = {
-    /* A live folder the caller sees: its name, owner and the caller's rank. */
-    { "lenz_tr_folder",
-      "SELECT f.id, f.name, f.owner_id, a.rk FROM folders f "
-      "CROSS JOIN LATERAL (SELECT lenz_access(%s::uuid, 'folder', f.id) AS rk) a "
-      "WHERE f.id = %s::uuid AND a.rk > 0 AND f.trashed_at IS NULL AND left(f.path, 2) <> '//'" },
     { "lenz_tr_member",
       "SELECT user_id FROM shares WHERE folder_id = %s::uuid AND email = %s AND status = 'active'" },
     { "lenz_tr_offer",
@@ -110,9 +105,10 @@ int lenz_transfer_offer(request_rec *r, lenz_req *lr, const char *folder, const 
         return lenz_fail_not_found(r, "folder"), 0;
     if (!(db = lenz_db_open(r)))
         return lenz_fail_db(r, LENZLOGNO(2776)), 0;
+    /* The folder as shares.c reads it (id, name, owner, the caller's rank, ...). */
     args[0] = lr->user->id;
     args[1] = folder;
-    if (lenz_db_begin(db) != APR_SUCCESS || lenz_db_select(db, "lenz_tr_folder", &f, 2, args) != APR_SUCCESS) {
+    if (lenz_db_begin(db) != APR_SUCCESS || lenz_db_select(db, "lenz_sh_folder", &f, 2, args) != APR_SUCCESS) {
         lenz_db_end(db, 1);
         return lenz_db_close(db), lenz_fail_db(r, LENZLOGNO(2776)), 0;
     }
